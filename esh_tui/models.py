@@ -1,0 +1,91 @@
+"""The things esh-tui talks about: artists, albums, tracks, releases; and release dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+_DATE_FORMS = {
+    "year": re.compile(r"^(\d{4})$"),
+    "month": re.compile(r"^(\d{4})-(\d{2})$"),
+    "day": re.compile(r"^(\d{4})-(\d{2})-(\d{2})$"),
+}
+
+
+def parse_release_date(value: str, precision: str | None = None) -> dt.date:
+    """Parse a Spotify release date (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`).
+
+    Partial dates mean the first day of their year or month. When `precision`
+    is given it must agree with the shape of `value`.
+    """
+    if not isinstance(value, str):
+        raise ValueError(f"release date must be text, got {type(value).__name__}")
+    for form, pattern in _DATE_FORMS.items():
+        match = pattern.match(value)
+        if match is None:
+            continue
+        if precision is not None and precision != form:
+            raise ValueError(f"release date {value!r} does not have precision {precision!r}")
+        parts = [int(p) for p in match.groups()] + [1] * (3 - len(match.groups()))
+        try:
+            return dt.date(*parts)
+        except ValueError:
+            raise ValueError(f"release date {value!r} is not a real date") from None
+    raise ValueError(f"release date {value!r} is not YYYY, YYYY-MM or YYYY-MM-DD")
+
+
+@dataclass(frozen=True, slots=True)
+class Artist:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Album:
+    id: str
+    name: str
+    album_type: str
+    release_date: dt.date
+    artist_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Track:
+    id: str
+    name: str
+    artist_ids: tuple[str, ...]
+    album_id: str
+    isrc: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """One new recording: the earliest release of its ISRC, on or after the cutoff.
+
+    `key` is the ISRC, or `track:<id>` for a track that has none (it cannot be
+    matched across albums, so it stands alone).
+    """
+
+    key: str
+    isrc: str | None
+    track_id: str
+    track_name: str
+    artist_names: tuple[str, ...]
+    album_id: str
+    album_name: str
+    album_type: str
+    release_date: dt.date
+    found_for: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def url(self) -> str:
+        return f"https://open.spotify.com/track/{self.track_id}"
+
+    @property
+    def uri(self) -> str:
+        return f"spotify:track:{self.track_id}"
+
+
+def release_key(isrc: str | None, track_id: str) -> str:
+    return isrc if isrc else f"track:{track_id}"
