@@ -89,3 +89,35 @@ class Release:
 
 def release_key(isrc: str | None, track_id: str) -> str:
     return isrc if isrc else f"track:{track_id}"
+
+
+_ID = re.compile(r"^[0-9A-Za-z]{22}$")
+_URI = re.compile(r"^spotify:(?P<kind>[a-z]+):(?P<id>[0-9A-Za-z]{22})$")
+_URL = re.compile(r"^https?://open\.spotify\.com/(?:intl-[a-z-]+/)?(?P<kind>[a-z]+)/(?P<id>[0-9A-Za-z]{22})/?(?:[?#].*)?$")
+
+
+def parse_spotify_ref(value: str, kind: str) -> str | None:
+    """The id in a Spotify ID, URI (`spotify:artist:ID`) or URL (`https://open.spotify.com/artist/ID?si=…`).
+
+    None when `value` is none of those (it may be a name to search for);
+    ValueError when it is a URI or URL of another kind or a malformed one.
+    """
+    text = value.strip()
+    if _ID.match(text):
+        return text
+    match = _URI.match(text) or _URL.match(text)
+    if match:
+        if match["kind"] != kind:
+            raise ValueError(f"{clean_ref(text)} is a Spotify {match['kind']}, not an {kind}" if kind[0] in "aeiou"
+                             else f"{clean_ref(text)} is a Spotify {match['kind']}, not a {kind}")
+        return match["id"]
+    if text.startswith(("spotify:", "http://", "https://", "open.spotify.com")):
+        raise ValueError(f"{clean_ref(text)} is not a valid Spotify {kind} URI or URL "
+                         f"(expected spotify:{kind}:<22-character id> or https://open.spotify.com/{kind}/<id>)")
+    return None
+
+
+def clean_ref(text: str) -> str:
+    """A user's input, shortened and made printable for an error message."""
+    printable = "".join(ch if ch.isprintable() else "?" for ch in text)
+    return repr(printable if len(printable) <= 80 else printable[:77] + "...")

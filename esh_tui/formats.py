@@ -1,0 +1,66 @@
+"""Printing releases for people and scripts: pretty, tsv, csv, json, ids.
+
+Columns follow esh-tracker: date, artist, track, album, type, isrc, url.
+Everything that came from the network is cleaned of escape sequences and
+control characters first; pretty output never interprets markup.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from esh_tui.models import Release
+from esh_tui.text import clean
+
+FORMATS = ("pretty", "tsv", "csv", "json", "ids")
+COLUMNS = ("date", "artist", "track", "album", "type", "isrc", "url")
+
+
+def release_row(release: Release) -> dict[str, str]:
+    return {
+        "date": release.release_date.isoformat(),
+        "artist": clean(", ".join(release.artist_names)),
+        "track": clean(release.track_name),
+        "album": clean(release.album_name),
+        "type": clean(release.album_type),
+        "isrc": clean(release.isrc or ""),
+        "url": release.url,
+    }
+
+
+def render(releases: Sequence[Release], fmt: str, console_width: int | None = None) -> str:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    rows = [release_row(r) for r in releases]
+    if fmt == "ids":
+        return "".join(f"{r.track_id}\n" for r in releases)
+    if fmt == "tsv":
+        return "".join("\t".join(row[c] for c in COLUMNS) + "\n" for row in rows)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return out.getvalue()
+    if fmt == "json":
+        return json.dumps([{**row, "uri": r.uri, "track_id": r.track_id, "album_id": r.album_id}
+                           for row, r in zip(rows, releases)], ensure_ascii=False, indent=2) + "\n"
+    return _pretty(rows, console_width)
+
+
+def _pretty(rows: list[dict[str, str]], width: int | None) -> str:
+    table = Table(title=f"{len(rows)} new release{'s' if len(rows) != 1 else ''}", title_justify="left")
+    for column, style in (("date", "cyan"), ("artist", "bold"), ("track", ""), ("album", "dim"), ("type", "dim")):
+        table.add_column(column.capitalize(), style=style, overflow="fold")
+    for row in rows:
+        table.add_row(*(Text(row[c]) for c in ("date", "artist", "track", "album", "type")))
+    console = Console(file=io.StringIO(), width=width or 120, force_terminal=False, color_system=None)
+    console.print(table)
+    return console.file.getvalue()

@@ -1,0 +1,1 @@
+"""Talking to the Spotify Web API: the only package that does."""

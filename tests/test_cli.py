@@ -1,0 +1,68 @@
+"""The command line: the offline default works, bad input is one line and exit 2."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from esh_tui.cli import main
+
+
+def test_bare_command_runs_on_the_simulator_and_says_so(capsys):
+    assert main(["--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    assert "offline Spotify" in err and "simulated catalog" in err
+    releases = json.loads(out)
+    assert releases, "the sample artists have releases in the last 90 days"
+    assert all({"date", "artist", "track", "album", "type", "isrc", "url"} <= set(r) for r in releases)
+    dates = [r["date"] for r in releases]
+    assert dates == sorted(dates, reverse=True)
+
+
+def test_track_command_tsv(capsys):
+    assert main(["track", "--days", "30", "--format", "tsv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines and all(len(line.split("\t")) == 7 for line in lines)
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--days", "-3"], "--days"),
+    (["--days", "lots"], "whole number"),
+    (["--since", "2026-02-30"], "real date"),
+    (["--days", "3", "--since", "2026-01-01"], "not allowed with"),
+    (["--format", "xml"], "invalid choice"),
+    (["--artist", "spotify:track:0TnOYISbd1XYRBk9myaseg"], "not an artist"),
+    (["--artist", "https://open.spotify.com/artist/nope"], "not a valid"),
+    (["--artist", "Some Name"], "not a Spotify artist ID"),
+    (["sim", "serve", "--fault-rate", "2"], "between 0 and 1"),
+    (["sim", "serve", "--faults", "500,explode"], "unknown fault kinds"),
+    (["sim", "oracle", "--artists", "5"], "between 10 and 10000"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_input_is_one_line_and_exit_2(argv, needle, capsys):
+    try:
+        code = main(argv)
+    except SystemExit as exit_:
+        code = exit_.code
+    err = capsys.readouterr().err
+    assert code == 2
+    assert needle in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_credentials_without_artists_is_a_usage_error(monkeypatch, capsys):
+    monkeypatch.setenv("SPOTIFY_CLIENT_ID", "id")
+    monkeypatch.setenv("SPOTIFY_CLIENT_SECRET", "secret")
+    assert main([]) == 2
+    assert "no artists to track" in capsys.readouterr().err
+
+
+def test_sim_oracle_report(capsys):
+    assert main(["sim", "oracle", "--seed", "1", "--artists", "10", "--today", "2026-11-23", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["catalog"]["albums"] > 0 and report["expected_releases"] > 0
+    dev, ext = report["minimum_calls"]["development"], report["minimum_calls"]["extended"]
+    assert ext["total"] < dev["total"]
+    assert "GET /albums" in ext and "GET /albums" not in dev
+    assert report["minimum_calls_next_week"]["development"]["total"] < dev["total"]
