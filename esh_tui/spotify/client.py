@@ -1,52 +1,64 @@
-"""One long-lived, pooled httpx client for the Spotify Web API, with token handling and retries."""
+"""One long-lived, pooled, deduplicating, rate-aware httpx client for the Spotify Web API."""
 
 from __future__ import annotations
 
 import asyncio
 import random
 import time
-from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
 
 from esh_tui.config import Settings
+from esh_tui.spotify.accounting import CallLog, CallRecord
+from esh_tui.spotify.auth import AppToken, TokenSource, UserToken
+from esh_tui.spotify.capabilities import EXTENDED_PAGE, Capabilities
 from esh_tui.spotify.errors import (
     AuthError, BadRequestError, ForbiddenError, NetworkError, NotFoundError, QuotaExceededError,
-    RateLimitedError, SpotifyError,
+    RateLimitedError, SpotifyError, human_seconds,
 )
+from esh_tui.spotify.limits import AdaptiveLimit
+from esh_tui.spotify.singleflight import SingleFlight
 
-TOKEN_MARGIN_SECONDS = 60  # refresh this long before the token expires
-MAX_RETRY_AFTER = 120.0  # a longer Retry-After ends the run instead of stalling it
+BATCH = {"albums": 20, "tracks": 50, "artists": 50}
+MAX_RETRY_AFTER = 120.0  # a longer Retry-After ends the run with a clear message instead of stalling it
 
 
 class SpotifyClient:
     """The only object that sends requests to Spotify.
 
-    One `httpx.AsyncClient` with pooled keep-alive connections; an app token
-    (client credentials) fetched once even when many requests want it at the
-    same moment; 429s wait out `Retry-After`; 5xx and network failures back
-    off exponentially with jitter; other 4xx raise a typed error at once.
+    - one `httpx.AsyncClient`, pooled keep-alive connections (limits on the transport), HTTP/2 when offered;
+    - the token comes from a `TokenSource`, fetched once however many requests want it at once;
+    - identical GETs in flight at the same time share one request (single-flight);
+    - an adaptive bound on requests in flight: halves on 429, grows back on success;
+    - 429 waits out `Retry-After` for every request (a shared pause), with jitter; a missing
+      header means exponential backoff; `QUOTA_EXCEEDED` stops at once with when to come back;
+    - 5xx, timeouts and dropped connections: bounded exponential backoff with jitter;
+    - other 4xx: no retry, a typed error naming the resource;
+    - every send recorded in `log` (endpoint template, status, latency, bytes, retried, new connection).
     """
 
     def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None, *,
+                 user: bool = False, capabilities: Capabilities | None = None,
                  max_retries: int = 5, timeout: float = 15.0, max_connections: int = 16,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, clock: Callable[[], float] = time.monotonic):
-        if not settings.has_credentials:
-            raise AuthError("no Spotify credentials: set SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET")
+                 concurrency: int = 8, max_concurrency: int = 32,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, clock: Callable[[], float] = time.monotonic,
+                 rng: random.Random | None = None):
         self.settings = settings
         self.max_retries = max_retries
-        self._sleep, self._clock = sleep, clock
+        self._sleep, self._clock, self._rng = sleep, clock, rng or random.Random()
         if transport is None:
             limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
             transport = httpx.AsyncHTTPTransport(limits=limits, http2=True)
         self._http = httpx.AsyncClient(transport=transport, timeout=timeout,
                                        headers={"user-agent": "esh-tui", "accept": "application/json"})
-        self._token: str | None = None
-        self._token_expires_at = 0.0
-        self._token_lock = asyncio.Lock()
-        self.calls: Counter[tuple[str, int]] = Counter()
+        self.token: TokenSource = UserToken(settings, self._http, clock) if user else AppToken(settings, self._http, clock)
+        self.capabilities = capabilities or Capabilities()
+        self.log = CallLog()
+        self.limit = AdaptiveLimit(initial=min(concurrency, max_concurrency), maximum=max_concurrency)
+        self.flights = SingleFlight()
+        self._resume_at = 0.0  # no request before this (a shared Retry-After pause)
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -58,108 +70,168 @@ class SpotifyClient:
         await self.aclose()
 
     def __repr__(self) -> str:
-        return f"SpotifyClient(api_url={self.settings.api_url!r})"
+        return f"SpotifyClient(api_url={self.settings.api_url!r}, mode={self.capabilities.mode!r})"
 
-    # ----- tokens ----------------------------------------------------------------------
-
-    async def _access_token(self) -> str:
-        if self._token and self._clock() < self._token_expires_at:
-            return self._token
-        async with self._token_lock:
-            if self._token and self._clock() < self._token_expires_at:
-                return self._token
-            try:
-                response = await self._http.post(
-                    self.settings.token_url, data={"grant_type": "client_credentials"},
-                    auth=(self.settings.client_id or "", self.settings.client_secret or ""),
-                )
-            except httpx.HTTPError as exc:
-                raise NetworkError(f"cannot reach the Spotify accounts service at {self.settings.accounts_url}: "
-                                   f"{exc.__class__.__name__}") from None
-            if response.status_code != 200:
-                raise AuthError("Spotify refused the app credentials (check SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET): "
-                                f"{_oauth_message(response)}")
-            payload = response.json()
-            self._token = payload["access_token"]
-            self._token_expires_at = self._clock() + float(payload.get("expires_in", 3600)) - TOKEN_MARGIN_SECONDS
-            return self._token
-
-    # ----- requests ----------------------------------------------------------------------
+    # ----- requests ---------------------------------------------------------------------------
 
     async def get(self, path: str, params: dict[str, Any] | None = None, *, template: str | None = None) -> Any:
-        """GET an API path (or an absolute `next` URL) and return the decoded JSON."""
+        """GET an API path (or an absolute `next` URL); identical concurrent GETs share one request."""
         url = path if path.startswith("http") else f"{self.settings.api_url}{path}"
-        template = template or path
+        key = (url, tuple(sorted((k, str(v)) for k, v in (params or {}).items())))
+        return await self.flights.run(key, lambda: self._send("GET", url, params, None, template or path))
+
+    async def post(self, path: str, body: dict[str, Any], *, template: str | None = None) -> Any:
+        url = f"{self.settings.api_url}{path}"
+        return await self._send("POST", url, None, body, template or f"POST {path}")
+
+    async def _send(self, method: str, url: str, params: dict[str, Any] | None, body: Any, template: str) -> Any:
+        if not template.startswith(("GET ", "POST ")):
+            template = f"{method} {template}"
         for attempt in range(self.max_retries + 1):
             last = attempt == self.max_retries
-            token = await self._access_token()
-            try:
-                response = await self._http.get(url, params=params, headers={"authorization": f"Bearer {token}"})
-            except (httpx.TimeoutException, httpx.TransportError) as exc:
-                if last:
-                    raise NetworkError(f"Spotify did not answer {template} after {attempt + 1} tries "
-                                       f"({exc.__class__.__name__}); check the connection and try again") from None
-                await self._sleep(self._backoff(attempt))
-                continue
-            self.calls[(template, response.status_code)] += 1
+            await self._wait_for_pause()
+            headers = {"authorization": f"Bearer {await self.token.access_token()}"}
+            opened = _ConnectionSpy()
+            started = self._clock()
+            async with self.limit:
+                try:
+                    response = await self._http.request(method, url, params=params, json=body, headers=headers,
+                                                        extensions={"trace": opened})
+                except httpx.HTTPError as exc:
+                    failure = "timeout" if isinstance(exc, httpx.TimeoutException) else "network"
+                    self._record(template, failure, started, 0, attempt, opened)
+                    if last:
+                        raise NetworkError(f"Spotify did not answer {template} after {attempt + 1} tries "
+                                           f"({exc.__class__.__name__}); check the connection and try again") from None
+                    await self._sleep(self._backoff(attempt))
+                    continue
             status = response.status_code
-            if status == 200 or status == 201:
-                return response.json()
+            self._record(template, status, started, len(response.content), attempt, opened)
+            if status in (200, 201):
+                self.limit.on_success()
+                return response.json() if response.content else {}
             message = _api_message(response)
             if status == 429:
                 retry_after = _retry_after(response)
                 if "QUOTA_EXCEEDED" in message:
-                    raise QuotaExceededError(_quota_text(retry_after), retry_after)
+                    raise QuotaExceededError.come_back_in(retry_after)
+                self.limit.on_rate_limited()
                 if last or (retry_after is not None and retry_after > MAX_RETRY_AFTER):
+                    wait = retry_after if retry_after is not None else 30
                     raise RateLimitedError(f"Spotify is rate limiting requests ({template}); try again "
-                                           f"in {_human(retry_after or 30)}", retry_after)
-                await self._sleep((retry_after if retry_after is not None else self._backoff(attempt)) + random.uniform(0, 0.5))
+                                           f"in {human_seconds(wait)}", retry_after)
+                wait = retry_after if retry_after is not None else self._backoff(attempt)
+                self._resume_at = max(self._resume_at, self._clock() + wait + self._rng.uniform(0, 0.25))
                 continue
             if status >= 500:
                 if last:
                     raise NetworkError(f"Spotify kept failing on {template} (HTTP {status}); try again later")
                 await self._sleep(self._backoff(attempt))
                 continue
-            if status == 401:
-                self._token = None  # maybe revoked or expired early; one fresh token, then give up
-                if attempt == 0:
-                    continue
-                raise AuthError(f"Spotify refused the access token for {template}: {message}")
+            if status == 401 and attempt == 0:
+                self.token.invalidate()  # revoked or expired early: one fresh token, then give up
+                continue
             raise _client_error(status, template, message)
-        raise NetworkError(f"Spotify did not answer {template}")  # pragma: no cover - loop always returns or raises
+        raise NetworkError(f"Spotify did not answer {template}")  # pragma: no cover
+
+    async def _wait_for_pause(self) -> None:
+        while (wait := self._resume_at - self._clock()) > 0:
+            await self._sleep(wait)
+
+    def _record(self, template: str, status: int | str, started: float, size: int, attempt: int,
+                opened: "_ConnectionSpy") -> None:
+        self.log.add(CallRecord(template, status, (self._clock() - started) * 1000, size, attempt > 0,
+                                opened.opened if opened.traced else None))
+
+    def _backoff(self, attempt: int) -> float:
+        return min(30.0, 0.5 * 2**attempt) * self._rng.uniform(0.5, 1.0)
+
+    # ----- paging and batching ---------------------------------------------------------------------
 
     async def pages(self, path: str, params: dict[str, Any] | None = None, *, template: str | None = None,
                     key: str | None = None) -> AsyncIterator[dict[str, Any]]:
-        """Yield every item of a paging object, following `next` links (`key` selects e.g. search's "tracks")."""
+        """Yield every item of a paging object, following `next` (`key` picks e.g. search's "tracks")."""
         url, query = path, params
         while url:
             payload = await self.get(url, query, template=template or path)
-            page = payload[key] if key else payload
+            page = payload.get(key) if key else payload
+            if not isinstance(page, dict):
+                return
             for item in page.get("items") or []:
                 if item is not None:
                     yield item
             url, query = page.get("next"), None
 
-    def _backoff(self, attempt: int) -> float:
-        return min(30.0, 0.5 * 2**attempt) * random.uniform(0.5, 1.0)
+    async def page(self, path: str, params: dict[str, Any], *, template: str, key: str | None = None) -> dict[str, Any]:
+        """One page at the largest size this app may ask for, learning that size on first use.
+
+        The first ask is for 50 items; a 400 on `limit` means development mode:
+        remember 10 and ask again, so nothing is lost.
+        """
+        caps = self.capabilities
+        limit = caps.page_max or EXTENDED_PAGE
+        try:
+            payload = await self.get(path, {**params, "limit": limit}, template=template)
+        except BadRequestError as exc:
+            if caps.page_max is not None or "limit" not in str(exc).lower():
+                raise
+            caps.page_max = 10
+            payload = await self.get(path, {**params, "limit": caps.page_max}, template=template)
+        else:
+            if caps.page_max is None:
+                caps.page_max = limit
+        return payload.get(key) if key else payload
+
+    async def several(self, kind: str, ids: list[str]) -> dict[str, dict[str, Any] | None]:
+        """Albums, tracks or artists by id: batched (20/50 per call) where batch endpoints exist,
+        otherwise one call each, concurrently under the same bound. Missing ids map to None."""
+        ids = list(dict.fromkeys(ids))
+        found: dict[str, dict[str, Any] | None] = {}
+        if self.capabilities.batch is not False:
+            size = BATCH[kind]
+            try:
+                for start in range(0, len(ids), size):
+                    chunk = ids[start:start + size]
+                    payload = await self.get(f"/{kind}", {"ids": ",".join(chunk)}, template=f"GET /{kind}")
+                    self.capabilities.batch = True
+                    for item_id, item in zip(chunk, payload.get(kind) or []):
+                        found[item_id] = item if isinstance(item, dict) else None
+                return found
+            except ForbiddenError:
+                self.capabilities.batch = False  # development mode: fall back without losing anything
+        rest = [i for i in ids if i not in found]
+
+        async def one(item_id: str) -> None:
+            try:
+                found[item_id] = await self.get(f"/{kind}/{item_id}", template=f"GET /{kind}/{{id}}")
+            except NotFoundError:
+                found[item_id] = None
+
+        await asyncio.gather(*(one(i) for i in rest))
+        return found
+
+
+class _ConnectionSpy:
+    """An httpcore trace hook: did this request open a new TCP connection?"""
+
+    def __init__(self) -> None:
+        self.traced = False
+        self.opened = False
+
+    async def __call__(self, event: str, info: dict[str, Any]) -> None:
+        self.traced = True
+        if event == "connection.connect_tcp.complete":
+            self.opened = True
 
 
 def _api_message(response: httpx.Response) -> str:
     try:
         error = response.json().get("error")
-    except ValueError:
+    except (ValueError, AttributeError):
         return response.text[:200] or response.reason_phrase
     if isinstance(error, dict):
         return str(error.get("message", ""))[:200]
     return str(error)[:200]
-
-
-def _oauth_message(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-        return str(body.get("error_description") or body.get("error"))[:200]
-    except ValueError:
-        return f"HTTP {response.status_code}"
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -170,27 +242,13 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
-def _human(seconds: float) -> str:
-    seconds = int(seconds)
-    if seconds < 120:
-        return f"{seconds} s"
-    if seconds < 7200:
-        return f"{seconds // 60} min"
-    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
-
-
-def _quota_text(retry_after: float | None) -> str:
-    if retry_after is None:
-        return "the Spotify daily quota of this app is used up; what was fetched is kept — run again tomorrow"
-    back = time.strftime("%H:%M", time.localtime(time.time() + retry_after))
-    return f"the Spotify daily quota of this app is used up; what was fetched is kept — come back after {back} (in {_human(retry_after)})"
-
-
 def _client_error(status: int, template: str, message: str) -> SpotifyError:
     if status == 404:
         return NotFoundError(f"Spotify has no such resource ({template}): {message}")
     if status == 403:
         return ForbiddenError(f"Spotify refused {template} for this app: {message}")
     if status == 400:
-        return BadRequestError(f"Spotify rejected {template} as malformed: {message}")
+        return BadRequestError(f"Spotify rejected {template}: {message}")
+    if status == 401:
+        return AuthError(f"Spotify refused the access token for {template}: {message}")
     return SpotifyError(f"Spotify answered HTTP {status} to {template}: {message}")

@@ -5,6 +5,8 @@ No error message ever contains a token or a client secret.
 
 from __future__ import annotations
 
+import time
+
 
 class SpotifyError(Exception):
     """Base class; `str(err)` is a one-line message for the user."""
@@ -41,6 +43,23 @@ class QuotaExceededError(SpotifyError):
         super().__init__(message)
         self.retry_after = retry_after
 
+    @classmethod
+    def come_back_in(cls, retry_after: float | None) -> "QuotaExceededError":
+        if retry_after is None:
+            return cls("the Spotify daily quota of this app is used up; what was fetched is kept — run again tomorrow")
+        back = time.strftime("%H:%M", time.localtime(time.time() + retry_after))
+        return cls(f"the Spotify daily quota of this app is used up; what was fetched is kept — "
+                   f"come back after {back} (in {human_seconds(retry_after)})", retry_after)
+
 
 class NetworkError(SpotifyError):
     """Spotify could not be reached, or kept failing, after the retries allowed."""
+
+
+def human_seconds(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"

@@ -1,0 +1,273 @@
+"""Access tokens: the app's (client credentials) and the user's (Authorization Code with PKCE).
+
+A token is fetched once however many requests want it at the same moment, and
+refreshed shortly before it expires. User tokens are cached in the data
+directory with file mode 0600. No token or secret ever appears in a message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import os
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+
+from esh_tui.config import Settings
+from esh_tui.spotify.errors import AuthError, NetworkError
+
+REFRESH_MARGIN_SECONDS = 60
+READ_SCOPES = ("user-library-read", "user-follow-read", "playlist-read-private")
+EXPORT_SCOPE = "playlist-modify-private"
+TOKEN_FILE = "user-token.json"
+
+
+class TokenSource(Protocol):
+    async def access_token(self) -> str: ...
+    def invalidate(self) -> None: ...
+
+
+class _CachedToken:
+    """The fetch-once-and-refresh-before-expiry logic shared by both kinds of token."""
+
+    def __init__(self, settings: Settings, http: httpx.AsyncClient, clock: Callable[[], float]):
+        self.settings, self._http, self._clock = settings, http, clock
+        self._token: str | None = None
+        self._expires_at = 0.0
+        self._lock = asyncio.Lock()
+        self.fetches = 0
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(valid={self._valid()})"
+
+    def _valid(self) -> bool:
+        return self._token is not None and self._clock() < self._expires_at
+
+    def invalidate(self) -> None:
+        self._token = None
+
+    async def access_token(self) -> str:
+        if self._valid():
+            return self._token  # type: ignore[return-value]
+        async with self._lock:
+            if not self._valid():
+                payload = await self._post(await self._grant())
+                self.fetches += 1
+                self._token = payload["access_token"]
+                self._expires_at = self._clock() + float(payload.get("expires_in", 3600)) - REFRESH_MARGIN_SECONDS
+                self._accept(payload)
+            return self._token  # type: ignore[return-value]
+
+    async def _grant(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    def _accept(self, payload: dict) -> None:
+        """Hook: keep anything else the token answer carried (a new refresh token)."""
+
+    async def _post(self, form: dict[str, str], auth: tuple[str, str] | None = None) -> dict:
+        try:
+            response = await self._http.post(self.settings.token_url, data=form, auth=auth or self._client_auth())
+        except httpx.HTTPError as exc:
+            raise NetworkError(f"cannot reach the Spotify accounts service at {self.settings.accounts_url} "
+                               f"({exc.__class__.__name__}); check the connection") from None
+        if response.status_code != 200:
+            raise AuthError(f"Spotify refused the token request: {_oauth_message(response)}; "
+                            f"{self._advice()}")
+        payload = response.json()
+        if not isinstance(payload, dict) or not isinstance(payload.get("access_token"), str):
+            raise AuthError("Spotify's token answer had no access token; try again later")
+        return payload
+
+    def _client_auth(self) -> tuple[str, str]:
+        return (self.settings.client_id or "", self.settings.client_secret or "")
+
+    def _advice(self) -> str:
+        return "check SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET"
+
+
+class AppToken(_CachedToken):
+    """Client credentials: enough for the public catalog."""
+
+    def __init__(self, settings: Settings, http: httpx.AsyncClient, clock: Callable[[], float] = time.monotonic):
+        if not settings.has_credentials:
+            raise AuthError("no Spotify credentials: set SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET")
+        super().__init__(settings, http, clock)
+
+    async def _grant(self) -> dict[str, str]:
+        return {"grant_type": "client_credentials"}
+
+
+class UserToken(_CachedToken):
+    """A logged-in user's token, refreshed with its refresh token and cached on disk (mode 0600)."""
+
+    def __init__(self, settings: Settings, http: httpx.AsyncClient, clock: Callable[[], float] = time.monotonic):
+        super().__init__(settings, http, clock)
+        self.path = settings.data_dir / TOKEN_FILE
+        cached = _read_token_file(self.path)
+        if cached is None:
+            raise AuthError("not logged in to Spotify: run 'esh-tui login' first")
+        self._refresh_token = cached["refresh_token"]
+        self.scopes = frozenset(cached.get("scope", "").split())
+
+    async def _grant(self) -> dict[str, str]:
+        return {"grant_type": "refresh_token", "refresh_token": self._refresh_token,
+                "client_id": self.settings.client_id or ""}
+
+    def _accept(self, payload: dict) -> None:
+        if isinstance(payload.get("refresh_token"), str):
+            self._refresh_token = payload["refresh_token"]
+            save_user_token(self.path, {**payload, "scope": payload.get("scope", " ".join(sorted(self.scopes)))})
+
+    def _advice(self) -> str:
+        return "run 'esh-tui login' again"
+
+
+# ----- login: Authorization Code with PKCE ----------------------------------------------------------
+
+def pkce_pair() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(64)[:96]
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+async def login(settings: Settings, http: httpx.AsyncClient, open_browser: Callable[[str], Awaitable[None] | None],
+                scopes: tuple[str, ...] = READ_SCOPES, timeout: float = 300.0) -> frozenset[str]:
+    """Log the user in: open the authorize page, catch the one redirect on 127.0.0.1, swap the code for tokens.
+
+    The listener binds the redirect URI's loopback address and port only,
+    accepts exactly one callback whose `state` matches, then shuts down.
+    Returns the scopes granted; the tokens are cached (mode 0600).
+    """
+    if not settings.client_id:
+        raise AuthError("logging in needs SPOTIFY_CLIENT_ID (and SPOTIFY_REDIRECT_URI for a custom port)")
+    redirect = urlsplit(settings.redirect_uri)
+    verifier, challenge = pkce_pair()
+    state = secrets.token_urlsafe(16)
+    caught: asyncio.Future[dict[str, str]] = asyncio.get_running_loop().create_future()
+    listener = await _CallbackListener.start(redirect.hostname or "127.0.0.1", redirect.port or 0,
+                                             redirect.path or "/", state, caught)
+    try:
+        query = urlencode({"client_id": settings.client_id, "response_type": "code",
+                           "redirect_uri": settings.redirect_uri, "state": state, "scope": " ".join(scopes),
+                           "code_challenge_method": "S256", "code_challenge": challenge})
+        opened = open_browser(f"{settings.authorize_url}?{query}")
+        if asyncio.iscoroutine(opened):
+            await opened
+        try:
+            params = await asyncio.wait_for(caught, timeout)
+        except asyncio.TimeoutError:
+            raise AuthError(f"no answer from the Spotify login page within {int(timeout)} s; run 'esh-tui login' again") from None
+    finally:
+        await listener.close()
+    if "error" in params:
+        raise AuthError(f"Spotify login was not completed ({params['error'][:60]}); run 'esh-tui login' again")
+    token = _CachedToken(settings, http, time.monotonic)
+    payload = await token._post({"grant_type": "authorization_code", "code": params["code"],
+                                 "redirect_uri": settings.redirect_uri, "client_id": settings.client_id,
+                                 "code_verifier": verifier}, auth=None)
+    if not isinstance(payload.get("refresh_token"), str):
+        raise AuthError("Spotify's login answer had no refresh token; run 'esh-tui login' again")
+    save_user_token(settings.data_dir / TOKEN_FILE, payload)
+    return frozenset(str(payload.get("scope", "")).split())
+
+
+def logout(settings: Settings) -> bool:
+    path = settings.data_dir / TOKEN_FILE
+    if path.exists():
+        path.unlink()
+        return True
+    return False
+
+
+def save_user_token(path: Path, payload: dict) -> None:
+    """Write the refresh token and scopes only, atomically, readable by the owner alone."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {"refresh_token": payload["refresh_token"], "scope": str(payload.get("scope", ""))}
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(data, handle)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def _read_token_file(path: Path) -> dict | None:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("refresh_token"), str) else None
+
+
+def _oauth_message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+        return str(body.get("error_description") or body.get("error"))[:200]
+    except (ValueError, AttributeError):
+        return f"HTTP {response.status_code}"
+
+
+class _CallbackListener:
+    """A one-shot HTTP listener for the login redirect."""
+
+    def __init__(self, path: str, state: str, caught: asyncio.Future):
+        self.path, self.state, self.caught = path, state, caught
+        self.server: asyncio.AbstractServer | None = None
+
+    @classmethod
+    async def start(cls, host: str, port: int, path: str, state: str, caught: asyncio.Future) -> "_CallbackListener":
+        if host not in ("127.0.0.1", "::1"):
+            raise AuthError("the login redirect must be a loopback IP such as http://127.0.0.1:8765/callback")
+        listener = cls(path, state, caught)
+        try:
+            listener.server = await asyncio.start_server(listener._handle, host, port)
+        except OSError as exc:
+            raise AuthError(f"cannot listen for the login redirect on {host}:{port} ({exc.strerror}); "
+                            "free the port or set SPOTIFY_REDIRECT_URI to another") from None
+        return listener
+
+    @property
+    def port(self) -> int:
+        return self.server.sockets[0].getsockname()[1] if self.server else 0
+
+    async def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            request_line = (await asyncio.wait_for(reader.readline(), 10)).decode("latin-1")
+            while (await asyncio.wait_for(reader.readline(), 10)) not in (b"\r\n", b"\n", b""):
+                pass
+            parts = request_line.split(" ")
+            target = urlsplit(parts[1]) if len(parts) >= 2 else urlsplit("/")
+            params = {k: v[-1] for k, v in parse_qs(target.query).items()}
+            if target.path != self.path or params.get("state") != self.state or self.caught.done():
+                await _answer(writer, 400, "This is not the login esh-tui is waiting for.")
+                return
+            if "code" not in params and "error" not in params:
+                await _answer(writer, 400, "The login answer had no code.")
+                return
+            await _answer(writer, 200, "Logged in to Spotify. You can close this tab and go back to esh-tui.")
+            self.caught.set_result(params)
+        except (asyncio.TimeoutError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+async def _answer(writer: asyncio.StreamWriter, status: int, text: str) -> None:
+    body = f"<!doctype html><title>esh-tui</title><p>{text}</p>".encode()
+    reason = "OK" if status == 200 else "Bad Request"
+    writer.write(f"HTTP/1.1 {status} {reason}\r\ncontent-type: text/html; charset=utf-8\r\n"
+                 f"content-length: {len(body)}\r\nconnection: close\r\n\r\n".encode() + body)
+    await writer.drain()

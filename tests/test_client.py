@@ -1,0 +1,225 @@
+"""The Spotify client against the simulator: pooling, retries, single-flight, capabilities, auth."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import stat
+
+import httpx
+import pytest
+
+from esh_tui.config import Settings
+from esh_tui.sim.api import SimConfig, SimSpotify
+from esh_tui.sim.server import SimServer
+from esh_tui.sim.transport import SimTransport
+from esh_tui.spotify.auth import TOKEN_FILE, login
+from esh_tui.spotify.capabilities import Capabilities
+from esh_tui.spotify.client import SpotifyClient
+from esh_tui.spotify.errors import AuthError, NotFoundError, QuotaExceededError, RateLimitedError
+
+SECRET = "do-not-leak-this-secret"
+
+
+class FakeTime:
+    """A clock that only moves when somebody sleeps: waits are measured, never spent."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+def _settings(tmp_path, api_url="https://api.spotify.com/v1", accounts_url="https://accounts.spotify.com", **kw):
+    return Settings(data_dir=tmp_path, api_url=api_url, accounts_url=accounts_url,
+                    client_id="esh-test-client", client_secret=SECRET, **kw)
+
+
+def _offline(catalog, tmp_path, mode="development", time_=None, **knobs):
+    time_ = time_ or FakeTime()
+    sim = SimSpotify(catalog, SimConfig(mode=mode, **knobs), clock=time_.clock)
+    client = SpotifyClient(_settings(tmp_path), SimTransport(sim, sleep=time_.sleep),
+                           sleep=time_.sleep, clock=time_.clock)
+    return sim, client, time_
+
+
+def _artist(catalog):
+    return catalog.tracked_sample(1)[0]
+
+
+async def test_pooled_client_opens_no_more_connections_than_the_pool(catalog_factory, tmp_path):
+    catalog = catalog_factory(1, 20)
+    sim = SimSpotify(catalog, SimConfig(mode="development"))
+    async with SimServer(sim) as server:
+        settings = _settings(tmp_path, api_url=server.api_url, accounts_url=server.url)
+        async with SpotifyClient(settings, max_connections=8, concurrency=32, max_concurrency=32) as client:
+            ids = list(catalog.artists)
+            await asyncio.gather(*(client.get(f"/artists/{ids[i % len(ids)]}", {"n": i}, template="GET /artists/{id}")
+                                   for i in range(1000)))
+        assert sim.calls("GET /artists/{id}", 200) == 1000
+        assert server.connections_accepted <= 8
+        # the token request opened the first connection; the API calls reused it and opened the rest
+        assert client.log.connections_opened == server.connections_accepted - 1
+
+
+async def test_429_retry_after_is_obeyed_on_a_simulated_clock(catalog_factory, tmp_path):
+    sim, client, time_ = _offline(catalog_factory(1, 20), tmp_path, rate_limit=5)
+    artist = _artist(sim.catalog)
+    async with client:
+        for i in range(12):
+            await client.get(f"/artists/{artist}", {"i": i}, template="GET /artists/{id}")
+    assert sim.calls("GET /artists/{id}", 429) >= 1
+    assert sim.calls("GET /artists/{id}", 200) == 12
+    assert time_.now - 1000.0 >= 30, "two refills of a 5-per-30s window must take at least 30 simulated seconds"
+    assert client.log.rate_limited == sim.calls("GET /artists/{id}", 429)
+    assert client.limit.bound < 8, "the concurrency bound shrinks on 429"
+
+
+async def test_429_without_retry_after_backs_off_and_a_huge_one_stops(catalog_factory, tmp_path):
+    sim, client, time_ = _offline(catalog_factory(1, 20), tmp_path, rate_limit=1, retry_after_missing=1.0)
+    artist = _artist(sim.catalog)
+    async with client:
+        await client.get(f"/artists/{artist}", template="GET /artists/{id}")
+        with pytest.raises(RateLimitedError):
+            await client.get(f"/artists/{artist}", {"x": 1}, template="GET /artists/{id}")
+    assert time_.slept, "backoff waited"
+
+
+async def test_quota_exhaustion_stops_with_when_to_come_back(catalog_factory, tmp_path):
+    sim, client, _ = _offline(catalog_factory(1, 20), tmp_path, quota=3)
+    artist = _artist(sim.catalog)
+    async with client:
+        for i in range(3):
+            await client.get(f"/artists/{artist}", {"i": i}, template="GET /artists/{id}")
+        with pytest.raises(QuotaExceededError) as caught:
+            await client.get(f"/artists/{artist}", {"i": 99}, template="GET /artists/{id}")
+    assert "come back after" in str(caught.value) and caught.value.retry_after > 3600
+    assert sim.calls("GET /artists/{id}", 429) == 1, "no retries hammer an exhausted quota"
+
+
+async def test_twenty_concurrent_identical_requests_reach_the_server_once(catalog_factory, tmp_path):
+    sim, client, _ = _offline(catalog_factory(1, 20), tmp_path, latency_ms=50)
+    artist = _artist(sim.catalog)
+    async with client:
+        results = await asyncio.gather(*(client.get(f"/artists/{artist}", template="GET /artists/{id}") for _ in range(20)))
+    assert sim.calls("GET /artists/{id}") == 1
+    assert client.flights.saved == 19
+    assert all(r == results[0] for r in results)
+
+
+@pytest.mark.parametrize("mode", ["development", "extended"])
+async def test_capability_fallback_loses_nothing(catalog_factory, tmp_path, mode):
+    catalog = catalog_factory(1, 20)
+    sim, client, _ = _offline(catalog, tmp_path, mode=mode)
+    track_ids = [t for album in list(catalog.albums.values())[:30] for t in album.track_ids][:120]
+    async with client:
+        tracks = await client.several("tracks", track_ids + ["0" * 22])
+        page = await client.page(f"/artists/{_artist(catalog)}/albums", {"include_groups": "album,single"},
+                                 template="GET /artists/{id}/albums")
+    assert [tracks[t]["id"] for t in track_ids] == track_ids and tracks["0" * 22] is None
+    assert client.capabilities == Capabilities(batch=mode == "extended", page_max=10 if mode == "development" else 50)
+    assert len(page["items"]) == min(page["total"], client.capabilities.page_max)
+    if mode == "development":
+        assert sim.calls("GET /tracks", 403) == 1 and sim.calls("GET /tracks/{id}", 200) == 120
+        assert sim.calls("GET /artists/{id}/albums", 400) == 1
+    else:
+        assert sim.calls("GET /tracks", 200) == 3 and sim.calls("GET /tracks/{id}") == 0
+
+
+async def test_learned_capabilities_let_the_next_run_start_right(catalog_factory, tmp_path):
+    catalog = catalog_factory(1, 20)
+    sim = SimSpotify(catalog, SimConfig(mode="development"))
+    learned = Capabilities.from_dict(Capabilities(batch=False, page_max=10).to_dict())
+    async with SpotifyClient(_settings(tmp_path), SimTransport(sim), capabilities=learned) as client:
+        await client.several("tracks", catalog.albums[next(iter(catalog.albums))].track_ids)
+        await client.page(f"/artists/{_artist(catalog)}/albums", {}, template="GET /artists/{id}/albums")
+    assert sim.calls(status=403) == 0 and sim.calls(status=400) == 0
+
+
+async def test_token_is_fetched_once_under_concurrency_and_refreshed_before_expiry(catalog_factory, tmp_path):
+    sim, client, time_ = _offline(catalog_factory(1, 20), tmp_path, token_ttl=600, latency_ms=5)
+    artist = _artist(sim.catalog)
+    async with client:
+        await asyncio.gather(*(client.get(f"/artists/{artist}", {"i": i}, template="GET /artists/{id}") for i in range(50)))
+        assert sim.counts[("POST /api/token", 200)] == 1
+        time_.now += 600 - 30  # inside the refresh margin: renewed before the server would refuse it
+        await asyncio.gather(*(client.get(f"/artists/{artist}", {"j": i}, template="GET /artists/{id}") for i in range(50)))
+    assert sim.counts[("POST /api/token", 200)] == 2
+    assert sim.calls(status=401) == 0
+
+
+async def test_faults_are_retried_and_typed_errors_name_the_resource(catalog_factory, tmp_path):
+    sim, client, time_ = _offline(catalog_factory(1, 20), tmp_path, fault_rate=0.3, faults=("500", "503", "drop", "timeout"),
+                                  slow_seconds=60)
+    ids = list(sim.catalog.artists)[:20]
+    async with client:
+        artists = await asyncio.gather(*(client.get(f"/artists/{i}", template="GET /artists/{id}") for i in ids))
+        with pytest.raises(NotFoundError, match="GET /artists/{id}"):
+            await client.get(f"/artists/{'0' * 22}", template="GET /artists/{id}")
+    assert [a["id"] for a in artists] == ids
+    assert sum(sim.faults_injected.values()) > 0 and client.log.retries >= sum(sim.faults_injected.values())
+
+
+async def test_no_secret_in_errors_reprs_or_records(catalog_factory, tmp_path):
+    catalog = catalog_factory(1, 20)
+    sim = SimSpotify(catalog, SimConfig())
+    settings = _settings(tmp_path, accounts_url="https://accounts.spotify.com")
+    async with SpotifyClient(settings, SimTransport(sim)) as client:
+        await client.get(f"/artists/{_artist(catalog)}", template="GET /artists/{id}")
+        token = client.token._token
+        texts = [repr(client), repr(client.token), repr(settings), repr(list(client.log.records))]
+    assert token and all(SECRET not in t and token not in t for t in texts)
+
+    refusing = httpx.MockTransport(lambda request: httpx.Response(400, json={"error": "invalid_client"}))
+    async with SpotifyClient(settings, refusing) as client:
+        with pytest.raises(AuthError) as caught:
+            await client.get("/artists/x", template="GET /artists/{id}")
+    assert SECRET not in str(caught.value) and "SPOTIFY_CLIENT_SECRET" in str(caught.value)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_pkce_login_end_to_end_against_the_simulator(tmp_path):
+    from conftest import fresh_catalog
+    catalog = fresh_catalog(1, 20)
+    sim = SimSpotify(catalog, SimConfig(mode="development"))
+    settings = _settings(tmp_path, redirect_uri=f"http://127.0.0.1:{_free_port()}/callback")
+    wrong_state_answers = []
+
+    async def browser(url: str) -> None:
+        """The user's browser: Spotify approves and redirects to the loopback listener."""
+        async with httpx.AsyncClient(transport=SimTransport(sim)) as spotify:
+            approved = await spotify.get(url)
+        assert approved.status_code == 302
+        async with httpx.AsyncClient() as local:
+            forged = approved.headers["location"].replace("state=", "state=forged")
+            wrong_state_answers.append((await local.get(forged)).status_code)
+            assert (await local.get(approved.headers["location"])).status_code == 200
+
+    async with SpotifyClient(settings, SimTransport(sim)) as client:
+        scopes = await login(settings, client._http, browser)
+    assert {"user-library-read", "user-follow-read", "playlist-read-private"} <= scopes
+    assert "playlist-modify-private" not in scopes, "only what is read is asked for"
+    assert wrong_state_answers == [400]
+    token_file = tmp_path / TOKEN_FILE
+    assert stat.S_IMODE(os.stat(token_file).st_mode) == 0o600
+    assert SECRET not in token_file.read_text()
+
+    async with SpotifyClient(settings, SimTransport(sim), user=True) as client:
+        saved = [t async for t in client.pages("/me/tracks", {"limit": 50}, template="GET /me/tracks")]
+    assert len(saved) == len(catalog.user.saved_track_ids)
+    assert sim.counts[("POST /api/token", 200)] == 2, "the code exchange, then one refresh"
+    with pytest.raises(OSError):  # the listener is gone
+        socket.create_connection(("127.0.0.1", int(settings.redirect_uri.split(":")[2].split("/")[0])), timeout=1)
