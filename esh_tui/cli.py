@@ -96,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(track)
     track.set_defaults(func=cmd_track)
 
+    login = commands.add_parser("login", help="log in to Spotify (for your liked songs, followed artists, playlists)")
+    login.add_argument("--no-browser", action="store_true", help="print the login link instead of opening a browser")
+    login.set_defaults(func=cmd_login)
+    logout = commands.add_parser("logout", help="forget the Spotify login")
+    logout.set_defaults(func=cmd_logout)
+
     sim = commands.add_parser("sim", help="the built-in offline Spotify")
     sim_commands = sim.add_subparsers(dest="sim_command", metavar="SIM_COMMAND", required=True, parser_class=_Parser)
     serve = sim_commands.add_parser("serve", help="serve the simulator on 127.0.0.1 until interrupted")
@@ -160,6 +166,39 @@ def cmd_track(args: argparse.Namespace) -> int:
 
     result = asyncio.run(run())
     sys.stdout.write(render(result.releases, args.format))
+    return EXIT_OK
+
+
+def cmd_login(args: argparse.Namespace) -> int:
+    import webbrowser
+
+    import httpx
+
+    from esh_tui.spotify.auth import login
+
+    settings = load_settings()
+    if not settings.client_id:
+        raise UsageError("logging in needs a Spotify app: set SPOTIFY_CLIENT_ID (see the README); "
+                         "the built-in offline Spotify needs no login")
+
+    def open_browser(url: str) -> None:
+        _note(f"Log in to Spotify in your browser: {url}")
+        if not args.no_browser:
+            webbrowser.open(url)
+
+    async def run() -> frozenset[str]:
+        async with httpx.AsyncClient(timeout=15) as http:
+            return await login(settings, http, open_browser)
+
+    scopes = asyncio.run(run())
+    _note(f"Logged in to Spotify ({', '.join(sorted(scopes)) or 'no scopes'}).")
+    return EXIT_OK
+
+
+def cmd_logout(args: argparse.Namespace) -> int:
+    from esh_tui.spotify.auth import logout
+
+    _note("Logged out of Spotify." if logout(load_settings()) else "Not logged in; nothing to forget.")
     return EXIT_OK
 
 
