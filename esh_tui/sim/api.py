@@ -156,15 +156,18 @@ class SimSpotify:
             try:
                 request.token = self._authenticate(request)
                 self._admit(request)
-                fault = self._fault_for(request)
-                reply = _json_reply(200, handler(request, **match.groupdict()))
             except ApiError as err:
                 return template, _error_reply(err, self._latency(request))
-            reply.status = 201 if method == "POST" else 200
-            reply.delay = self._latency(request)
-            if fault in ("500", "502", "503"):
-                return template, _error_reply(ApiError(int(fault), _FAULT_MESSAGES[fault]), reply.delay)
-            if fault == "timeout":
+            fault = self._fault_for(request)
+            delay = self._latency(request)
+            if fault in ("500", "502", "503"):  # the server failed before doing anything
+                return template, _error_reply(ApiError(int(fault), _FAULT_MESSAGES[fault]), delay)
+            try:
+                reply = _json_reply(201 if method == "POST" else 200, handler(request, **match.groupdict()))
+            except ApiError as err:
+                reply = _error_reply(err, delay)
+            reply.delay = delay
+            if fault == "timeout":  # done, but answered too late
                 reply.delay, reply.fault = self.config.slow_seconds, "timeout"
             elif fault == "drop":
                 reply.fault = "drop"

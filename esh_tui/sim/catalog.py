@@ -376,7 +376,7 @@ class _Generator:
         old = (self.today - when).days > 3 * 365
         if may_be_partial and old and roll < 0.15:
             text, precision = f"{when.year:04d}", "year"
-        elif may_be_partial and ((old and roll < 0.25) or (when <= self.today and roll < 0.04)):
+        elif may_be_partial and ((old and roll < 0.25) or (when <= self.today and roll < 0.08)):
             text, precision = f"{when.year:04d}-{when.month:02d}", "month"
         else:
             text, precision = when.isoformat(), "day"
@@ -405,12 +405,15 @@ class _Generator:
     def single(self, artist: SimArtist, when: dt.date) -> None:
         rng = self.rng
         main = self.new_recording(artist, when)
+        album_artists = (artist.id,)
+        if len(main.artist_ids) == 2 and rng.random() < 0.5:  # a collaboration credited to both artists
+            album_artists = main.artist_ids
         tracks = [main]
         if rng.random() < 0.06:  # the instrumental B-side: a new recording whose title is noise
             tracks.append(self.new_recording(artist, when, f"{main.title} - Instrumental", with_feature=False, noise=True))
         elif rng.random() < 0.3:
             tracks.append(self.new_recording(artist, when))
-        self.add_album((artist.id,), when, main.title, "single", "single", tracks, may_be_partial=True)
+        self.add_album(album_artists, when, main.title, "single", "single", tracks, may_be_partial=True)
         if main.isrc:
             self.unbundled_singles[artist.id].append(main)
 
@@ -453,7 +456,9 @@ class _Generator:
         """A live album is new recordings (new ISRCs) of old songs; its title marks it."""
         rng = self.rng
         songs = self.base_recordings(base)[: rng.randint(4, 10)]
-        tracks = [self.new_recording(artist, when, f"{s.title} - Live", with_feature=False, noise=True) for s in songs]
+        plain = rng.random() < 0.5  # only the album title says "live"
+        tracks = [self.new_recording(artist, when, s.title if plain else f"{s.title} - Live", with_feature=False,
+                                     noise=not plain) for s in songs]
         place = rng.choice((f"Live at {rng.choice(names.VENUES)}", f"Live in {rng.choice(names.CITIES)}",
                             f"{base.name} (Live)", "Lives"))
         self.add_album((artist.id,), when, place, "album", "live", tracks, noise=True)
@@ -487,9 +492,9 @@ class _Generator:
         if not pool:
             return
         hits = rng.sample(pool, min(len(pool), max(3, c.size // 25)))
-        for _ in range(max(3, c.size // 4)):
+        for _ in range(max(16, c.size // 4)):
             when = self.today + dt.timedelta(days=rng.randint(-3650, HORIZON_DAYS))
-            candidates = [h for h in hits if h.first_date < when and rng.random() < 0.6]
+            candidates = [h for h in hits if h.first_date < when and rng.random() < 0.8]
             candidates += [r for r in rng.sample(pool, min(len(pool), 30)) if r.first_date < when]
             tracks = list({r.isrc: r for r in candidates}.values())[: rng.randint(8, 20)]
             if tracks:

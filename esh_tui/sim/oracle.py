@@ -113,7 +113,8 @@ def expected_releases(catalog: Catalog, artist_ids: Iterable[str], cutoff: dt.da
 
 def minimum_calls(catalog: Catalog, artist_ids: Iterable[str], cutoff: dt.date, mode: str,
                   known: Knowledge | None = None) -> CallBound:
-    """The fewest API calls a perfect tracker needs for this run, given what it already knows.
+    """The fewest API calls a perfect tracker needs for this run, given what it already knows:
+    a lower bound for trackers that learn each new ISRC's earliest release by search.
 
     Per artist, at least one page of its discography, and enough pages to see
     every in-window album it does not know yet. Each new non-noise album needs
