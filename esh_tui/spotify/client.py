@@ -12,6 +12,7 @@ import httpx
 
 from esh_tui.config import Settings
 from esh_tui.spotify.accounting import CallLog, CallRecord
+from esh_tui.spotify.batching import BatchLoader
 from esh_tui.spotify.auth import AppToken, TokenSource, UserToken
 from esh_tui.spotify.capabilities import EXTENDED_PAGE, Capabilities
 from esh_tui.spotify.errors import (
@@ -58,6 +59,7 @@ class SpotifyClient:
         self.log = CallLog()
         self.limit = AdaptiveLimit(initial=min(concurrency, max_concurrency), maximum=max_concurrency)
         self.flights = SingleFlight()
+        self.loaders = {kind: BatchLoader(self, kind, size) for kind, size in BATCH.items()}
         self._resume_at = 0.0  # no request before this (a shared Retry-After pause)
 
     async def aclose(self) -> None:
@@ -181,6 +183,10 @@ class SpotifyClient:
             if caps.page_max is None:
                 caps.page_max = limit
         return payload.get(key) if key else payload
+
+    async def load(self, kind: str, ids: list[str]) -> dict[str, dict[str, Any] | None]:
+        """Like `several`, but shares batches with other tasks asking at the same time."""
+        return await self.loaders[kind].load(ids)
 
     async def several(self, kind: str, ids: list[str]) -> dict[str, dict[str, Any] | None]:
         """Albums, tracks or artists by id: batched (20/50 per call) where batch endpoints exist,
