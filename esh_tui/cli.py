@@ -11,17 +11,23 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import shutil
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from esh_tui import __version__
 from esh_tui.config import ConfigError, load_settings
 from esh_tui.formats import FORMATS, render
 from esh_tui.models import parse_spotify_ref
+from esh_tui.runtime import open_runtime
+from esh_tui.storage.store import StoreError
+from esh_tui.text import clean
 from esh_tui.spotify.errors import QuotaExceededError, RateLimitedError, SpotifyError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LATER, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 MAX_DAYS = 36_500
+MAX_IMPORT_BYTES = 5 * 2**20
 
 
 class UsageError(Exception):
@@ -79,8 +85,10 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     window.add_argument("--days", type=_days, default=90, help="releases from the last N days (default 90)")
     window.add_argument("--since", type=_date, help="releases on or after this date (YYYY-MM-DD)")
     parser.add_argument("--format", choices=FORMATS, default="pretty", help="output format (default pretty)")
-    parser.add_argument("--artist", action="append", default=[], metavar="ID_OR_URL",
-                        help="track this artist (Spotify ID, URI or URL); repeat for more")
+    parser.add_argument("--artist", action="append", default=[], metavar="NAME_OR_ID",
+                        help="only this artist (name, Spotify ID, URI or URL); repeat for more")
+    parser.add_argument("--force-refresh", action="store_true", help="ask Spotify even for artists that are fresh")
+    parser.add_argument("--delta-only", action="store_true", help="only releases not reported by an earlier run")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,6 +109,32 @@ def build_parser() -> argparse.ArgumentParser:
     login.set_defaults(func=cmd_login)
     logout = commands.add_parser("logout", help="forget the Spotify login")
     logout.set_defaults(func=cmd_logout)
+
+    artists = commands.add_parser("artists", help="manage the artists you track")
+    artist_commands = artists.add_subparsers(dest="artists_command", metavar="ARTISTS_COMMAND", required=True,
+                                             parser_class=_Parser)
+    add = artist_commands.add_parser("add", help="track artists by name, Spotify ID, URI or URL")
+    add.add_argument("refs", nargs="+", metavar="NAME_OR_ID")
+    add.set_defaults(func=cmd_artists_add)
+    remove = artist_commands.add_parser("remove", help="stop tracking artists (by name or ID)")
+    remove.add_argument("refs", nargs="+", metavar="NAME_OR_ID")
+    remove.set_defaults(func=cmd_artists_remove)
+    listing = artist_commands.add_parser("list", help="the artists you track")
+    listing.add_argument("--format", choices=("pretty", "tsv", "json"), default="pretty")
+    listing.set_defaults(func=cmd_artists_list)
+    imported = artist_commands.add_parser("import", help="track the artists in a file (one name, ID, URI or URL a line; # comments)")
+    imported.add_argument("file", metavar="FILE", help="a file, or - for standard input")
+    imported.set_defaults(func=cmd_artists_import)
+    export = artist_commands.add_parser("export", help="back up the artist list and settings as JSON")
+    export.add_argument("file", metavar="FILE", type=Path)
+    export.set_defaults(func=cmd_artists_export)
+    restore = artist_commands.add_parser("restore", help="restore the artist list and settings from a backup")
+    restore.add_argument("file", metavar="FILE", type=Path)
+    restore.set_defaults(func=cmd_artists_restore)
+
+    stats = commands.add_parser("stats", help="what fetching cost: cache hits by tier, latency, API calls per release")
+    stats.add_argument("--runs", type=_count(1, 1000), default=5, help="how many recent runs (default 5)")
+    stats.set_defaults(func=cmd_stats)
 
     sim = commands.add_parser("sim", help="the built-in offline Spotify")
     sim_commands = sim.add_subparsers(dest="sim_command", metavar="SIM_COMMAND", required=True, parser_class=_Parser)
@@ -133,39 +167,207 @@ def _add_catalog_options(parser: argparse.ArgumentParser) -> None:
 # ----- commands ----------------------------------------------------------------------------------
 
 def cmd_track(args: argparse.Namespace) -> int:
-    from esh_tui.sim.offline import offline_spotify
-    from esh_tui.spotify.client import SpotifyClient
-    from esh_tui.tracker.pipeline import find_releases
+    from esh_tui.tracker.engine import Tracker
 
-    settings = load_settings()
-    artist_ids = []
-    for ref in args.artist:
+    runtime = open_runtime()
+    try:
+        cutoff = args.since or (runtime.today() - dt.timedelta(days=args.days))
+
+        async def run():
+            async with runtime.client() as client:
+                ids = [await _resolve(client, ref) for ref in args.artist] if args.artist else None
+                if ids is None and not runtime.store.artists():
+                    raise UsageError("no artists tracked yet: add some with 'esh-tui artists add NAME_OR_URL'")
+                if runtime.offline:
+                    _note(f"No Spotify credentials configured: running on {runtime.describe()}.")
+                progress = _Progress() if sys.stderr.isatty() else None
+                tracker = Tracker(client, runtime.store, today=runtime.today, on_event=progress)
+                return await tracker.run(cutoff, [i for i, _ in ids] if ids else None, force=args.force_refresh)
+
+        result = asyncio.run(run())
+    finally:
+        runtime.close()
+    releases = result.new_releases if args.delta_only else result.releases
+    sys.stdout.write(render(releases, args.format, _width()))
+    for artist_id, reason in result.failed.items():
+        _note(f"esh-tui: could not check artist {artist_id}: {reason} (it stays due and is retried next run)")
+    if sys.stderr.isatty():
+        _note(f"{len(result.releases)} releases ({len(result.new_keys)} new) · {result.api_calls} API calls · "
+              f"{result.artists_fetched} artists fetched, {result.artists_cached} fresh from the cache")
+    if result.status in ("quota", "rate_limited"):
+        _note(f"esh-tui: {result.message}")
+        return EXIT_LATER
+    return EXIT_FAILED if result.failed else EXIT_OK
+
+
+async def _resolve(client, ref: str) -> tuple[str, str]:
+    from esh_tui.tracker.artists import ArtistNotFound, resolve_artist
+
+    try:
+        return await resolve_artist(client, ref)
+    except ArtistNotFound as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_artists_add(args: argparse.Namespace) -> int:
+    runtime = open_runtime()
+    try:
+        async def resolve_all():
+            async with runtime.client() as client:
+                return [await _resolve(client, ref) for ref in args.refs]
+
+        found = asyncio.run(resolve_all())  # all resolved before anything is written
+        added = runtime.store.add_artists((i, name, "manual") for i, name in found)
+    finally:
+        runtime.close()
+    for artist_id, name in found:
+        _note(f"tracking {clean(name)} ({artist_id})")
+    _note(f"{added} artist{'s' if added != 1 else ''} added, {len(found) - added} already tracked")
+    return EXIT_OK
+
+
+def cmd_artists_remove(args: argparse.Namespace) -> int:
+    runtime = open_runtime()
+    try:
+        tracked = runtime.store.artists()
+        ids = []
+        for ref in args.refs:
+            try:
+                artist_id = parse_spotify_ref(ref, "artist")
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
+            matches = [a.id for a in tracked if a.id == artist_id or (artist_id is None and a.name.casefold() == ref.strip().casefold())]
+            if not matches:
+                raise UsageError(f"{ref!r} is not among the artists you track (see 'esh-tui artists list')")
+            ids += matches
+        removed = runtime.store.remove_artists(ids)
+    finally:
+        runtime.close()
+    _note(f"{removed} artist{'s' if removed != 1 else ''} removed")
+    return EXIT_OK
+
+
+def cmd_artists_list(args: argparse.Namespace) -> int:
+    runtime = open_runtime()
+    try:
+        artists = runtime.store.artists()
+    finally:
+        runtime.close()
+    if args.format == "json":
+        print(json.dumps([{"id": a.id, "name": a.name, "source": a.source, "added_at": a.added_at,
+                           "last_release": a.last_release, "frequency": a.frequency,
+                           "failed": a.failed_reason} for a in artists], ensure_ascii=False, indent=2))
+    else:
+        for a in artists:
+            fields = (a.id, clean(a.name), a.source, a.last_release or "", a.frequency or "")
+            print("\t".join(fields) if args.format == "tsv" else f"{a.id}  {clean(a.name):<40} {a.frequency or 'not checked yet'}")
+    return EXIT_OK
+
+
+def cmd_artists_import(args: argparse.Namespace) -> int:
+    text = _read_text_input(args.file)
+    refs = [(n, line.split("#", 1)[0].strip()) for n, line in enumerate(text.splitlines(), start=1)]
+    refs = [(n, ref) for n, ref in refs if ref]
+    if not refs:
+        raise UsageError(f"{args.file} names no artists (one name, ID, URI or URL a line; # starts a comment)")
+    runtime = open_runtime()
+    try:
+        async def resolve_all():
+            found = []
+            async with runtime.client() as client:
+                for number, ref in refs:
+                    try:
+                        found.append(await _resolve(client, ref))
+                    except UsageError as exc:
+                        raise UsageError(f"{args.file} line {number}: {exc}; nothing was imported") from None
+            return found
+
+        found = asyncio.run(resolve_all())
+        added = runtime.store.add_artists((i, name, "import") for i, name in found)
+    finally:
+        runtime.close()
+    _note(f"{added} artist{'s' if added != 1 else ''} added from {args.file}, {len(found) - added} already tracked")
+    return EXIT_OK
+
+
+def _read_text_input(name: str) -> str:
+    if name == "-":
+        data = sys.stdin.buffer.read(MAX_IMPORT_BYTES + 1)
+    else:
         try:
-            artist_id = parse_spotify_ref(ref, "artist")
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        if artist_id is None:
-            raise UsageError(f"{ref!r} is not a Spotify artist ID, URI or URL "
-                             "(copy it from Spotify: Share → Copy link to artist)")
-        artist_ids.append(artist_id)
-    cutoff = args.since or (dt.date.today() - dt.timedelta(days=args.days))
-    transport = None
-    if settings.uses_simulator:
-        offline = offline_spotify(settings)
-        settings, transport = offline.settings, offline.transport
-        artist_ids = artist_ids or offline.sample_artist_ids()
-        cutoff = args.since or (offline.catalog.today - dt.timedelta(days=args.days))
-        _note(f"No Spotify credentials configured: running on {offline.describe()}, "
-              f"tracking {len(artist_ids)} sample artists.")
-    elif not artist_ids:
-        raise UsageError("no artists to track: pass --artist with a Spotify artist ID or URL")
+            with open(name, "rb") as handle:
+                data = handle.read(MAX_IMPORT_BYTES + 1)
+        except FileNotFoundError:
+            raise UsageError(f"{name} does not exist") from None
+        except IsADirectoryError:
+            raise UsageError(f"{name} is a directory, not a file") from None
+        except OSError as exc:
+            raise UsageError(f"cannot read {name}: {exc.strerror}") from None
+    if len(data) > MAX_IMPORT_BYTES:
+        raise UsageError(f"{name} is larger than {MAX_IMPORT_BYTES // 2**20} MiB; split it")
+    if b"\x00" in data:
+        raise UsageError(f"{name} is not a text file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UsageError(f"{name} is not UTF-8 text") from None
 
-    async def run():
-        async with SpotifyClient(settings, transport) as client:
-            return await find_releases(client, artist_ids, cutoff)
 
-    result = asyncio.run(run())
-    sys.stdout.write(render(result.releases, args.format))
+def cmd_artists_export(args: argparse.Namespace) -> int:
+    from esh_tui.storage.backup import BackupError, write_backup
+
+    runtime = open_runtime()
+    try:
+        count = write_backup(runtime.store, args.file)
+    except BackupError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        runtime.close()
+    _note(f"{count} artists and the settings saved to {args.file}")
+    return EXIT_OK
+
+
+def cmd_artists_restore(args: argparse.Namespace) -> int:
+    from esh_tui.storage.backup import BackupError, read_backup, restore_backup
+
+    try:
+        read_backup(args.file)  # refuse a bad file before the store is even opened
+    except BackupError as exc:
+        raise UsageError(str(exc)) from None
+    runtime = open_runtime()
+    try:
+        count = restore_backup(runtime.store, args.file)
+    finally:
+        runtime.close()
+    _note(f"restored {count} artists and the settings from {args.file}")
+    return EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    runtime = open_runtime()
+    try:
+        runs = runtime.store.runs(args.runs)
+        if not runs:
+            print("no runs yet: run 'esh-tui track' first")
+            return EXIT_OK
+        for run in runs:
+            calls, releases = run["api_calls"] or 0, run["releases"] or 0
+            when = dt.datetime.fromtimestamp(run["started_at"]).strftime("%Y-%m-%d %H:%M")
+            per = f"{calls / releases:.2f}" if releases else "n/a"
+            print(f"run {run['id']} · {when} · {run['status']} · {run['mode']} mode · {releases} releases "
+                  f"({run['new_releases'] or 0} new) · {calls} API calls · {per} calls/release · "
+                  f"{run['artists_fetched'] or 0}/{run['artists'] or 0} artists fetched")
+            for tier, st in runtime.store.cache_stats(run["id"]).items():
+                total = (st["hits"] or 0) + (st["misses"] or 0)
+                rate = f"{100 * st['hits'] / total:.0f}%" if total else "n/a"
+                p50 = f"{st['p50_ms']:.3f}" if st["p50_ms"] is not None else "n/a"
+                p95 = f"{st['p95_ms']:.3f}" if st["p95_ms"] is not None else "n/a"
+                print(f"    cache {tier:<6} hit rate {rate:>4} ({st['hits']} hits, {st['misses']} misses, "
+                      f"{st['evictions']} evictions) · lookup p50 {p50} ms, p95 {p95} ms")
+            for template, count in runtime.store.calls_by_endpoint(run["id"]).items():
+                print(f"    {count:>6}  {template}")
+    finally:
+        runtime.close()
     return EXIT_OK
 
 
@@ -265,6 +467,21 @@ def cmd_sim_oracle(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class _Progress:
+    """Progress on stderr, only when stderr is a terminal."""
+
+    def __call__(self, event) -> None:
+        from esh_tui.tracker.events import Progress, RunFinished
+        if isinstance(event, Progress):
+            print(f"\r{event.done}/{event.total} artists", end="", file=sys.stderr, flush=True)
+        elif isinstance(event, RunFinished):
+            print("\r\x1b[K", end="", file=sys.stderr, flush=True)
+
+
+def _width() -> int | None:
+    return shutil.get_terminal_size((120, 24)).columns if sys.stdout.isatty() else None
+
+
 def _note(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -277,6 +494,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, ConfigError) as exc:
         print(f"esh-tui: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except StoreError as exc:
+        print(f"esh-tui: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except (QuotaExceededError, RateLimitedError) as exc:
         print(f"esh-tui: {exc}", file=sys.stderr)
         return EXIT_LATER

@@ -172,6 +172,6 @@ def test_pretty_shows_markup_literally():
 # ----- the core stays free of the UI ---------------------------------------------------------------
 
 def test_core_does_not_import_textual():
-    code = ("import sys, esh_tui.cli, esh_tui.sim.server, esh_tui.sim.oracle, esh_tui.tracker.pipeline, "
+    code = ("import sys, esh_tui.cli, esh_tui.sim.server, esh_tui.sim.oracle, esh_tui.tracker.engine, esh_tui.runtime, "
             "esh_tui.formats; assert 'textual' not in sys.modules, 'textual imported by the core'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent)

@@ -34,7 +34,12 @@ def test_track_command_tsv(capsys):
     (["--format", "xml"], "invalid choice"),
     (["--artist", "spotify:track:0TnOYISbd1XYRBk9myaseg"], "not an artist"),
     (["--artist", "https://open.spotify.com/artist/nope"], "not a valid"),
-    (["--artist", "Some Name"], "not a Spotify artist ID"),
+    (["--artist", "Some Name Nobody Has"], "finds no artist named"),
+    (["--artist", "0" * 22], "no artist with id"),
+    (["artists", "add", "Velvet"], "did you mean"),
+    (["artists", "remove", "Nobody Tracked"], "not among the artists you track"),
+    (["artists", "import", "missing-file.txt"], "does not exist"),
+    (["artists", "restore", "missing-backup.json"], "does not exist"),
     (["sim", "serve", "--fault-rate", "2"], "between 0 and 1"),
     (["sim", "serve", "--faults", "500,explode"], "unknown fault kinds"),
     (["sim", "oracle", "--artists", "5"], "between 10 and 10000"),
@@ -55,7 +60,7 @@ def test_credentials_without_artists_is_a_usage_error(monkeypatch, capsys):
     monkeypatch.setenv("SPOTIFY_CLIENT_ID", "id")
     monkeypatch.setenv("SPOTIFY_CLIENT_SECRET", "secret")
     assert main([]) == 2
-    assert "no artists to track" in capsys.readouterr().err
+    assert "no artists tracked yet" in capsys.readouterr().err
 
 
 def test_sim_oracle_report(capsys):

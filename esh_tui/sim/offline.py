@@ -11,6 +11,8 @@ from esh_tui.sim.catalog import Catalog
 from esh_tui.sim.transport import SimTransport
 
 SAMPLE_SEED, SAMPLE_SIZE, SAMPLE_ARTISTS = 1, 100, 12
+OFFLINE_ANCHOR = dt.date(2026, 11, 1)
+OFFLINE_STORE = "offline.db"  # apart from the real store: sample artists never mix with yours
 # Not secrets: the simulator accepts any client id and secret.
 OFFLINE_CLIENT_ID, OFFLINE_CLIENT_SECRET = "esh-offline-simulator", "offline"
 
@@ -32,7 +34,15 @@ class OfflineSpotify:
 
 def offline_spotify(settings: Settings, seed: int = SAMPLE_SEED, size: int = SAMPLE_SIZE,
                     today: dt.date | None = None, mode: str = "development") -> OfflineSpotify:
-    catalog = Catalog.generate(seed, size, today or dt.date.today())
+    """The offline Spotify as of `today` (default: the real today).
+
+    The catalog is generated at a fixed anchor date and its clock advanced to
+    today, so ids stay the same from day to day and stored artists stay valid.
+    """
+    today = today or dt.date.today()
+    anchor = min(OFFLINE_ANCHOR, today)
+    catalog = Catalog.generate(seed, size, anchor)
+    catalog.advance((today - anchor).days)
     sim = SimSpotify(catalog, SimConfig(mode=mode, seed=seed))
     offline_settings = replace(settings, client_id=OFFLINE_CLIENT_ID, client_secret=OFFLINE_CLIENT_SECRET)
     return OfflineSpotify(catalog, sim, SimTransport(sim), offline_settings)

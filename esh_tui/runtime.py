@@ -1,0 +1,52 @@
+"""Opening esh-tui: settings, the store, and which Spotify to talk to (the real one or the offline one).
+
+The CLI and the dashboard both start here, so they always agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import httpx
+
+from esh_tui.config import Settings, load_settings
+from esh_tui.sim.offline import OFFLINE_STORE, OfflineSpotify, offline_spotify
+from esh_tui.spotify.client import SpotifyClient
+from esh_tui.storage.store import Store
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    store: Store
+    offline: OfflineSpotify | None = None
+
+    @property
+    def transport(self) -> httpx.AsyncBaseTransport | None:
+        return self.offline.transport if self.offline else None
+
+    def client(self, **options) -> SpotifyClient:
+        return SpotifyClient(self.settings, self.transport, **options)
+
+    def today(self) -> dt.date:
+        return self.offline.catalog.today if self.offline else dt.date.today()
+
+    def describe(self) -> str:
+        return self.offline.describe() if self.offline else f"Spotify ({self.settings.api_url})"
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def open_runtime(settings: Settings | None = None, today: dt.date | None = None) -> Runtime:
+    """With credentials: Spotify and your store. Without: the offline Spotify, its own store, sample artists."""
+    settings = settings or load_settings()
+    if settings.has_credentials:
+        return Runtime(settings, Store(settings.store_path))
+    offline = offline_spotify(settings, today=today)
+    store = Store(settings.data_dir / OFFLINE_STORE)
+    if not store.artists():
+        catalog = offline.catalog
+        store.add_artists((i, catalog.artists[i].name, "sample") for i in offline.sample_artist_ids())
+    return Runtime(offline.settings, store, offline)

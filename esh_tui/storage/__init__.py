@@ -1,0 +1,1 @@
+"""Remembering: the SQLite store, the memory tier in front of it, and the TTL policy."""

@@ -1,0 +1,89 @@
+"""Backing up and restoring the artist list and settings as JSON: round-trip exact, all or nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from esh_tui.storage.store import Store
+
+FORMAT = "esh-tui-backup"
+VERSION = 1
+_ID = re.compile(r"^[0-9A-Za-z]{22}$")
+MAX_BYTES = 50 * 1024 * 1024
+
+
+class BackupError(ValueError):
+    """The backup file cannot be used; nothing was changed."""
+
+
+def export_backup(store: Store) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "artists": [{"id": a.id, "name": a.name, "source": a.source, "added_at": a.added_at} for a in store.artists()],
+        "settings": store.settings(),
+    }
+
+
+def write_backup(store: Store, path: Path) -> int:
+    """Write atomically (a temporary file, then rename); returns how many artists were saved."""
+    data = export_backup(store)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise BackupError(f"cannot write {path}: {exc.strerror}") from None
+    return len(data["artists"])
+
+
+def read_backup(path: Path) -> dict[str, Any]:
+    """Read and check a backup completely before anything is changed."""
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise BackupError(f"{path} is larger than {MAX_BYTES // 2**20} MiB: not an esh-tui backup")
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BackupError(f"{path} does not exist") from None
+    except IsADirectoryError:
+        raise BackupError(f"{path} is a directory, not a backup file") from None
+    except UnicodeDecodeError:
+        raise BackupError(f"{path} is not text: not an esh-tui backup") from None
+    except json.JSONDecodeError as exc:
+        raise BackupError(f"{path} is not valid JSON (line {exc.lineno}): not an esh-tui backup") from None
+    except OSError as exc:
+        raise BackupError(f"cannot read {path}: {exc.strerror}") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise BackupError(f"{path} is not an esh-tui backup (no \"format\": \"{FORMAT}\")")
+    if data.get("version") != VERSION:
+        raise BackupError(f"{path} is backup version {data.get('version')!r}; this esh-tui reads version {VERSION}")
+    artists, settings = data.get("artists"), data.get("settings", {})
+    if not isinstance(artists, list):
+        raise BackupError(f"{path}: \"artists\" must be a list")
+    if not isinstance(settings, dict):
+        raise BackupError(f"{path}: \"settings\" must be an object")
+    seen = set()
+    for index, artist in enumerate(artists):
+        where = f"{path}: artist #{index + 1}"
+        if not isinstance(artist, dict):
+            raise BackupError(f"{where} is not an object")
+        for key in ("id", "name", "source", "added_at"):
+            if not isinstance(artist.get(key), str):
+                raise BackupError(f"{where} has no text \"{key}\"")
+        if not _ID.match(artist["id"]):
+            raise BackupError(f"{where} has an invalid Spotify id {artist['id'][:40]!r}")
+        if artist["id"] in seen:
+            raise BackupError(f"{where} repeats id {artist['id']}")
+        seen.add(artist["id"])
+    return data
+
+
+def restore_backup(store: Store, path: Path) -> int:
+    data = read_backup(path)
+    store.replace_artists_and_settings(data["artists"], data.get("settings", {}))
+    return len(data["artists"])

@@ -1,0 +1,106 @@
+"""Lookups go memory → store → API, and each tier counts its hits, misses and latency.
+
+Two things are cached. An artist's scan (the candidate tracks on its own
+in-window albums) stays fresh until the artist is due again; an empty scan is
+an answer, not a miss. An ISRC's earliest release is kept forever.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from esh_tui.models import Release
+from esh_tui.storage.memory import MemoryTier, TierStats
+from esh_tui.storage.store import Candidate, Store
+from esh_tui.storage.ttl import HOUR, TtlPolicy
+
+
+@dataclass(frozen=True)
+class ArtistScan:
+    artist_id: str
+    cutoff: dt.date  # the scan covers releases on or after this date
+    candidates: tuple[Candidate, ...]
+    next_due: float
+
+    def since(self, cutoff: dt.date) -> tuple[Candidate, ...]:
+        return tuple(c for c in self.candidates if c.release_date >= cutoff)
+
+
+class ReleaseCache:
+    def __init__(self, store: Store, policy: TtlPolicy | None = None, memory_size: int = 50_000,
+                 clock: Callable[[], float] = time.time):
+        self.store, self.policy, self.clock = store, policy or TtlPolicy(), clock
+        self.memory = MemoryTier(memory_size, clock)
+        self.store_stats = TierStats()
+
+    @property
+    def stats(self) -> dict[str, TierStats]:
+        return {"memory": self.memory.stats, "store": self.store_stats}
+
+    # ----- artist scans ---------------------------------------------------------------------------
+
+    def artist_scan(self, artist_id: str, cutoff: dt.date) -> ArtistScan | None:
+        """A fresh scan covering `cutoff`, from memory or the store; None means ask the API."""
+        now = self.clock()
+        scan = self.memory.get(("artist", artist_id), usable=lambda s: s.cutoff <= cutoff)
+        if scan is not None:
+            return scan
+        started = time.perf_counter_ns()
+        row = self.store.artist(artist_id)
+        fresh = (row is not None and row.next_due is not None and row.next_due > now
+                 and row.scan_cutoff is not None and row.scan_cutoff <= cutoff.isoformat())
+        if fresh:
+            scan_cutoff = dt.date.fromisoformat(row.scan_cutoff)
+            scan = ArtistScan(artist_id, scan_cutoff, tuple(self.store.cached_candidates(artist_id, scan_cutoff)),
+                              row.next_due)
+            self.memory.put(("artist", artist_id), scan, row.next_due)
+        self.store_stats.observe(fresh, started)
+        return scan
+
+    def save_artist_scan(self, artist_id: str, cutoff: dt.date, today: dt.date, albums: Sequence[dict[str, Any]],
+                         tracks: Sequence[dict[str, Any]], candidates: Iterable[Candidate],
+                         listing_total: int | None = None) -> ArtistScan:
+        """Write the scan in one transaction; it stays fresh for the artist's activity-based TTL."""
+        now = self.clock()
+        release_dates = self.store.album_dates(artist_id) + [dt.date.fromisoformat(a["release_date"]) for a in albums]
+        profile = self.policy.profile(release_dates, today)
+        next_due = now + float(profile["interval_hours"]) * HOUR
+        candidates = tuple(candidates)
+        self.store.save_scan(artist_id, cutoff, now, next_due, albums, tracks, candidates, profile, listing_total)
+        scan = ArtistScan(artist_id, cutoff, candidates, next_due)
+        self.memory.put(("artist", artist_id), scan, next_due)
+        return scan
+
+    def forget_artist(self, artist_id: str) -> None:
+        self.memory.drop(("artist", artist_id))
+
+    # ----- ISRC earliest releases (forever) -------------------------------------------------------
+
+    def earliest(self, isrc: str, cutoff: dt.date) -> Release | None:
+        """The earliest release of an ISRC if it is known well enough for this cutoff."""
+        def usable(entry: tuple[Release, bool]) -> bool:
+            release, exact = entry
+            return exact or release.release_date < cutoff
+
+        entry = self.memory.get(("isrc", isrc), usable=usable)
+        if entry is None:
+            started = time.perf_counter_ns()
+            entry = self.store.earliest(isrc)
+            hit = entry is not None and usable(entry)
+            self.store_stats.observe(hit, started)
+            if not hit:
+                return None
+            self.memory.put(("isrc", isrc), entry, math.inf)
+        return entry[0]
+
+    def save_earliest(self, found: Sequence[tuple[Release, bool]]) -> None:
+        if not found:
+            return
+        self.store.save_earliest(found, self.clock())
+        for release, exact in found:
+            self.memory.put(("isrc", release.isrc), (release, exact), math.inf)

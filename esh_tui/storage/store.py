@@ -1,0 +1,409 @@
+"""The indexed SQLite store: everything esh-tui learns, kept so the next run costs almost nothing.
+
+All SQL lives in this package. WAL mode and a busy timeout let a dashboard and
+a cron run share the file; every artist is written in one transaction, so a
+crash never leaves half an artist. A connection belongs to the thread that
+made it: use a Store from one thread.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from esh_tui.models import Release
+
+SCHEMA_VERSION = 1
+
+
+class StoreError(Exception):
+    """The store cannot be used as it is; the message says what to do."""
+
+
+class StoreBusyError(StoreError):
+    """Another esh-tui holds the store's write lock for longer than the busy timeout."""
+
+
+@dataclass(frozen=True, slots=True)
+class ArtistRow:
+    id: str
+    name: str
+    source: str
+    added_at: str
+    last_checked: float | None = None
+    next_due: float | None = None
+    scan_cutoff: str | None = None
+    listing_total: int | None = None
+    last_release: str | None = None
+    releases_per_year: float | None = None
+    frequency: str | None = None
+    interval_hours: float | None = None
+    failed_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A track an artist's scan found on its own in-window, non-noise albums."""
+
+    key: str
+    isrc: str | None
+    track_id: str
+    album_id: str
+    release_date: dt.date
+
+
+def _migration_1(db: sqlite_utils.Database) -> None:
+    db["artists"].create({
+        "id": str, "name": str, "source": str, "added_at": str, "last_checked": float, "next_due": float,
+        "scan_cutoff": str, "listing_total": int, "last_release": str, "releases_per_year": float, "frequency": str,
+        "interval_hours": float, "failed_reason": str,
+    }, pk="id", not_null={"name", "source", "added_at"})
+    db["albums"].create({"id": str, "name": str, "album_type": str, "release_date": str, "noise": int,
+                         "fetched_at": float}, pk="id", not_null={"name", "release_date", "fetched_at"})
+    db["artist_albums"].create({"artist_id": str, "album_id": str, "album_group": str},
+                               pk=("artist_id", "album_id"))
+    db["tracks"].create({"id": str, "isrc": str, "name": str, "album_id": str, "artist_names": str,
+                         "fetched_at": float}, pk="id", not_null={"fetched_at"})
+    db["artist_tracks"].create({"artist_id": str, "track_id": str, "key": str, "isrc": str, "album_id": str,
+                                "release_date": str, "fetched_at": float}, pk=("artist_id", "track_id"),
+                               not_null={"key", "album_id", "release_date", "fetched_at"})
+    db["isrc_earliest"].create({"isrc": str, "track_id": str, "track_name": str, "artist_names": str,
+                                "album_id": str, "album_name": str, "album_type": str, "release_date": str,
+                                "exact": int, "fetched_at": float}, pk="isrc", not_null={"track_id", "release_date"})
+    db["releases"].create({"key": str, "isrc": str, "track_id": str, "track_name": str, "artist_names": str,
+                           "album_id": str, "album_name": str, "album_type": str, "release_date": str,
+                           "found_for": str, "first_seen_run": int, "first_seen_at": float}, pk="key",
+                          not_null={"track_id", "release_date", "first_seen_at"})
+    db["runs"].create({"id": int, "started_at": float, "finished_at": float, "cutoff": str, "forced": int,
+                       "status": str, "message": str, "mode": str, "artists": int, "artists_fetched": int,
+                       "api_calls": int, "releases": int, "new_releases": int}, pk="id")
+    db["api_calls"].create({"id": int, "run_id": int, "at": float, "template": str, "status": str,
+                            "latency_ms": float, "bytes": int, "retried": int, "new_connection": int}, pk="id")
+    db["cache_stats"].create({"run_id": int, "tier": str, "hits": int, "misses": int, "evictions": int,
+                              "p50_ms": float, "p95_ms": float}, pk=("run_id", "tier"))
+    db["capabilities"].create({"api_url": str, "batch": int, "page_max": int, "learned_at": float}, pk="api_url")
+    db["settings"].create({"key": str, "value": str}, pk="key")
+    # The hot queries, each with the index it needs (a test checks the query plans).
+    db["artist_tracks"].create_index(["artist_id", "release_date", "fetched_at"], index_name="idx_artist_tracks_lookup")
+    db["artists"].create_index(["next_due"], index_name="idx_artists_due")
+    db["api_calls"].create_index(["run_id", "template"], index_name="idx_api_calls_run")
+    db["releases"].create_index(["first_seen_run"], index_name="idx_releases_run")
+    db["releases"].create_index(["release_date"], index_name="idx_releases_date")
+
+
+MIGRATIONS = {1: _migration_1}
+
+
+class Store:
+    def __init__(self, path: Path | str, busy_timeout_ms: int = 5000):
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _check_is_sqlite(self.path)
+        try:
+            conn = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000, isolation_level=None)
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            if str(path) != ":memory:":
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self.db = sqlite_utils.Database(conn)
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise _store_error(exc, self.path) from None
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    # ----- schema --------------------------------------------------------------------------------
+
+    @property
+    def schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def _migrate(self) -> None:
+        version = self.schema_version
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"the store {self.path} was written by a newer esh-tui (schema {version}); upgrade esh-tui")
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            with self.transaction():
+                MIGRATIONS[target](self.db)
+                self.db.execute(f"PRAGMA user_version = {target}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One atomic write: all of it lands, or none of it."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise _store_error(exc, self.path) from None
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+
+    def integrity_ok(self) -> bool:
+        return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+    def query_plan(self, sql: str, params: Sequence[Any] = ()) -> str:
+        return " | ".join(row[-1] for row in self.db.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall())
+
+    # ----- artists ---------------------------------------------------------------------------------
+
+    def add_artists(self, artists: Iterable[tuple[str, str, str]]) -> int:
+        """Add (id, name, source) artists not tracked yet; returns how many were new."""
+        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        with self.transaction():
+            before = self.db["artists"].count
+            for artist_id, name, source in artists:
+                self.db.execute("INSERT OR IGNORE INTO artists (id, name, source, added_at) VALUES (?, ?, ?, ?)",
+                                (artist_id, name, source, now))
+            return self.db["artists"].count - before
+
+    def remove_artists(self, artist_ids: Iterable[str]) -> int:
+        ids = list(artist_ids)
+        with self.transaction():
+            removed = 0
+            for artist_id in ids:
+                removed += self.db.execute("DELETE FROM artists WHERE id = ?", (artist_id,)).rowcount
+                self.db.execute("DELETE FROM artist_tracks WHERE artist_id = ?", (artist_id,))
+                self.db.execute("DELETE FROM artist_albums WHERE artist_id = ?", (artist_id,))
+            return removed
+
+    def artists(self) -> list[ArtistRow]:
+        return [ArtistRow(**row) for row in self.db.query("SELECT * FROM artists ORDER BY name COLLATE NOCASE, id")]
+
+    def artist(self, artist_id: str) -> ArtistRow | None:
+        rows = list(self.db.query("SELECT * FROM artists WHERE id = ?", (artist_id,)))
+        return ArtistRow(**rows[0]) if rows else None
+
+    def due_artist_ids(self, now: float) -> list[str]:
+        sql = "SELECT id FROM artists WHERE next_due IS NULL OR next_due <= ? ORDER BY next_due"
+        return [row[0] for row in self.db.execute(sql, (now,))]
+
+    def mark_failed(self, artist_id: str, reason: str) -> None:
+        """Keep the artist due, with the reason, so the next run tries again."""
+        with self.transaction():
+            self.db.execute("UPDATE artists SET failed_reason = ?, next_due = NULL WHERE id = ?", (reason, artist_id))
+
+    # ----- one artist's scan: written whole, in one transaction -------------------------------------------
+
+    def save_scan(self, artist_id: str, cutoff: dt.date, fetched_at: float, next_due: float,
+                  albums: Sequence[dict[str, Any]], tracks: Sequence[dict[str, Any]], candidates: Iterable[Candidate],
+                  profile: dict[str, Any], listing_total: int | None = None) -> None:
+        """Everything one artist's scan learned, in one transaction: all of it, or none of it."""
+        with self.transaction():
+            album_rows = [{k: a.get(k) for k in ("id", "name", "album_type", "release_date", "noise")} | {"fetched_at": fetched_at}
+                          for a in albums]
+            self.db["albums"].upsert_all(album_rows, pk="id")
+            self.db["tracks"].upsert_all(tracks, pk="id")
+            for album in albums:
+                self.db.execute("INSERT OR IGNORE INTO artist_albums (artist_id, album_id, album_group) VALUES (?, ?, ?)",
+                                (artist_id, album["id"], album.get("album_group")))
+            self.db.execute("DELETE FROM artist_tracks WHERE artist_id = ?", (artist_id,))
+            self.db["artist_tracks"].insert_all(
+                ({"artist_id": artist_id, "track_id": c.track_id, "key": c.key, "isrc": c.isrc, "album_id": c.album_id,
+                  "release_date": c.release_date.isoformat(), "fetched_at": fetched_at} for c in candidates),
+                replace=True)
+            self.db.execute(
+                "UPDATE artists SET last_checked = ?, next_due = ?, scan_cutoff = ?, listing_total = ?, "
+                "failed_reason = NULL, last_release = ?, releases_per_year = ?, frequency = ?, interval_hours = ? "
+                "WHERE id = ?",
+                (fetched_at, next_due, cutoff.isoformat(), listing_total, profile.get("last_release"),
+                 profile.get("releases_per_year"), profile.get("frequency"), profile.get("interval_hours"), artist_id))
+
+    def cached_candidates(self, artist_id: str, cutoff: dt.date) -> list[Candidate]:
+        sql = ("SELECT key, isrc, track_id, album_id, release_date FROM artist_tracks "
+               "WHERE artist_id = ? AND release_date >= ? ORDER BY release_date DESC")
+        return [Candidate(k, i, t, a, dt.date.fromisoformat(d)) for k, i, t, a, d in self.db.execute(sql, (artist_id, cutoff.isoformat()))]
+
+    def known_album_ids(self, artist_id: str) -> set[str]:
+        return {row[0] for row in self.db.execute("SELECT album_id FROM artist_albums WHERE artist_id = ?", (artist_id,))}
+
+    def album_dates(self, artist_id: str) -> list[dt.date]:
+        sql = ("SELECT albums.release_date FROM artist_albums JOIN albums ON albums.id = artist_albums.album_id "
+               "WHERE artist_albums.artist_id = ?")
+        return [dt.date.fromisoformat(row[0]) for row in self.db.execute(sql, (artist_id,))]
+
+    # ----- what is known forever: tracks' ISRCs and ISRCs' earliest releases ------------------------------
+
+    def track_isrcs(self, track_ids: Sequence[str]) -> dict[str, str | None]:
+        found: dict[str, str | None] = {}
+        for start in range(0, len(track_ids), 500):
+            chunk = track_ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(self.db.execute(f"SELECT id, isrc FROM tracks WHERE id IN ({marks})", chunk).fetchall())
+        return found
+
+    def track_release(self, track_id: str) -> Release | None:
+        """A track as its own release (for tracks without an ISRC), from what the store knows."""
+        sql = ("SELECT tracks.id, tracks.isrc, tracks.name, tracks.artist_names, albums.id AS album_id, "
+               "albums.name AS album_name, albums.album_type, albums.release_date FROM tracks "
+               "JOIN albums ON albums.id = tracks.album_id WHERE tracks.id = ?")
+        rows = list(self.db.query(sql, (track_id,)))
+        if not rows:
+            return None
+        row = rows[0]
+        return Release(key=row["isrc"] or f"track:{row['id']}", isrc=row["isrc"], track_id=row["id"],
+                       track_name=row["name"] or "", artist_names=tuple(json.loads(row["artist_names"] or "[]")),
+                       album_id=row["album_id"], album_name=row["album_name"], album_type=row["album_type"] or "",
+                       release_date=dt.date.fromisoformat(row["release_date"]))
+
+    def save_tracks(self, tracks: Iterable[dict[str, Any]]) -> None:
+        with self.transaction():
+            self.db["tracks"].upsert_all(tracks, pk="id")
+
+    def earliest(self, isrc: str) -> tuple[Release, bool] | None:
+        """The earliest release known for an ISRC, and whether it is exact (all versions were seen)
+        or only an upper bound (a version before some cutoff was enough to call it a re-release)."""
+        rows = list(self.db.query("SELECT * FROM isrc_earliest WHERE isrc = ?", (isrc,)))
+        return (_earliest_release(rows[0]), bool(rows[0]["exact"])) if rows else None
+
+    def save_earliest(self, found: Iterable[tuple[Release, bool]], fetched_at: float) -> None:
+        with self.transaction():
+            self.db["isrc_earliest"].upsert_all(
+                ({"isrc": r.isrc, "track_id": r.track_id, "track_name": r.track_name,
+                  "artist_names": json.dumps(list(r.artist_names), ensure_ascii=False), "album_id": r.album_id,
+                  "album_name": r.album_name, "album_type": r.album_type, "release_date": r.release_date.isoformat(),
+                  "exact": int(exact), "fetched_at": fetched_at} for r, exact in found if r.isrc), pk="isrc")
+
+    # ----- releases found, runs, calls, cache statistics ----------------------------------------------------
+
+    def record_releases(self, run_id: int, releases: Iterable[Release], at: float) -> list[str]:
+        """Remember releases; returns the keys never seen before (new since the last run)."""
+        new_keys = []
+        with self.transaction():
+            for r in releases:
+                cursor = self.db.execute(
+                    "INSERT OR IGNORE INTO releases (key, isrc, track_id, track_name, artist_names, album_id, album_name, "
+                    "album_type, release_date, found_for, first_seen_run, first_seen_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (r.key, r.isrc, r.track_id, r.track_name, json.dumps(list(r.artist_names), ensure_ascii=False),
+                     r.album_id, r.album_name, r.album_type, r.release_date.isoformat(),
+                     json.dumps(list(r.found_for)), run_id, at))
+                if cursor.rowcount:
+                    new_keys.append(r.key)
+        return new_keys
+
+    def release_first_seen(self, keys: Sequence[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start:start + 500])
+            marks = ",".join("?" * len(chunk))
+            found.update(self.db.execute(f"SELECT key, first_seen_run FROM releases WHERE key IN ({marks})", chunk).fetchall())
+        return found
+
+    def start_run(self, cutoff: dt.date, forced: bool, mode: str, artists: int) -> int:
+        with self.transaction():
+            return self.db["runs"].insert({"started_at": time.time(), "cutoff": cutoff.isoformat(), "forced": int(forced),
+                                           "status": "running", "mode": mode, "artists": artists}).last_pk
+
+    def finish_run(self, run_id: int, status: str, **totals: Any) -> None:
+        with self.transaction():
+            self.db["runs"].update(run_id, {"finished_at": time.time(), "status": status, **totals})
+
+    def runs(self, limit: int = 10) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)))
+
+    def last_finished_run(self) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM runs WHERE status IN ('ok', 'partial') ORDER BY id DESC LIMIT 1"))
+        return rows[0] if rows else None
+
+    def record_calls(self, run_id: int, records: Iterable[Any]) -> None:
+        with self.transaction():
+            self.db["api_calls"].insert_all(
+                ({"run_id": run_id, "at": r.at, "template": r.template, "status": str(r.status),
+                  "latency_ms": r.latency_ms, "bytes": r.bytes, "retried": int(r.retried),
+                  "new_connection": None if r.new_connection is None else int(r.new_connection)} for r in records))
+
+    def calls_by_endpoint(self, run_id: int) -> dict[str, int]:
+        sql = "SELECT template, count(*) FROM api_calls WHERE run_id = ? GROUP BY template ORDER BY 2 DESC"
+        return dict(self.db.execute(sql, (run_id,)).fetchall())
+
+    def record_cache_stats(self, run_id: int, stats: dict[str, dict[str, Any]]) -> None:
+        with self.transaction():
+            self.db["cache_stats"].upsert_all(({"run_id": run_id, "tier": tier, **values} for tier, values in stats.items()),
+                                              pk=("run_id", "tier"))
+
+    def cache_stats(self, run_id: int) -> dict[str, dict[str, Any]]:
+        return {row.pop("tier"): row for row in self.db.query("SELECT * FROM cache_stats WHERE run_id = ?", (run_id,))}
+
+    # ----- capabilities and settings ------------------------------------------------------------------------
+
+    def capabilities(self, api_url: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT batch, page_max FROM capabilities WHERE api_url = ?", (api_url,)))
+        if not rows:
+            return None
+        batch = rows[0]["batch"]
+        return {"batch": None if batch is None else bool(batch), "page_max": rows[0]["page_max"]}
+
+    def save_capabilities(self, api_url: str, batch: bool | None, page_max: int | None) -> None:
+        with self.transaction():
+            self.db["capabilities"].upsert({"api_url": api_url, "batch": None if batch is None else int(batch),
+                                            "page_max": page_max, "learned_at": time.time()}, pk="api_url")
+
+    def settings(self) -> dict[str, Any]:
+        return {row["key"]: json.loads(row["value"]) for row in self.db.query("SELECT key, value FROM settings")}
+
+    def replace_artists_and_settings(self, artists: Sequence[dict[str, Any]], settings: dict[str, Any]) -> None:
+        """Restore a backup: the artist list and settings become exactly these, atomically."""
+        with self.transaction():
+            keep = {a["id"] for a in artists}
+            for (artist_id,) in self.db.execute("SELECT id FROM artists").fetchall():
+                if artist_id not in keep:
+                    self.db.execute("DELETE FROM artists WHERE id = ?", (artist_id,))
+                    self.db.execute("DELETE FROM artist_tracks WHERE artist_id = ?", (artist_id,))
+                    self.db.execute("DELETE FROM artist_albums WHERE artist_id = ?", (artist_id,))
+            for a in artists:
+                self.db.execute(
+                    "INSERT INTO artists (id, name, source, added_at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT(id) DO UPDATE SET name = excluded.name, source = excluded.source, added_at = excluded.added_at",
+                    (a["id"], a["name"], a["source"], a["added_at"]))
+            self.db.execute("DELETE FROM settings")
+            for key, value in settings.items():
+                self.db.execute("INSERT INTO settings (key, value) VALUES (?, ?)", (key, json.dumps(value, ensure_ascii=False)))
+
+
+def _earliest_release(row: dict[str, Any]) -> Release:
+    return Release(key=row["isrc"], isrc=row["isrc"], track_id=row["track_id"], track_name=row["track_name"] or "",
+                   artist_names=tuple(json.loads(row["artist_names"] or "[]")), album_id=row["album_id"] or "",
+                   album_name=row["album_name"] or "", album_type=row["album_type"] or "",
+                   release_date=dt.date.fromisoformat(row["release_date"]))
+
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _check_is_sqlite(path: Path) -> None:
+    """Refuse a file that is not an SQLite database before SQLite can touch it."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(100)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StoreError(f"cannot read the store {path}: {exc.strerror}") from None
+    if head and (len(head) < 100 or not head.startswith(_SQLITE_MAGIC)):
+        raise StoreError(f"the store {path} is not an esh-tui database (damaged or truncated); "
+                         f"move it aside (e.g. mv '{path}' '{path}.broken') and run again")
+
+
+def _store_error(exc: sqlite3.DatabaseError, path: Path) -> StoreError:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return StoreBusyError(f"the store {path} is busy: another esh-tui is writing to it; try again in a moment")
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return StoreError(f"the store {path} is damaged ({text}); move it aside "
+                          f"(e.g. mv '{path}' '{path}.broken') and run again")
+    return StoreError(f"the store {path} cannot be used: {text}")

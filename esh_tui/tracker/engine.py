@@ -1,0 +1,371 @@
+"""The release engine: the right releases for the fewest API calls.
+
+Per artist (concurrently, under the client's bound):
+1. fresh scan in memory or the store (until the artist is due)? use it, no API call;
+2. otherwise list its own albums newest first: one combined page, then per
+   group only where the first page did not already settle it, stopping at the
+   cutoff or at an album already known;
+3. read the track lists of new, non-noise albums (batched where possible) and
+   the ISRCs of new candidate tracks (batched where possible, known ones never
+   again); write the whole scan in one transaction.
+Each candidate's ISRC is resolved once per run, shared across artists, from
+the forever cache or by search; releases are reported as they are resolved.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import datetime as dt
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from esh_tui.models import Release, parse_release_date, release_key
+from esh_tui.spotify.client import SpotifyClient
+from esh_tui.spotify.errors import QuotaExceededError, RateLimitedError, SpotifyError
+from esh_tui.storage.cache import ReleaseCache
+from esh_tui.storage.store import Candidate, Store
+from esh_tui.tracker.events import (
+    ArtistDone, ArtistFailed, ArtistStarted, Event, Progress, ReleaseFound, RunFinished, RunStarted,
+)
+from esh_tui.tracker.filters import NoiseFilter
+
+OWN_GROUPS = ("album", "single", "compilation")
+ALBUMS_TEMPLATE = "GET /artists/{id}/albums"
+_current_artist: contextvars.ContextVar[str | None] = contextvars.ContextVar("esh_current_artist", default=None)
+
+
+@dataclass
+class RunResult:
+    run_id: int
+    cutoff: dt.date
+    status: str = "ok"
+    message: str = ""
+    releases: list[Release] = field(default_factory=list)  # newest first
+    new_keys: set[str] = field(default_factory=set)
+    failed: dict[str, str] = field(default_factory=dict)
+    artists_fetched: int = 0
+    artists_cached: int = 0
+    api_calls: int = 0
+    skipped_items: int = 0
+
+    @property
+    def new_releases(self) -> list[Release]:
+        return [r for r in self.releases if r.key in self.new_keys]
+
+
+def album_date(album: dict[str, Any]) -> dt.date | None:
+    try:
+        return parse_release_date(album["release_date"], album.get("release_date_precision"))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+class Tracker:
+    def __init__(self, client: SpotifyClient, store: Store, cache: ReleaseCache | None = None,
+                 noise: NoiseFilter | None = None, today: Callable[[], dt.date] = dt.date.today,
+                 artist_concurrency: int = 16, on_event: Callable[[Event], None] | None = None):
+        self.client, self.store = client, store
+        self.cache = cache or ReleaseCache(store)
+        self.noise = noise or NoiseFilter()
+        self.today = today
+        self.artist_concurrency = artist_concurrency
+        self.on_event = on_event or (lambda event: None)
+        known = store.capabilities(client.settings.api_url)
+        if known and client.capabilities.mode == "unknown":
+            client.capabilities.batch, client.capabilities.page_max = known["batch"], known["page_max"]
+        self._calls_by_artist: Counter[str] = Counter()
+        client.log.listeners.append(self._count_call)
+
+    def _count_call(self, record) -> None:
+        artist = _current_artist.get()
+        if artist is not None:
+            self._calls_by_artist[artist] += 1
+
+    # ----- a run --------------------------------------------------------------------------------------
+
+    async def run(self, cutoff: dt.date, artist_ids: Iterable[str] | None = None, force: bool = False) -> RunResult:
+        ids = list(dict.fromkeys(artist_ids if artist_ids is not None else (a.id for a in self.store.artists())))
+        run_id = self.store.start_run(cutoff, force, self.client.capabilities.mode, len(ids))
+        result = RunResult(run_id, cutoff)
+        started, calls_before, records_before = time.monotonic(), self.client.log.calls, len(self.client.log.records)
+        self.on_event(RunStarted(run_id, len(ids), cutoff.isoformat()))
+        resolutions: dict[str, asyncio.Future] = {}
+        seen_releases: dict[str, Release] = {}
+        claims: dict[str, set[str]] = {}  # release key -> tracked artists whose scans have it
+        gate = asyncio.Semaphore(self.artist_concurrency)
+        done = 0
+
+        async def one(artist_id: str) -> None:
+            nonlocal done
+            async with gate:
+                await self._artist(artist_id, cutoff, force, result, resolutions, seen_releases, claims)
+            done += 1
+            self.on_event(Progress(done, len(ids)))
+
+        tasks = [asyncio.ensure_future(one(a)) for a in ids]
+        try:
+            await asyncio.gather(*tasks)
+            result.status = "partial" if result.failed else "ok"
+        except (QuotaExceededError, RateLimitedError) as exc:
+            result.status = "quota" if isinstance(exc, QuotaExceededError) else "rate_limited"
+            result.message = str(exc)
+        except asyncio.CancelledError:
+            result.status, result.message = "cancelled", "the run was cancelled; what was fetched is kept"
+            raise
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for future in resolutions.values():
+                if not future.done():
+                    future.cancel()
+            result.releases = sorted((Release(**{**_fields(r), "found_for": tuple(sorted(claims[k]))})
+                                      for k, r in seen_releases.items()),
+                                     key=lambda r: (r.release_date, r.key), reverse=True)
+            result.api_calls = self.client.log.calls - calls_before
+            self._finish(result, started, list(self.client.log.records)[records_before:])
+        return result
+
+    def _finish(self, result: RunResult, started: float, records: list) -> None:
+        caps = self.client.capabilities
+        if caps.mode != "unknown" or caps.page_max:
+            self.store.save_capabilities(self.client.settings.api_url, caps.batch, caps.page_max)
+        self.store.record_calls(result.run_id, records)
+        self.store.record_cache_stats(result.run_id, {t: s.snapshot() for t, s in self.cache.stats.items()})
+        result.new_keys = set(self.store.record_releases(result.run_id, result.releases, time.time()))
+        self.store.finish_run(result.run_id, result.status, message=result.message, api_calls=result.api_calls,
+                              releases=len(result.releases), new_releases=len(result.new_keys),
+                              artists_fetched=result.artists_fetched, mode=caps.mode)
+        self.on_event(RunFinished(result.run_id, result.status, len(result.releases), len(result.new_keys),
+                                  result.api_calls, result.artists_fetched, time.monotonic() - started, result.message))
+
+    # ----- one artist ------------------------------------------------------------------------------------
+
+    async def _artist(self, artist_id: str, cutoff: dt.date, force: bool, result: RunResult,
+                      resolutions: dict[str, asyncio.Future], seen: dict[str, Release],
+                      claims: dict[str, set[str]]) -> None:
+        token = _current_artist.set(artist_id)
+        self.on_event(ArtistStarted(artist_id))
+        try:
+            scan = None if force else self.cache.artist_scan(artist_id, cutoff)
+            source = "cache"
+            if scan is None:
+                source = "api"
+                scan = await self._scan(artist_id, cutoff, result)
+                result.artists_fetched += 1
+            else:
+                result.artists_cached += 1
+            candidates = scan.since(cutoff)
+            for candidate in candidates:
+                claims.setdefault(candidate.key, set()).add(artist_id)
+            await asyncio.gather(*(self._resolve(c, cutoff, resolutions, seen, artist_id) for c in candidates))
+            self.on_event(ArtistDone(artist_id, source, self._calls_by_artist.pop(artist_id, 0), len(candidates)))
+        except (QuotaExceededError, RateLimitedError):
+            raise
+        except SpotifyError as exc:
+            reason = str(exc)
+            result.failed[artist_id] = reason
+            self.store.mark_failed(artist_id, reason)
+            self.cache.forget_artist(artist_id)
+            self.on_event(ArtistFailed(artist_id, reason))
+        finally:
+            _current_artist.reset(token)
+
+    async def _scan(self, artist_id: str, cutoff: dt.date, result: RunResult):
+        row = self.store.artist(artist_id)
+        known = self.store.known_album_ids(artist_id)
+        # Stopping at a known album is safe only when the earlier scan reached at least this far back.
+        complete_back_to = dt.date.fromisoformat(row.scan_cutoff) if row and row.scan_cutoff else None
+        incremental = complete_back_to is not None and complete_back_to <= cutoff
+        listed, total = await self._list_albums(artist_id, cutoff, known if incremental else set(),
+                                                row.listing_total if incremental and row else None, result)
+        new_albums = [a for a in listed if a["id"] not in known]
+        albums_rows, track_rows, new_candidates = [], [], []
+        to_read = []
+        for album in new_albums:
+            noise = self.noise.is_noise(str(album.get("name", "")))
+            albums_rows.append({"id": album["id"], "name": str(album.get("name", "")),
+                                "album_type": str(album.get("album_type", "")),
+                                "release_date": album_date(album).isoformat(), "noise": int(noise),
+                                "album_group": album.get("album_group") or album.get("album_type")})
+            if not noise:
+                to_read.append(album)
+        performed: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        for album, tracks in zip(to_read, await self._album_tracks([a["id"] for a in to_read])):
+            for track in tracks:
+                performers = {a.get("id") for a in track.get("artists") or [] if isinstance(a, dict)}
+                if not isinstance(track.get("id"), str):
+                    result.skipped_items += 1
+                elif artist_id in performers and not self.noise.is_noise(str(track.get("name", ""))):
+                    performed.append((album, track))
+        isrcs = self.store.track_isrcs([t["id"] for _, t in performed])
+        missing = [t["id"] for _, t in performed if t["id"] not in isrcs]
+        fetched = await self.client.load("tracks", missing) if missing else {}
+        for album, track in performed:
+            full = fetched.get(track["id"])
+            if track["id"] in fetched:
+                isrc = ((full or {}).get("external_ids") or {}).get("isrc") if full else None
+                isrcs[track["id"]] = isrc if isinstance(isrc, str) and isrc else None
+                track_rows.append({"id": track["id"], "isrc": isrcs[track["id"]], "name": str(track.get("name", "")),
+                                   "album_id": album["id"], "fetched_at": time.time(),
+                                   "artist_names": json.dumps([str(a.get("name", "")) for a in track.get("artists") or []
+                                                               if isinstance(a, dict)], ensure_ascii=False)})
+            isrc = isrcs.get(track["id"])
+            new_candidates.append(Candidate(release_key(isrc, track["id"]), isrc, track["id"], album["id"], album_date(album)))
+        old = [c for c in self.store.cached_candidates(artist_id, cutoff) if c.album_id in known]
+        return self.cache.save_artist_scan(artist_id, cutoff, self.today(), albums_rows, track_rows,
+                                           old + new_candidates, total)
+
+    async def _list_albums(self, artist_id: str, cutoff: dt.date, known: set[str], previous_total: int | None,
+                           result: RunResult) -> tuple[list[dict], int | None]:
+        """The artist's own in-window albums not known yet, for as few pages as the order allows.
+
+        Spotify lists albums grouped (album, single, compilation), newest first
+        in each group. So a group is finished at its first album older than the
+        cutoff, or already known; the first page settles every group it shows
+        before its last one; and when the total grew by k since the last scan,
+        listing stops once k new albums are found (at once when it did not grow).
+        """
+        path = f"/artists/{artist_id}/albums"
+        first = await self.client.page(path, {"include_groups": ",".join(OWN_GROUPS)}, template=ALBUMS_TEMPLATE)
+        total = first.get("total") if isinstance(first.get("total"), int) else None
+        expected_new = total - previous_total if total is not None and previous_total is not None else None
+        found: list[dict] = []
+        seen: Counter[str] = Counter()
+        finished: set[str] = set()
+        order: list[str] = []
+        for album in first.get("items") or []:
+            group = _group(album)
+            if group not in order:
+                order.append(group)
+            seen[group] += 1
+            self._take(album, group, cutoff, known, found, finished, result)
+        if not first.get("next"):
+            return found, total
+        for group in OWN_GROUPS:
+            if expected_new is not None and len(found) >= expected_new:
+                break  # every album added since the last scan is accounted for
+            if group in finished or (group in order and group != order[-1]):
+                continue
+            offset = seen[group] if order and group == order[-1] else 0
+            page = await self.client.page(path, {"include_groups": group, "offset": offset}, template=ALBUMS_TEMPLATE)
+            while True:
+                for album in page.get("items") or []:
+                    if self._take(album, group, cutoff, known, found, finished, result):
+                        break
+                if group in finished or not page.get("next") or (expected_new is not None and len(found) >= expected_new):
+                    break
+                page = await self.client.get(page["next"], template=ALBUMS_TEMPLATE)
+        return found, total
+
+    def _take(self, album: Any, group: str, cutoff: dt.date, known: set[str], found: list[dict],
+              finished: set[str], result: RunResult) -> bool:
+        """Keep an in-window album of an unfinished group; returns True when its group is finished."""
+        if group in finished:
+            return True
+        date = album_date(album) if isinstance(album, dict) else None
+        if date is None or not isinstance(album.get("id"), str):
+            result.skipped_items += 1
+            return False
+        if date < cutoff or album["id"] in known:
+            finished.add(group)
+            return True
+        found.append(album)
+        return False
+
+    async def _album_tracks(self, album_ids: list[str]) -> list[list[dict[str, Any]]]:
+        """Track lists of albums: in batches of 20 where possible, else one call each; long albums paged."""
+        if not album_ids:
+            return []
+        albums = await self.client.load("albums", album_ids)
+
+        async def tracks_of(album_id: str) -> list[dict[str, Any]]:
+            album = albums.get(album_id) or {}
+            page = album.get("tracks") or {}
+            tracks = [t for t in page.get("items") or [] if isinstance(t, dict)]
+            if page.get("next"):
+                async for track in self.client.pages(page["next"], template="GET /albums/{id}/tracks"):
+                    tracks.append(track)
+            return tracks
+
+        return await asyncio.gather(*(tracks_of(a) for a in album_ids))
+
+    # ----- releases -----------------------------------------------------------------------------------------
+
+    async def _resolve(self, candidate: Candidate, cutoff: dt.date, resolutions: dict[str, asyncio.Future],
+                       seen: dict[str, Release], artist_id: str) -> None:
+        """Decide a candidate once per run (shared by every artist who has it) and report it when found."""
+        future = resolutions.get(candidate.key)
+        if future is not None:
+            await asyncio.shield(future)
+            return
+        future = resolutions[candidate.key] = asyncio.ensure_future(self._earliest(candidate, cutoff))
+        release = await future
+        if release is not None:
+            release = Release(**{**_fields(release), "key": candidate.key, "found_for": (artist_id,)})
+            seen[candidate.key] = release
+            self.on_event(ReleaseFound(release, new=not self.store.release_first_seen([candidate.key])))
+
+    async def _earliest(self, candidate: Candidate, cutoff: dt.date) -> Release | None:
+        """The release a candidate stands for, or None when it is a re-release of older material."""
+        if candidate.isrc is None:
+            release = self.store.track_release(candidate.track_id)
+        else:
+            release = self.cache.earliest(candidate.isrc, cutoff)
+            if release is None:
+                release, exact = await self._search_earliest(candidate, cutoff)
+                if release is not None:
+                    self.cache.save_earliest([(release, exact)])
+        if release is None or release.release_date < cutoff:
+            return None
+        return release
+
+    async def _search_earliest(self, candidate: Candidate, cutoff: dt.date) -> tuple[Release | None, bool]:
+        isrc = candidate.isrc
+        best: tuple | None = None
+        page = await self.client.page("/search", {"q": f"isrc:{isrc}", "type": "track"}, template="GET /search",
+                                      key="tracks")
+        while True:
+            for version in (page or {}).get("items") or []:
+                if not isinstance(version, dict) or (version.get("external_ids") or {}).get("isrc") != isrc:
+                    continue
+                album = version.get("album") or {}
+                date = album_date(album)
+                if date is None or not isinstance(album.get("id"), str) or not isinstance(version.get("id"), str):
+                    continue
+                rank = (date, album["id"], version["id"])
+                if best is None or rank < best[0]:
+                    best = (rank, version)
+                if date < cutoff:  # proof enough: a re-release, whatever the true earliest is
+                    return _release_of(best[1], isrc), False
+            if not (page or {}).get("next"):
+                break
+            page = (await self.client.get(page["next"], template="GET /search")).get("tracks")
+        if best is None:  # search does not know it: the candidate itself is the earliest we can see
+            return self.store.track_release(candidate.track_id), False
+        return _release_of(best[1], isrc), True
+
+
+def _group(album: Any) -> str:
+    if not isinstance(album, dict):
+        return "album"
+    group = album.get("album_group") or album.get("album_type")
+    return group if group in OWN_GROUPS else "album"
+
+
+def _release_of(version: dict[str, Any], isrc: str) -> Release:
+    album = version["album"]
+    return Release(key=isrc, isrc=isrc, track_id=version["id"], track_name=str(version.get("name", "")),
+                   artist_names=tuple(str(a.get("name", "")) for a in version.get("artists") or [] if isinstance(a, dict)),
+                   album_id=album["id"], album_name=str(album.get("name", "")), album_type=str(album.get("album_type", "")),
+                   release_date=album_date(album))
+
+
+def _fields(release: Release) -> dict[str, Any]:
+    return {name: getattr(release, name) for name in Release.__dataclass_fields__}
+

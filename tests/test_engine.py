@@ -1,0 +1,138 @@
+"""The engine with its store and cache: right releases, zero calls when fresh, cheap weekly runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from esh_tui.config import Settings
+from esh_tui.sim import oracle
+from esh_tui.sim.api import SimConfig, SimSpotify
+from esh_tui.sim.transport import SimTransport
+from esh_tui.spotify.client import SpotifyClient
+from esh_tui.storage.cache import ReleaseCache
+from esh_tui.storage.store import Store
+from esh_tui.tracker.engine import Tracker
+
+from conftest import TODAY, fresh_catalog
+
+
+class World:
+    """A simulated Spotify with a clock of its own, and an esh-tui store that outlives processes."""
+
+    def __init__(self, catalog, mode, path):
+        self.catalog, self.mode, self.path = catalog, mode, path
+        self.now = 1_800_000_000.0
+        self.sim = SimSpotify(catalog, SimConfig(mode=mode), clock=lambda: self.now)
+
+    async def run(self, days=90, force=False, ids=None):
+        """One process: a fresh client, store and cache over the same files."""
+        store = Store(self.path)
+        ids = ids or [a.id for a in self.catalog.artists.values() if a.profile != "various"]
+        store.add_artists((i, self.catalog.artists[i].name, "test") for i in ids)
+        settings = Settings(data_dir=self.path.parent, client_id="test", client_secret="test-secret")
+        before = self.sim.calls()
+        async with SpotifyClient(settings, SimTransport(self.sim), clock=lambda: self.now) as client:
+            tracker = Tracker(client, store, ReleaseCache(store, clock=lambda: self.now), today=lambda: self.catalog.today)
+            result = await tracker.run(self.catalog.today - dt.timedelta(days=days), ids, force=force)
+        store.close()
+        return result, self.sim.calls() - before, ids
+
+    def advance(self, days):
+        self.catalog.advance(days)
+        self.now += days * 86400
+
+
+def _check(result, catalog, ids, days):
+    expected = oracle.expected_releases(catalog, ids, catalog.today - dt.timedelta(days=days))
+    got = {r.key: r for r in result.releases}
+    assert set(got) == set(expected), f"missing {len(set(expected) - set(got))}, extra {len(set(got) - set(expected))}"
+    for key, release in expected.items():
+        assert (got[key].track_id, got[key].album_id, got[key].release_date) == (
+            release.track_id, release.album_id, release.release_date)
+        assert set(got[key].found_for) == set(release.found_for)
+
+
+@pytest.mark.parametrize("mode", ["development", "extended"])
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("days", [30, 90, 365])
+async def test_cold_run_matches_oracle(tmp_path, mode, seed, days):
+    world = World(fresh_catalog(seed, 30), mode, tmp_path / "esh.db")
+    result, calls, ids = await world.run(days)
+    assert result.status == "ok"
+    _check(result, world.catalog, ids, days)
+    bound = oracle.minimum_calls(world.catalog, ids, world.catalog.today - dt.timedelta(days=days), mode)
+    assert calls >= bound.total
+
+
+@pytest.mark.parametrize("mode", ["development", "extended"])
+async def test_second_run_within_ttl_makes_zero_calls_and_same_releases(tmp_path, mode):
+    world = World(fresh_catalog(2, 30), mode, tmp_path / "esh.db")
+    cold, cold_calls, ids = await world.run()
+    world.now += 3600  # an hour later: every artist is still fresh (TTL is at least 6 h)
+    hot, hot_calls, _ = await world.run()
+    assert cold_calls > 0 and hot_calls == 0
+    assert [r.key for r in hot.releases] == [r.key for r in cold.releases]
+    assert hot.artists_cached == len(ids) and hot.artists_fetched == 0
+    assert not hot.new_keys, "nothing is new the second time"
+
+
+async def test_expiry_follows_activity(tmp_path):
+    world = World(fresh_catalog(1, 30), "development", tmp_path / "esh.db")
+    await world.run()
+    store = Store(world.path)
+    rows = {a.id: a for a in store.artists()}
+    for artist in rows.values():
+        last = dt.date.fromisoformat(artist.last_release) if artist.last_release else None
+        age = (world.catalog.today - last).days if last else None
+        expected = 6 if age is not None and age <= 30 else 24 if age is not None and age <= 180 else 168
+        assert artist.interval_hours == expected, artist
+        assert artist.next_due == pytest.approx(world.now + expected * 3600)
+    assert {6, 24, 168} <= {a.interval_hours for a in rows.values()}, "the sample covers every activity class"
+    store.close()
+    world.now += 7 * 3600  # 7 hours later: only the artists with a release in the last 30 days are due
+    _, calls, _ = await world.run()
+    recent = [a for a in rows.values() if a.interval_hours == 6]
+    assert 0 < calls and Store(world.path).due_artist_ids(world.now) == []
+    result, _, _ = await world.run()
+    assert result.artists_fetched == 0
+
+
+@pytest.mark.parametrize("mode", ["development", "extended"])
+async def test_four_weekly_runs_cost_what_new_content_requires(tmp_path, mode):
+    world = World(fresh_catalog(3, 30), mode, tmp_path / "esh.db")
+    result, cold_calls, ids = await world.run()
+    knowledge = oracle.Knowledge().learn(world.catalog, ids, world.catalog.today - dt.timedelta(days=90))
+    for week in range(2, 5):
+        world.advance(7)
+        cutoff = world.catalog.today - dt.timedelta(days=90)
+        bound = oracle.minimum_calls(world.catalog, ids, cutoff, mode, knowledge)
+        result, calls, _ = await world.run(force=True)
+        _check(result, world.catalog, ids, 90)
+        assert calls <= bound.total * 1.10 + 3, f"week {week}: {calls} calls, new content needs {bound.total}"
+        knowledge.learn(world.catalog, ids, cutoff)
+
+
+async def test_restart_serves_from_the_store(tmp_path):
+    world = World(fresh_catalog(1, 30), "development", tmp_path / "esh.db")
+    await world.run()
+    store = Store(world.path)
+    cache = ReleaseCache(store, clock=lambda: world.now)
+    artist_id = store.artists()[0].id
+    assert cache.artist_scan(artist_id, world.catalog.today - dt.timedelta(days=90)) is not None
+    assert cache.stats["memory"].misses == 1 and cache.stats["store"].hits == 1
+    assert cache.artist_scan(artist_id, world.catalog.today - dt.timedelta(days=90)) is not None
+    assert cache.stats["memory"].hits == 1
+    assert cache.artist_scan(artist_id, world.catalog.today - dt.timedelta(days=400)) is None, "a wider window is a miss"
+
+
+async def test_faults_and_rate_limits_change_nothing_in_the_result(tmp_path):
+    catalog = fresh_catalog(2, 30)
+    ids = [a.id for a in catalog.artists.values() if a.profile != "various"]
+    world = World(catalog, "development", tmp_path / "esh.db")
+    world.sim.config.fault_rate, world.sim.config.faults = 0.08, ("500", "503", "drop")
+    result, _, _ = await world.run()
+    assert result.status == "ok" and not result.failed
+    _check(result, catalog, ids, 90)
+    assert sum(world.sim.faults_injected.values()) > 10
