@@ -190,8 +190,8 @@ class Store:
         return ArtistRow(**rows[0]) if rows else None
 
     def due_artist_ids(self, now: float) -> list[str]:
-        sql = "SELECT id FROM artists WHERE next_due IS NULL OR next_due <= ? ORDER BY next_due"
-        return [row[0] for row in self.db.execute(sql, (now,))]
+        sql = "SELECT id, next_due FROM artists WHERE next_due IS NULL OR next_due <= ?"  # two index searches
+        return [row[0] for row in sorted(self.db.execute(sql, (now,)), key=lambda row: row[1] or 0.0)]
 
     def mark_failed(self, artist_id: str, reason: str) -> None:
         """Keep the artist due, with the reason, so the next run tries again."""

@@ -1,0 +1,248 @@
+"""The store: indexes used by the hot queries, atomic artists, migrations, backup, damage detected."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import multiprocessing
+import os
+import signal
+
+import pytest
+
+from esh_tui.cli import main
+from esh_tui.models import Release
+from esh_tui.storage.backup import BackupError, read_backup, restore_backup, write_backup
+from esh_tui.storage.store import SCHEMA_VERSION, Candidate, Store, StoreError
+
+from test_engine import World, fresh_catalog
+
+TODAY = dt.date(2026, 11, 23)
+ID = "0TnOYISbd1XYRBk9myaseg"
+
+# Each hot query as it is run, with its parameters.
+HOT_QUERIES = {
+    "cached candidates of an artist": (
+        "SELECT key, isrc, track_id, album_id, release_date FROM artist_tracks WHERE artist_id = ? AND release_date >= ? "
+        "ORDER BY release_date DESC", (ID, "2026-08-25"), "idx_artist_tracks_lookup"),
+    "due artists": ("SELECT id, next_due FROM artists WHERE next_due IS NULL OR next_due <= ?", (1.0,),
+                    "idx_artists_due"),
+    "known albums of an artist": ("SELECT album_id FROM artist_albums WHERE artist_id = ?", (ID,),
+                                  "sqlite_autoindex_artist_albums_1"),
+    "ISRC earliest release": ("SELECT * FROM isrc_earliest WHERE isrc = ?", ("USAAA2600001",),
+                              "sqlite_autoindex_isrc_earliest_1"),
+    "a track's ISRC": ("SELECT id, isrc FROM tracks WHERE id IN (?, ?)", (ID, ID), "sqlite_autoindex_tracks_1"),
+    "calls by endpoint of a run": ("SELECT template, count(*) FROM api_calls WHERE run_id = ? GROUP BY template", (1,),
+                                   "idx_api_calls_run"),
+    "releases first seen": ("SELECT key, first_seen_run FROM releases WHERE key IN (?)", ("x",),
+                            "sqlite_autoindex_releases_1"),
+}
+
+
+@pytest.mark.parametrize("name", HOT_QUERIES)
+def test_hot_queries_use_an_index(tmp_path, name):
+    store = Store(tmp_path / "esh.db")
+    sql, params, index = HOT_QUERIES[name]
+    plan = store.query_plan(sql, params)
+    assert index in plan and "SCAN" not in plan.replace(f"SCAN {index}", ""), plan
+
+
+def test_store_source_runs_exactly_these_hot_queries():
+    """The plans above are checked on the SQL the store really sends."""
+    import inspect
+    import esh_tui.storage.store as module
+    source = inspect.getsource(module)
+    for fragment in ("WHERE artist_id = ? AND release_date >= ?", "FROM artists WHERE next_due IS NULL OR next_due <= ?\"",
+                     "FROM artist_albums WHERE artist_id = ?", "FROM isrc_earliest WHERE isrc = ?",
+                     "FROM tracks WHERE id IN", "FROM api_calls WHERE run_id = ? GROUP BY template",
+                     "FROM releases WHERE key IN"):
+        assert fragment in source, fragment
+
+
+def test_wal_busy_timeout_and_schema_version(tmp_path):
+    store = Store(tmp_path / "esh.db")
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+    assert store.schema_version == SCHEMA_VERSION
+    store.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    store.close()
+    with pytest.raises(StoreError, match="newer esh-tui"):
+        Store(tmp_path / "esh.db")
+
+
+@pytest.mark.parametrize("content", [b"garbage, not a database" * 10, b"SQLite format 3\x00" + b"\x00" * 20])
+def test_damaged_store_is_detected_and_never_overwritten(tmp_path, content):
+    path = tmp_path / "esh.db"
+    path.write_bytes(content)
+    with pytest.raises(StoreError, match="move it aside"):
+        Store(path)
+    assert path.read_bytes() == content
+
+
+def test_a_failed_artist_write_leaves_no_trace(tmp_path):
+    store = Store(tmp_path / "esh.db")
+    store.add_artists([(ID, "X", "test")])
+    candidate = Candidate("USAAA2600001", "USAAA2600001", "t" * 22, "a" * 22, TODAY)
+    with pytest.raises(ZeroDivisionError):
+        with store.transaction():
+            store.db["artist_tracks"].insert({"artist_id": ID, "track_id": "t" * 22, "key": "k", "album_id": "a" * 22,
+                                              "release_date": "2026-11-01", "fetched_at": 1.0})
+            1 / 0
+    assert store.db["artist_tracks"].count == 0
+    store.save_scan(ID, TODAY, 1.0, 2.0, [{"id": "a" * 22, "name": "A", "album_type": "single",
+                                           "release_date": "2026-11-01", "noise": 0}], [], [candidate], {})
+    assert store.cached_candidates(ID, TODAY - dt.timedelta(days=90)) == [candidate]
+
+
+class _Boom(Exception):
+    pass
+
+
+async def test_crash_between_artists_leaves_the_store_consistent(tmp_path, monkeypatch):
+    """Raise in the middle of a run: every artist is either whole or absent, and the next run completes."""
+    world = World(fresh_catalog(1, 30), "development", tmp_path / "esh.db")
+    original = Store.save_scan
+    saved = []
+
+    def crashing_save(self, artist_id, *args, **kwargs):
+        if len(saved) == 7:
+            raise _Boom("simulated crash")
+        original(self, artist_id, *args, **kwargs)
+        saved.append(artist_id)
+
+    monkeypatch.setattr(Store, "save_scan", crashing_save)
+    with pytest.raises(_Boom):
+        await world.run()
+    assert len(saved) == 7
+    monkeypatch.setattr(Store, "save_scan", original)
+    ids = [a.id for a in world.catalog.artists.values() if a.profile != "various"]
+    store = Store(world.path)
+    assert store.integrity_ok()
+    for artist in store.artists():
+        has_scan = artist.next_due is not None
+        rows = store.db.execute("SELECT count(*) FROM artist_tracks WHERE artist_id = ?", (artist.id,)).fetchone()[0]
+        assert has_scan or rows == 0, f"{artist.id} is half-written"
+    assert len(ids) == len(store.artists()), "the artist list is intact"
+    store.close()
+    result, _, _ = await world.run()
+    assert result.status == "ok" and not result.failed
+
+
+def _kill_me_mid_run(path, seed):
+    import asyncio
+    world = World(fresh_catalog(seed, 30), "development", path)
+
+    def die(*_):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    calls = {"n": 0}
+    original = Store.save_scan
+
+    def save_then_maybe_die(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        calls["n"] += 1
+        if calls["n"] == 5:
+            die()
+
+    Store.save_scan = save_then_maybe_die
+    asyncio.run(world.run())
+
+
+async def test_sigkill_mid_run_then_resume(tmp_path):
+    path = tmp_path / "esh.db"
+    process = multiprocessing.get_context("spawn").Process(target=_kill_me_mid_run, args=(path, 1))
+    process.start()
+    process.join(60)
+    assert process.exitcode == -signal.SIGKILL
+    store = Store(path)
+    assert store.integrity_ok()
+    scanned = [a for a in store.artists() if a.next_due is not None]
+    assert len(scanned) == 5, "the artists written before the kill are whole"
+    store.close()
+    world = World(fresh_catalog(1, 30), "development", path)
+    result, _, ids = await world.run()
+    assert result.status == "ok" and result.artists_fetched == len(ids) - 5
+
+
+# ----- backup ----------------------------------------------------------------------------------------------
+
+def test_backup_round_trip_is_exact(tmp_path):
+    store = Store(tmp_path / "esh.db")
+    store.add_artists([(ID, "[bold]X[/bold]\tY", "manual"), ("1" * 22, "ليالي 🔥", "import")])
+    store.replace_artists_and_settings([{"id": a.id, "name": a.name, "source": a.source, "added_at": a.added_at}
+                                        for a in store.artists()], {"days": 30, "noise_words": ["live"]})
+    write_backup(store, tmp_path / "backup.json")
+    other = Store(tmp_path / "other.db")
+    other.add_artists([("2" * 22, "Someone else", "manual")])
+    restore_backup(other, tmp_path / "backup.json")
+    assert [(a.id, a.name, a.source, a.added_at) for a in other.artists()] == \
+        [(a.id, a.name, a.source, a.added_at) for a in store.artists()]
+    assert other.settings() == {"days": 30, "noise_words": ["live"]}
+    write_backup(other, tmp_path / "again.json")
+    assert (tmp_path / "again.json").read_text() == (tmp_path / "backup.json").read_text()
+
+
+BAD_BACKUPS = {
+    "not json": b"{nope",
+    "binary": bytes(range(256)),
+    "empty": b"",
+    "wrong shape": b"[1, 2, 3]",
+    "no format": json.dumps({"artists": []}).encode(),
+    "future version": json.dumps({"format": "esh-tui-backup", "version": 9, "artists": []}).encode(),
+    "artists not a list": json.dumps({"format": "esh-tui-backup", "version": 1, "artists": {}}).encode(),
+    "bad id": json.dumps({"format": "esh-tui-backup", "version": 1, "artists": [
+        {"id": "nope", "name": "x", "source": "manual", "added_at": "2026-01-01"}]}).encode(),
+    "missing name": json.dumps({"format": "esh-tui-backup", "version": 1, "artists": [
+        {"id": ID, "source": "manual", "added_at": "2026-01-01"}]}).encode(),
+    "duplicate": json.dumps({"format": "esh-tui-backup", "version": 1, "artists": [
+        {"id": ID, "name": "x", "source": "m", "added_at": "t"}, {"id": ID, "name": "x", "source": "m", "added_at": "t"}]}).encode(),
+}
+
+
+@pytest.mark.parametrize("name", BAD_BACKUPS)
+def test_malformed_backup_is_refused_and_nothing_changes(tmp_path, name):
+    store = Store(tmp_path / "esh.db")
+    store.add_artists([(ID, "Kept", "manual")])
+    before = store.artists()
+    path = tmp_path / "bad.json"
+    path.write_bytes(BAD_BACKUPS[name])
+    with pytest.raises(BackupError) as caught:
+        restore_backup(store, path)
+    assert "\n" not in str(caught.value) and str(path) in str(caught.value)
+    assert store.artists() == before
+
+
+def test_cli_restore_of_a_bad_file_exits_2_and_keeps_the_list(tmp_path, capsys):
+    assert main(["artists", "list", "--format", "json"]) == 0
+    before = capsys.readouterr().out
+    (tmp_path / "bad.json").write_text('{"format": "esh-tui-backup", "version": 1, "artists": [42]}')
+    assert main(["artists", "restore", str(tmp_path / "bad.json")]) == 2
+    assert "artist #1 is not an object" in capsys.readouterr().err
+    assert main(["artists", "list", "--format", "json"]) == 0
+    assert capsys.readouterr().out == before
+
+
+def test_cli_export_restore_round_trip(tmp_path, capsys):
+    assert main(["artists", "export", str(tmp_path / "b.json")]) == 0
+    data = read_backup(tmp_path / "b.json")
+    assert len(data["artists"]) == 12 and {a["source"] for a in data["artists"]} == {"sample"}
+    assert main(["artists", "remove", data["artists"][0]["id"]]) == 0
+    assert main(["artists", "restore", str(tmp_path / "b.json")]) == 0
+    capsys.readouterr()
+    assert main(["artists", "list", "--format", "json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 12
+
+
+def test_import_file_is_all_or_nothing(tmp_path, capsys):
+    assert main(["artists", "list", "--format", "json"]) == 0
+    before = json.loads(capsys.readouterr().out)
+    (tmp_path / "artists.txt").write_text(f"# my artists\nspotify:artist:{before[0]['id']}\nNo Such Artist Anywhere\n")
+    assert main(["artists", "import", str(tmp_path / "artists.txt")]) == 2
+    assert "line 3" in capsys.readouterr().err
+    (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02")
+    assert main(["artists", "import", str(tmp_path / "binary.txt")]) == 2
+    (tmp_path / "empty.txt").write_text("# nothing\n\n")
+    assert main(["artists", "import", str(tmp_path / "empty.txt")]) == 2
+    capsys.readouterr()
+    assert main(["artists", "list", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == before
