@@ -223,3 +223,20 @@ async def test_pkce_login_end_to_end_against_the_simulator(tmp_path):
     assert sim.counts[("POST /api/token", 200)] == 2, "the code exchange, then one refresh"
     with pytest.raises(OSError):  # the listener is gone
         socket.create_connection(("127.0.0.1", int(settings.redirect_uri.split(":")[2].split("/")[0])), timeout=1)
+
+
+@pytest.mark.parametrize("mode", ["development", "extended"])
+async def test_capabilities_are_learned_once_under_concurrency(catalog_factory, tmp_path, mode):
+    """Many artists start at once: one probe answers for all, and no request fails."""
+    catalog = catalog_factory(1, 20)
+    sim, client, _ = _offline(catalog, tmp_path, mode=mode, latency_ms=50)
+    artists = [a for a in catalog.artists.values() if a.profile != "various"]
+    albums = [a.id for a in list(catalog.albums.values())[:40]]
+    async with client:
+        pages = await asyncio.gather(*(client.page(f"/artists/{a.id}/albums", {}, template="GET /artists/{id}/albums")
+                                       for a in artists))
+        found = await asyncio.gather(*(client.several("albums", albums[i:i + 2]) for i in range(0, 40, 2)))
+    assert all(isinstance(p["items"], list) for p in pages)
+    assert all(v is not None for chunk in found for v in chunk.values())
+    assert sim.calls("GET /artists/{id}/albums", 400) == (1 if mode == "development" else 0)
+    assert sim.calls("GET /albums", 403) == (1 if mode == "development" else 0)

@@ -136,3 +136,22 @@ async def test_faults_and_rate_limits_change_nothing_in_the_result(tmp_path):
     assert result.status == "ok" and not result.failed
     _check(result, catalog, ids, 90)
     assert sum(world.sim.faults_injected.values()) > 10
+
+
+@pytest.mark.parametrize("mode", ["development", "extended"])
+async def test_cold_run_over_loopback_with_latency_matches_oracle(tmp_path, mode):
+    """Real TCP and latency reorder answers: what the in-process transport hides must still hold."""
+    from esh_tui.sim.server import SimServer
+
+    catalog = fresh_catalog(4, 30)
+    sim = SimSpotify(catalog, SimConfig(mode=mode, latency_ms=10, jitter_ms=8))
+    ids = [a.id for a in catalog.artists.values() if a.profile != "various"]
+    async with SimServer(sim) as server:
+        settings = Settings(data_dir=tmp_path, api_url=server.api_url, accounts_url=server.url,
+                            client_id="test", client_secret="test-secret")
+        store = Store(tmp_path / "esh.db")
+        async with SpotifyClient(settings) as client:
+            result = await Tracker(client, store, today=lambda: catalog.today).run(TODAY - dt.timedelta(days=90), ids)
+    assert result.status == "ok", result.failed
+    _check(result, catalog, ids, 90)
+    assert server.connections_accepted <= 16

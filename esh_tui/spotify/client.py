@@ -14,7 +14,7 @@ from esh_tui.config import Settings
 from esh_tui.spotify.accounting import CallLog, CallRecord
 from esh_tui.spotify.batching import BatchLoader
 from esh_tui.spotify.auth import AppToken, TokenSource, UserToken
-from esh_tui.spotify.capabilities import EXTENDED_PAGE, Capabilities
+from esh_tui.spotify.capabilities import DEVELOPMENT_PAGE, EXTENDED_PAGE, Capabilities
 from esh_tui.spotify.errors import (
     AuthError, BadRequestError, ForbiddenError, NetworkError, NotFoundError, QuotaExceededError,
     RateLimitedError, SpotifyError, human_seconds,
@@ -61,6 +61,7 @@ class SpotifyClient:
         self.flights = SingleFlight()
         self.loaders = {kind: BatchLoader(self, kind, size) for kind, size in BATCH.items()}
         self._resume_at = 0.0  # no request before this (a shared Retry-After pause)
+        self._learning = asyncio.Lock()  # held while the first answer about capabilities is awaited
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -168,17 +169,24 @@ class SpotifyClient:
         """One page at the largest size this app may ask for, learning that size on first use.
 
         The first ask is for 50 items; a 400 on `limit` means development mode:
-        remember 10 and ask again, so nothing is lost.
+        remember 10 and ask again, so nothing is lost. While the size is unknown
+        only one caller asks; the others wait for the answer.
         """
+        if self.capabilities.page_max is None:
+            async with self._learning:
+                return await self._page(path, params, template, key)
+        return await self._page(path, params, template, key)
+
+    async def _page(self, path: str, params: dict[str, Any], template: str, key: str | None) -> dict[str, Any]:
         caps = self.capabilities
         limit = caps.page_max or EXTENDED_PAGE
         try:
             payload = await self.get(path, {**params, "limit": limit}, template=template)
         except BadRequestError as exc:
-            if caps.page_max is not None or "limit" not in str(exc).lower():
+            if limit <= DEVELOPMENT_PAGE or "limit" not in str(exc).lower():
                 raise
-            caps.page_max = 10
-            payload = await self.get(path, {**params, "limit": caps.page_max}, template=template)
+            caps.page_max = DEVELOPMENT_PAGE
+            payload = await self.get(path, {**params, "limit": DEVELOPMENT_PAGE}, template=template)
         else:
             if caps.page_max is None:
                 caps.page_max = limit
@@ -192,6 +200,13 @@ class SpotifyClient:
         """Albums, tracks or artists by id: batched (20/50 per call) where batch endpoints exist,
         otherwise one call each, concurrently under the same bound. Missing ids map to None."""
         ids = list(dict.fromkeys(ids))
+        if self.capabilities.batch is None and ids:
+            async with self._learning:  # one caller finds out whether batch endpoints exist
+                if self.capabilities.batch is None:
+                    return await self._several(kind, ids)
+        return await self._several(kind, ids)
+
+    async def _several(self, kind: str, ids: list[str]) -> dict[str, dict[str, Any] | None]:
         found: dict[str, dict[str, Any] | None] = {}
         if self.capabilities.batch is not False:
             size = BATCH[kind]
