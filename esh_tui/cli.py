@@ -23,6 +23,7 @@ from esh_tui.models import parse_spotify_ref
 from esh_tui.runtime import open_runtime
 from esh_tui.storage.store import StoreError
 from esh_tui.text import clean
+from esh_tui.tracker.select import MAX_PER_ARTIST_HELP, limit_per_artist
 from esh_tui.spotify.errors import QuotaExceededError, RateLimitedError, SpotifyError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LATER, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -89,6 +90,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
                         help="only this artist (name, Spotify ID, URI or URL); repeat for more")
     parser.add_argument("--force-refresh", action="store_true", help="ask Spotify even for artists that are fresh")
     parser.add_argument("--delta-only", action="store_true", help="only releases not reported by an earlier run")
+    parser.add_argument("--max-per-artist", type=_count(1, 10_000), metavar="N", help=MAX_PER_ARTIST_HELP)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -188,6 +190,8 @@ def cmd_track(args: argparse.Namespace) -> int:
     finally:
         runtime.close()
     releases = result.new_releases if args.delta_only else result.releases
+    if args.max_per_artist:
+        releases = limit_per_artist(releases, args.max_per_artist)
     sys.stdout.write(render(releases, args.format, _width()))
     for artist_id, reason in result.failed.items():
         _note(f"esh-tui: could not check artist {artist_id}: {reason} (it stays due and is retried next run)")

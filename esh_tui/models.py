@@ -77,6 +77,7 @@ class Release:
     album_type: str
     release_date: dt.date
     found_for: tuple[str, ...] = field(default=(), compare=False)
+    popularity: int | None = field(default=None, compare=False)  # only extended-mode apps still get it
 
     @property
     def url(self) -> str:

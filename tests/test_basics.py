@@ -175,3 +175,24 @@ def test_core_does_not_import_textual():
     code = ("import sys, esh_tui.cli, esh_tui.sim.server, esh_tui.sim.oracle, esh_tui.tracker.engine, esh_tui.runtime, "
             "esh_tui.formats; assert 'textual' not in sys.modules, 'textual imported by the core'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent)
+
+
+# ----- --max-per-artist ------------------------------------------------------------------------------
+
+def _r(key, day, artists, popularity=None):
+    return Release(key=key, isrc=key, track_id=key.ljust(22, "x"), track_name=key, artist_names=("A",),
+                   album_id="b" * 22, album_name="B", album_type="single", release_date=dt.date(2026, 11, day),
+                   found_for=artists, popularity=popularity)
+
+
+def test_max_per_artist_keeps_the_newest_without_popularity():
+    from esh_tui.tracker.select import limit_per_artist
+    releases = [_r("a3", 3, ("A",)), _r("a2", 2, ("A",)), _r("a1", 1, ("A",)), _r("b1", 1, ("B",))]
+    assert [r.key for r in limit_per_artist(releases, 2)] == ["a3", "a2", "b1"]
+
+
+def test_max_per_artist_uses_popularity_when_present_and_shared_releases_count_for_both():
+    from esh_tui.tracker.select import limit_per_artist
+    releases = [_r("new", 3, ("A",), 10), _r("hit", 1, ("A", "B"), 90), _r("mid", 2, ("A",), 50), _r("b2", 2, ("B",), 5)]
+    assert [r.key for r in limit_per_artist(releases, 1)] == ["hit"]
+    assert [r.key for r in limit_per_artist(releases, 2)] == ["hit", "mid", "b2"]

@@ -78,7 +78,8 @@ def _migration_1(db: sqlite_utils.Database) -> None:
                                not_null={"key", "album_id", "release_date", "fetched_at"})
     db["isrc_earliest"].create({"isrc": str, "track_id": str, "track_name": str, "artist_names": str,
                                 "album_id": str, "album_name": str, "album_type": str, "release_date": str,
-                                "exact": int, "fetched_at": float}, pk="isrc", not_null={"track_id", "release_date"})
+                                "exact": int, "popularity": int, "fetched_at": float}, pk="isrc",
+                               not_null={"track_id", "release_date"})
     db["releases"].create({"key": str, "isrc": str, "track_id": str, "track_name": str, "artist_names": str,
                            "album_id": str, "album_name": str, "album_type": str, "release_date": str,
                            "found_for": str, "first_seen_run": int, "first_seen_at": float}, pk="key",
@@ -277,7 +278,8 @@ class Store:
                 ({"isrc": r.isrc, "track_id": r.track_id, "track_name": r.track_name,
                   "artist_names": json.dumps(list(r.artist_names), ensure_ascii=False), "album_id": r.album_id,
                   "album_name": r.album_name, "album_type": r.album_type, "release_date": r.release_date.isoformat(),
-                  "exact": int(exact), "fetched_at": fetched_at} for r, exact in found if r.isrc), pk="isrc")
+                  "exact": int(exact), "popularity": r.popularity, "fetched_at": fetched_at}
+                 for r, exact in found if r.isrc), pk="isrc")
 
     # ----- releases found, runs, calls, cache statistics ----------------------------------------------------
 
@@ -379,7 +381,7 @@ def _earliest_release(row: dict[str, Any]) -> Release:
     return Release(key=row["isrc"], isrc=row["isrc"], track_id=row["track_id"], track_name=row["track_name"] or "",
                    artist_names=tuple(json.loads(row["artist_names"] or "[]")), album_id=row["album_id"] or "",
                    album_name=row["album_name"] or "", album_type=row["album_type"] or "",
-                   release_date=dt.date.fromisoformat(row["release_date"]))
+                   release_date=dt.date.fromisoformat(row["release_date"]), popularity=row.get("popularity"))
 
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"

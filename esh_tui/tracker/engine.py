@@ -363,7 +363,8 @@ def _release_of(version: dict[str, Any], isrc: str) -> Release:
     return Release(key=isrc, isrc=isrc, track_id=version["id"], track_name=str(version.get("name", "")),
                    artist_names=tuple(str(a.get("name", "")) for a in version.get("artists") or [] if isinstance(a, dict)),
                    album_id=album["id"], album_name=str(album.get("name", "")), album_type=str(album.get("album_type", "")),
-                   release_date=album_date(album))
+                   release_date=album_date(album),
+                   popularity=version["popularity"] if isinstance(version.get("popularity"), int) else None)
 
 
 def _fields(release: Release) -> dict[str, Any]:
