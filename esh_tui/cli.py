@@ -127,6 +127,15 @@ def build_parser() -> argparse.ArgumentParser:
     imported = artist_commands.add_parser("import", help="track the artists in a file (one name, ID, URI or URL a line; # comments)")
     imported.add_argument("file", metavar="FILE", help="a file, or - for standard input")
     imported.set_defaults(func=cmd_artists_import)
+    from_playlist = artist_commands.add_parser("import-playlist", help="track every artist on a Spotify playlist")
+    from_playlist.add_argument("playlist", metavar="ID_OR_URL")
+    from_playlist.set_defaults(func=cmd_artists_import_playlist)
+    liked = artist_commands.add_parser("import-liked", help="track the artists of your liked songs (needs login)")
+    liked.add_argument("--min-tracks", type=_count(1, 100_000), default=1, metavar="N",
+                       help="only artists with at least N liked songs (default 1)")
+    liked.set_defaults(func=cmd_artists_import_liked)
+    followed = artist_commands.add_parser("import-followed", help="track the artists you follow on Spotify (needs login)")
+    followed.set_defaults(func=cmd_artists_import_followed)
     export = artist_commands.add_parser("export", help="back up the artist list and settings as JSON")
     export.add_argument("file", metavar="FILE", type=Path)
     export.set_defaults(func=cmd_artists_export)
@@ -292,6 +301,63 @@ def cmd_artists_import(args: argparse.Namespace) -> int:
         runtime.close()
     _note(f"{added} artist{'s' if added != 1 else ''} added from {args.file}, {len(found) - added} already tracked")
     return EXIT_OK
+
+
+def _import_from_spotify(source: str, fetch, user: bool) -> int:
+    """Find artists with `fetch(client)`, then add them all at once (nothing is added on failure)."""
+    from esh_tui.spotify.errors import AuthError, ForbiddenError, NotFoundError
+
+    runtime = open_runtime()
+    try:
+        async def run():
+            async with runtime.client(user=user) as client:
+                return await fetch(client)
+
+        try:
+            found = asyncio.run(run())
+        except AuthError as exc:
+            raise UsageError(str(exc)) from None
+        except NotFoundError:
+            raise UsageError(f"Spotify has no such {source} (check the ID or URL)") from None
+        except ForbiddenError:
+            raise UsageError(f"Spotify does not let this app read that {source}: development-mode apps may only read "
+                             "playlists you own (log in with 'esh-tui login' as the owner)") from None
+        if not found:
+            raise UsageError(f"no artists found in that {source}; nothing was added")
+        added = runtime.store.add_artists((i, name, source) for i, name in found)
+    finally:
+        runtime.close()
+    _note(f"{added} artist{'s' if added != 1 else ''} added from your {source}, {len(found) - added} already tracked")
+    return EXIT_OK
+
+
+def cmd_artists_import_playlist(args: argparse.Namespace) -> int:
+    from esh_tui.tracker.imports import playlist_artists
+
+    try:
+        playlist_id = parse_spotify_ref(args.playlist, "playlist")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if playlist_id is None:
+        raise UsageError(f"{args.playlist!r} is not a Spotify playlist ID or URL")
+    from esh_tui.spotify.auth import TOKEN_FILE
+
+    settings = load_settings()
+    # The user's token reads their own private playlists; without a login, the app's token reads public ones.
+    user = settings.uses_simulator or (settings.data_dir / TOKEN_FILE).exists()
+    return _import_from_spotify("playlist", lambda client: playlist_artists(client, playlist_id), user=user)
+
+
+def cmd_artists_import_liked(args: argparse.Namespace) -> int:
+    from esh_tui.tracker.imports import liked_artists
+
+    return _import_from_spotify("liked songs", lambda client: liked_artists(client, args.min_tracks), user=True)
+
+
+def cmd_artists_import_followed(args: argparse.Namespace) -> int:
+    from esh_tui.tracker.imports import followed_artists
+
+    return _import_from_spotify("followed artists", followed_artists, user=True)
 
 
 def _read_text_input(name: str) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import httpx
 
 from esh_tui.config import Settings, load_settings
-from esh_tui.sim.offline import OFFLINE_STORE, OfflineSpotify, offline_spotify
+from esh_tui.sim.offline import OFFLINE_STORE, OfflineSpotify, OfflineUserToken, offline_spotify
 from esh_tui.spotify.client import SpotifyClient
 from esh_tui.storage.store import Store
 
@@ -26,8 +26,12 @@ class Runtime:
     def transport(self) -> httpx.AsyncBaseTransport | None:
         return self.offline.transport if self.offline else None
 
-    def client(self, **options) -> SpotifyClient:
-        return SpotifyClient(self.settings, self.transport, **options)
+    def client(self, user: bool = False, **options) -> SpotifyClient:
+        """A client with the app's token, or with the user's (`user=True`: needs 'esh-tui login' on Spotify)."""
+        if user and self.offline:
+            return SpotifyClient(self.settings, self.transport, token=lambda http: OfflineUserToken(self.settings, http),
+                                 **options)
+        return SpotifyClient(self.settings, self.transport, user=user, **options)
 
     def today(self) -> dt.date:
         return self.offline.catalog.today if self.offline else dt.date.today()

@@ -71,3 +71,46 @@ def test_sim_oracle_report(capsys):
     assert ext["total"] < dev["total"]
     assert "GET /albums" in ext and "GET /albums" not in dev
     assert report["minimum_calls_next_week"]["development"]["total"] < dev["total"]
+
+
+def _tracked(capsys) -> list[dict]:
+    capsys.readouterr()
+    assert main(["artists", "list", "--format", "json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_import_liked_followed_and_own_playlist_on_the_offline_spotify(capsys):
+    from esh_tui.config import load_settings
+    from esh_tui.sim.offline import offline_spotify
+
+    catalog = offline_spotify(load_settings()).catalog
+    before = {a["id"] for a in _tracked(capsys)}
+    assert main(["artists", "import-followed"]) == 0
+    followed = {a["id"] for a in _tracked(capsys)}
+    assert followed - before == set(catalog.user.followed_artist_ids) - before
+    assert main(["artists", "import-liked", "--min-tracks", "5"]) == 0
+    liked = {a["id"]: a for a in _tracked(capsys)}
+    assert {a["source"] for a in liked.values()} >= {"sample", "followed artists", "liked songs"}
+    own = next(p for p in catalog.playlists.values() if p.owner_id == catalog.user.id)
+    assert main(["artists", "import-playlist", f"https://open.spotify.com/playlist/{own.id}?si=abc"]) == 0
+    on_playlist = {a for t in own.track_ids for a in catalog.tracks[t].artist_ids}
+    assert on_playlist <= {a["id"] for a in _tracked(capsys)}
+
+
+def test_import_of_someone_elses_playlist_in_development_mode_is_refused(capsys):
+    from esh_tui.config import load_settings
+    from esh_tui.sim.offline import offline_spotify
+
+    catalog = offline_spotify(load_settings()).catalog
+    before = _tracked(capsys)
+    curated = next(p for p in catalog.playlists.values() if p.owner_id == "spotify")
+    assert main(["artists", "import-playlist", curated.id]) == 2
+    assert "only read playlists you own" in capsys.readouterr().err
+    assert _tracked(capsys) == before
+
+
+def test_user_commands_without_login_say_so(monkeypatch, capsys):
+    monkeypatch.setenv("SPOTIFY_CLIENT_ID", "id")
+    monkeypatch.setenv("SPOTIFY_CLIENT_SECRET", "secret")
+    assert main(["artists", "import-liked"]) == 2
+    assert "esh-tui login" in capsys.readouterr().err

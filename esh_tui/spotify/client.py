@@ -41,7 +41,8 @@ class SpotifyClient:
     """
 
     def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None, *,
-                 user: bool = False, capabilities: Capabilities | None = None,
+                 user: bool = False, token: Callable[[httpx.AsyncClient], TokenSource] | None = None,
+                 capabilities: Capabilities | None = None,
                  max_retries: int = 5, timeout: float = 15.0, max_connections: int = 16,
                  concurrency: int = 8, max_concurrency: int = 32,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, clock: Callable[[], float] = time.monotonic,
@@ -54,7 +55,10 @@ class SpotifyClient:
             transport = httpx.AsyncHTTPTransport(limits=limits, http2=True)
         self._http = httpx.AsyncClient(transport=transport, timeout=timeout,
                                        headers={"user-agent": "esh-tui", "accept": "application/json"})
-        self.token: TokenSource = UserToken(settings, self._http, clock) if user else AppToken(settings, self._http, clock)
+        if token is not None:
+            self.token: TokenSource = token(self._http)
+        else:
+            self.token = UserToken(settings, self._http, clock) if user else AppToken(settings, self._http, clock)
         self.capabilities = capabilities or Capabilities()
         self.log = CallLog()
         self.limit = AdaptiveLimit(initial=min(concurrency, max_concurrency), maximum=max_concurrency)

@@ -1,0 +1,47 @@
+"""Finding artists to track in a user's Spotify: a playlist, liked songs, followed artists."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from esh_tui.spotify.client import SpotifyClient
+
+
+def _artists_of(track: Any) -> list[tuple[str, str]]:
+    if not isinstance(track, dict) or track.get("type", "track") != "track":
+        return []  # episodes and removed tracks carry no artists
+    return [(a["id"], str(a.get("name", ""))) for a in track.get("artists") or []
+            if isinstance(a, dict) and isinstance(a.get("id"), str)]
+
+
+async def playlist_artists(client: SpotifyClient, playlist_id: str) -> list[tuple[str, str]]:
+    """Every artist on a playlist, in order of first appearance."""
+    found: dict[str, str] = {}
+    async for item in client.pages(f"/playlists/{playlist_id}/items", {"limit": 50}, template="GET /playlists/{id}/items"):
+        for artist_id, name in _artists_of(item.get("item") or item.get("track") if isinstance(item, dict) else None):
+            found.setdefault(artist_id, name)
+    return list(found.items())
+
+
+async def liked_artists(client: SpotifyClient, min_tracks: int = 1) -> list[tuple[str, str]]:
+    """Artists with at least `min_tracks` liked songs, most liked first."""
+    counts: Counter[str] = Counter()
+    names: dict[str, str] = {}
+    async for item in client.pages("/me/tracks", {"limit": 50}, template="GET /me/tracks"):
+        for artist_id, name in _artists_of(item.get("track") if isinstance(item, dict) else None):
+            counts[artist_id] += 1
+            names.setdefault(artist_id, name)
+    return [(a, names[a]) for a, n in counts.most_common() if n >= min_tracks]
+
+
+async def followed_artists(client: SpotifyClient) -> list[tuple[str, str]]:
+    found: dict[str, str] = {}
+    url, params = "/me/following", {"type": "artist", "limit": 50}
+    while url:
+        page = (await client.get(url, params, template="GET /me/following")).get("artists") or {}
+        for artist in page.get("items") or []:
+            if isinstance(artist, dict) and isinstance(artist.get("id"), str):
+                found.setdefault(artist["id"], str(artist.get("name", "")))
+        url, params = page.get("next"), None
+    return list(found.items())
