@@ -172,8 +172,9 @@ class SimSpotify:
             elif fault == "drop":
                 reply.fault = "drop"
             return template, reply
-        template = f"{request.method} (unknown)"
-        return template, _error_reply(ApiError(404, "Service not found"), 0.0)
+        if any(pattern.match(request.path) for _, pattern, _, _, _ in self._routes):
+            return f"{request.method} (not allowed)", _error_reply(ApiError(405, "Method not allowed"), 0.0)
+        return f"{request.method} (unknown)", _error_reply(ApiError(404, "Service not found"), 0.0)
 
     # ----- auth, limits, faults ---------------------------------------------------------
 

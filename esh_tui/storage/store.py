@@ -194,6 +194,14 @@ class Store:
         sql = "SELECT id, next_due FROM artists WHERE next_due IS NULL OR next_due <= ?"  # two index searches
         return [row[0] for row in sorted(self.db.execute(sql, (now,)), key=lambda row: row[1] or 0.0)]
 
+    def soon_due_artist_ids(self, now: float, until: float) -> list[str]:
+        """Artists fresh now, due by `until`, and past half their freshness (so a refresh is never repeated at once):
+        the shortest interval (most active) first, then soonest due."""
+        sql = ("SELECT id, interval_hours, next_due FROM artists WHERE next_due > ? AND next_due <= ? "
+               "AND next_due - ? <= interval_hours * 1800")
+        rows = self.db.execute(sql, (now, until, now)).fetchall()
+        return [row[0] for row in sorted(rows, key=lambda row: (row[1] or 0.0, row[2]))]
+
     def mark_failed(self, artist_id: str, reason: str) -> None:
         """Keep the artist due, with the reason, so the next run tries again."""
         with self.transaction():

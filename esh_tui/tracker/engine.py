@@ -144,6 +144,21 @@ class Tracker:
         self.on_event(RunFinished(result.run_id, result.status, len(result.releases), len(result.new_keys),
                                   result.api_calls, result.artists_fetched, time.monotonic() - started, result.message))
 
+    async def prefetch(self, artist_id: str, cutoff: dt.date) -> None:
+        """Refresh one artist ahead of time: its scan and its releases' ISRCs, with no run recorded."""
+        result = RunResult(0, cutoff)
+        token = _current_artist.set(artist_id)
+        try:
+            scan = await self._scan(artist_id, cutoff, result)
+            for candidate in scan.since(cutoff):
+                if candidate.isrc and self.cache.earliest(candidate.isrc, cutoff) is None:
+                    found = await self._search_earliest(candidate, cutoff)
+                    if found[0] is not None:
+                        self.cache.save_earliest([found])
+        finally:
+            _current_artist.reset(token)
+            self._calls_by_artist.pop(artist_id, None)
+
     # ----- one artist ------------------------------------------------------------------------------------
 
     async def _artist(self, artist_id: str, cutoff: dt.date, force: bool, result: RunResult,
