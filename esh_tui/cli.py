@@ -28,7 +28,6 @@ from esh_tui.spotify.errors import QuotaExceededError, RateLimitedError, Spotify
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LATER, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 MAX_DAYS = 36_500
-MAX_IMPORT_BYTES = 5 * 2**20
 
 
 class UsageError(Exception):
@@ -99,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "Exit codes: 0 ok, 1 Spotify/network failure, 2 bad input, 3 rate limit or quota reached.")
     parser.add_argument("--version", action="version", version=f"esh-tui {__version__}")
     _add_run_options(parser)
-    parser.set_defaults(func=cmd_track)
+    parser.set_defaults(func=cmd_default)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     track = commands.add_parser("track", help="find new releases and print them (for cron and scripts)")
@@ -176,6 +175,22 @@ def _add_catalog_options(parser: argparse.ArgumentParser) -> None:
 
 
 # ----- commands ----------------------------------------------------------------------------------
+
+def cmd_default(args: argparse.Namespace) -> int:
+    """The dashboard on a terminal; a headless run when output goes to a pipe or a file."""
+    headless = (args.format != "pretty" or args.artist or args.delta_only or args.max_per_artist or args.since
+                or not (sys.stdin.isatty() and sys.stdout.isatty()))
+    if headless:
+        return cmd_track(args)
+    from esh_tui.tui.app import create_app
+
+    app = create_app(days=args.days)
+    try:
+        app.run()
+    finally:
+        app.runtime.close()
+    return EXIT_OK
+
 
 def cmd_track(args: argparse.Namespace) -> int:
     from esh_tui.tracker.engine import Tracker
@@ -278,11 +293,12 @@ def cmd_artists_list(args: argparse.Namespace) -> int:
 
 
 def cmd_artists_import(args: argparse.Namespace) -> int:
-    text = _read_text_input(args.file)
-    refs = [(n, line.split("#", 1)[0].strip()) for n, line in enumerate(text.splitlines(), start=1)]
-    refs = [(n, ref) for n, ref in refs if ref]
-    if not refs:
-        raise UsageError(f"{args.file} names no artists (one name, ID, URI or URL a line; # starts a comment)")
+    from esh_tui.tracker.imports import ImportFileError, read_artist_file
+
+    try:
+        refs = read_artist_file(args.file)
+    except ImportFileError as exc:
+        raise UsageError(str(exc)) from None
     runtime = open_runtime()
     try:
         async def resolve_all():
@@ -358,29 +374,6 @@ def cmd_artists_import_followed(args: argparse.Namespace) -> int:
     from esh_tui.tracker.imports import followed_artists
 
     return _import_from_spotify("followed artists", followed_artists, user=True)
-
-
-def _read_text_input(name: str) -> str:
-    if name == "-":
-        data = sys.stdin.buffer.read(MAX_IMPORT_BYTES + 1)
-    else:
-        try:
-            with open(name, "rb") as handle:
-                data = handle.read(MAX_IMPORT_BYTES + 1)
-        except FileNotFoundError:
-            raise UsageError(f"{name} does not exist") from None
-        except IsADirectoryError:
-            raise UsageError(f"{name} is a directory, not a file") from None
-        except OSError as exc:
-            raise UsageError(f"cannot read {name}: {exc.strerror}") from None
-    if len(data) > MAX_IMPORT_BYTES:
-        raise UsageError(f"{name} is larger than {MAX_IMPORT_BYTES // 2**20} MiB; split it")
-    if b"\x00" in data:
-        raise UsageError(f"{name} is not a text file")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise UsageError(f"{name} is not UTF-8 text") from None
 
 
 def cmd_artists_export(args: argparse.Namespace) -> int:

@@ -99,6 +99,7 @@ def _migration_1(db: sqlite_utils.Database) -> None:
     db["api_calls"].create_index(["run_id", "template"], index_name="idx_api_calls_run")
     db["releases"].create_index(["first_seen_run"], index_name="idx_releases_run")
     db["releases"].create_index(["release_date"], index_name="idx_releases_date")
+    db["artist_tracks"].create_index(["key"], index_name="idx_artist_tracks_key")
 
 
 MIGRATIONS = {1: _migration_1}
@@ -157,6 +158,14 @@ class Store:
 
     def integrity_ok(self) -> bool:
         return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+    def use_lookup_index(self, enabled: bool = True) -> None:
+        """Create (or, for benchmarks, drop) the composite index of the cached-release lookup."""
+        if enabled:
+            self.db.execute("CREATE INDEX IF NOT EXISTS idx_artist_tracks_lookup "
+                            "ON artist_tracks (artist_id, release_date, fetched_at)")
+        else:
+            self.db.execute("DROP INDEX IF EXISTS idx_artist_tracks_lookup")
 
     def query_plan(self, sql: str, params: Sequence[Any] = ()) -> str:
         return " | ".join(row[-1] for row in self.db.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall())
@@ -305,6 +314,29 @@ class Store:
                 if cursor.rowcount:
                     new_keys.append(r.key)
         return new_keys
+
+    def releases_since(self, cutoff: dt.date, artist_ids: Iterable[str] | None = None) -> list[tuple[Release, int]]:
+        """Releases found by earlier runs on or after the cutoff, newest first, with the run that first saw each."""
+        rows = self.db.query("SELECT * FROM releases WHERE release_date >= ? ORDER BY release_date DESC, key",
+                             (cutoff.isoformat(),))
+        wanted = set(artist_ids) if artist_ids is not None else None
+        out = []
+        for row in rows:
+            found_for = tuple(json.loads(row["found_for"] or "[]"))
+            if wanted is not None and not wanted.intersection(found_for):
+                continue
+            release = Release(key=row["key"], isrc=row["isrc"], track_id=row["track_id"], track_name=row["track_name"] or "",
+                              artist_names=tuple(json.loads(row["artist_names"] or "[]")), album_id=row["album_id"] or "",
+                              album_name=row["album_name"] or "", album_type=row["album_type"] or "",
+                              release_date=dt.date.fromisoformat(row["release_date"]), found_for=found_for)
+            out.append((release, row["first_seen_run"]))
+        return out
+
+    def versions_seen(self, key: str) -> list[dict[str, Any]]:
+        """Every album a tracked artist's scans saw this recording on."""
+        sql = ("SELECT DISTINCT albums.id, albums.name, albums.album_type, albums.release_date FROM artist_tracks "
+               "JOIN albums ON albums.id = artist_tracks.album_id WHERE artist_tracks.key = ? ORDER BY albums.release_date")
+        return list(self.db.query(sql, (key,)))
 
     def release_first_seen(self, keys: Sequence[str]) -> dict[str, int]:
         found: dict[str, int] = {}

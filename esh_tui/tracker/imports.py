@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from typing import Any
 
@@ -45,3 +46,39 @@ async def followed_artists(client: SpotifyClient) -> list[tuple[str, str]]:
                 found.setdefault(artist["id"], str(artist.get("name", "")))
         url, params = page.get("next"), None
     return list(found.items())
+
+
+MAX_IMPORT_BYTES = 5 * 2**20
+
+
+class ImportFileError(ValueError):
+    """An import file cannot be used; nothing was imported."""
+
+
+def read_artist_file(name: str) -> list[tuple[int, str]]:
+    """(line number, reference) for each artist in a file (`-` for standard input); `#` starts a comment."""
+    try:
+        if name == "-":
+            data = sys.stdin.buffer.read(MAX_IMPORT_BYTES + 1)
+        else:
+            with open(name, "rb") as handle:
+                data = handle.read(MAX_IMPORT_BYTES + 1)
+    except FileNotFoundError:
+        raise ImportFileError(f"{name} does not exist") from None
+    except IsADirectoryError:
+        raise ImportFileError(f"{name} is a directory, not a file") from None
+    except OSError as exc:
+        raise ImportFileError(f"cannot read {name}: {exc.strerror}") from None
+    if len(data) > MAX_IMPORT_BYTES:
+        raise ImportFileError(f"{name} is larger than {MAX_IMPORT_BYTES // 2**20} MiB; split it")
+    if b"\x00" in data:
+        raise ImportFileError(f"{name} is not a text file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportFileError(f"{name} is not UTF-8 text") from None
+    refs = [(n, line.split("#", 1)[0].strip()) for n, line in enumerate(text.splitlines(), start=1)]
+    refs = [(n, ref) for n, ref in refs if ref]
+    if not refs:
+        raise ImportFileError(f"{name} names no artists (one name, ID, URI or URL a line; # starts a comment)")
+    return refs

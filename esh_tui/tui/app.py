@@ -1,0 +1,503 @@
+"""The dashboard: artists and releases live, and what the fetching costs, at a glance.
+
+One app factory (`create_app`) serves the CLI and the tests. Engine events are
+queued and applied in batches by a short interval timer inside
+`batch_update()`; the metrics panels are refreshed by a timer that reschedules
+itself after each refresh, so refreshes never overlap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import tomllib
+from collections import deque
+from collections.abc import Callable, Iterable
+
+from rich.text import Text
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, ProgressBar, RichLog, Static
+from textual.worker import Worker, WorkerState
+
+from esh_tui.runtime import Runtime
+from esh_tui.storage.cache import ReleaseCache
+from esh_tui.spotify.errors import AuthError, ForbiddenError, NotFoundError, SpotifyError
+from esh_tui.text import clean
+from esh_tui.tracker.artists import ArtistNotFound, resolve_artist
+from esh_tui.tracker.engine import RunResult, Tracker
+from esh_tui.tracker.events import (
+    ArtistDone, ArtistFailed, ArtistStarted, Progress, ReleaseFound, RunFinished, RunStarted,
+)
+from esh_tui.tracker.imports import ImportFileError, followed_artists, liked_artists, playlist_artists, read_artist_file
+from esh_tui.tracker.prefetch import Prefetcher
+from esh_tui.tui.screens.modals import AddArtistScreen, ConfirmScreen, HelpScreen, ImportScreen, ReleaseScreen
+from esh_tui.tui.widgets.metrics import ApiPanel, CachePanel, LatencyPanel, Snapshot
+from esh_tui.tui.widgets.tables import ArtistsTable, KeyedTable, ReleasesTable
+
+METRICS_EVERY = 1.0
+FLUSH_EVERY = 0.1
+STALL_PROBE_EVERY = 0.05
+
+
+class EshApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "esh-tui"
+    BINDINGS = [
+        Binding("a", "add_artist", "Add", id="add_artist"),
+        Binding("d", "remove_artist", "Remove", id="remove_artist"),
+        Binding("i", "import_artists", "Import", id="import"),
+        Binding("r", "refresh", "Refresh", id="refresh"),
+        Binding("R", "force_refresh", "Force", id="force_refresh"),
+        Binding("x", "cancel_run", "Cancel", id="cancel_run"),
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("s", "sort", "Sort", id="sort", show=False),
+        Binding("o", "open_release", "Open", id="open_release", show=False),
+        Binding("c", "copy_release", "Copy URI", id="copy_release", show=False),
+        Binding("l", "toggle_log", "Log", id="toggle_log"),
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("q", "quit", "Quit", id="quit"),
+    ]
+
+    def __init__(self, runtime: Runtime, days: int = 90, autostart: bool = True, prefetch: bool = True,
+                 clock: Callable[[], float] = time.time):
+        super().__init__()
+        self.runtime, self.days, self.autostart, self.prefetch_enabled, self.clock = runtime, days, autostart, prefetch, clock
+        self.client = runtime.client()
+        self.tracker = Tracker(self.client, runtime.store, ReleaseCache(runtime.store, clock=clock),
+                               today=runtime.today, on_event=self._queue)
+        self.prefetcher = Prefetcher(self.tracker, self.cutoff, clock=clock)
+        self.state = "idle"
+        self.last_run: str = "never"
+        self.pending: deque = deque()
+        self.run_worker_handle: Worker | None = None
+        self.prefetch_worker: Worker | None = None
+        self.run_calls_start = 0
+        self.run_records_start = 0
+        self.max_stall_ms = 0.0
+        self._expected_tick = 0.0
+        self.started_at = time.perf_counter()
+        self.first_paint_s: float | None = None
+        self.last_result: RunResult | None = None
+        self._load_keymap()
+
+    # ----- layout ------------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="status")
+        with Horizontal(id="main"):
+            with Vertical(id="artists-pane"):
+                yield Static("Artists", classes="pane-title")
+                yield ArtistsTable(id="artists")
+            with Vertical(id="releases-pane"):
+                yield Static("Releases", classes="pane-title", id="releases-title")
+                yield ReleasesTable(id="releases")
+        with Horizontal(id="metrics"):
+            yield CachePanel(id="cache", classes="panel")
+            yield LatencyPanel(id="latency", classes="panel")
+            yield ApiPanel(id="api", classes="panel")
+        yield ProgressBar(id="progress", show_eta=True)
+        yield Input(placeholder="Filter the focused table (Esc clears)", id="filter")
+        yield RichLog(id="log", markup=False, max_lines=500)
+        yield Footer()
+
+    def cutoff(self) -> dt.date:
+        return self.runtime.today() - dt.timedelta(days=self.days)
+
+    def on_mount(self) -> None:
+        self.theme = "textual-dark"
+        artists = self.query_one(ArtistsTable)
+        now = self.clock()
+        for artist in self.runtime.store.artists():
+            artists.show(artist, now=now)
+        artists.resort()
+        last = self.runtime.store.last_finished_run()
+        self.last_run = time.strftime("%H:%M", time.localtime(last["finished_at"])) if last else "never"
+        releases = self.query_one(ReleasesTable)
+        for release, first_run in self.runtime.store.releases_since(self.cutoff()):
+            releases.show(release, new=bool(last) and first_run == last["id"])
+        releases.resort()
+        releases.focus()
+        self.set_interval(FLUSH_EVERY, self._flush)
+        self._expected_tick = time.monotonic() + STALL_PROBE_EVERY
+        self.set_interval(STALL_PROBE_EVERY, self._probe_stall)
+        self.set_timer(METRICS_EVERY, self._refresh_metrics)
+        self._refresh_metrics(reschedule=False)
+        self._show_status()
+        if self.runtime.offline:
+            self.notify("No Spotify credentials: this is the built-in offline Spotify with sample artists. "
+                        "See the README to use your own.", title="Offline simulator", timeout=8)
+        if self.autostart and self.runtime.store.due_artist_ids(now):
+            self.start_run(force=False)
+        else:
+            self._start_prefetch()
+
+    def on_ready(self) -> None:
+        self.first_paint_s = time.perf_counter() - self.started_at
+
+    async def on_unmount(self) -> None:
+        await self.client.aclose()
+
+    # ----- key map ---------------------------------------------------------------------------------------
+
+    def _load_keymap(self) -> None:
+        path = self.runtime.settings.data_dir / "config.toml"
+        if not path.is_file():
+            return
+        try:
+            keys = tomllib.loads(path.read_text(encoding="utf-8")).get("keys", {})
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            self.call_later(self.notify, f"{path}: {exc}; keys left as they are", severity="warning")
+            return
+        known = {b.id for b in self.BINDINGS if b.id}
+        unknown = sorted(set(keys) - known)
+        if unknown:
+            self.call_later(self.notify, f"{path}: unknown key ids {', '.join(unknown)}; known: {', '.join(sorted(known))}",
+                            severity="warning")
+        self.set_keymap({k: str(v) for k, v in keys.items() if k in known and isinstance(v, str)})
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for title, help_text, action in (
+            ("Add artist", "Search Spotify and track an artist", self.action_add_artist),
+            ("Remove artist", "Stop tracking the selected artist", self.action_remove_artist),
+            ("Import artists", "From a file, a playlist, liked songs or followed artists", self.action_import_artists),
+            ("Refresh", "Fetch the artists that are due", self.action_refresh),
+            ("Force refresh", "Fetch every artist, fresh or not", self.action_force_refresh),
+            ("Cancel run", "Stop the running refresh", self.action_cancel_run),
+            ("Toggle event log", "Show or hide the event log", self.action_toggle_log),
+            ("Keys", "Show the key bindings", self.action_help),
+        ):
+            yield SystemCommand(title, help_text, action)
+
+    # ----- runs ---------------------------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self.run_worker_handle is not None and self.run_worker_handle.state in (WorkerState.PENDING, WorkerState.RUNNING)
+
+    def start_run(self, force: bool) -> None:
+        if self.running:
+            self.notify("A refresh is already running (x cancels it)")
+            return
+        self._stop_prefetch()
+        self.run_calls_start, self.run_records_start = self.client.log.calls, len(self.client.log.records)
+        self.state = "starting"
+        self._show_status()
+        self.run_worker_handle = self.run_worker(self._run(force), group="run", exit_on_error=False)
+
+    async def _run(self, force: bool) -> RunResult:
+        result = await self.tracker.run(self.cutoff(), force=force)
+        self.last_result = result
+        return result
+
+    def action_refresh(self) -> None:
+        self.start_run(force=False)
+
+    def action_force_refresh(self) -> None:
+        self.start_run(force=True)
+
+    def action_cancel_run(self) -> None:
+        if not self.running:
+            self.notify("No refresh is running")
+            return
+        self.run_worker_handle.cancel()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place worker outcomes surface: errors become notices, never tracebacks."""
+        worker = event.worker
+        if worker is self.run_worker_handle:
+            if event.state == WorkerState.SUCCESS:
+                result: RunResult = worker.result
+                self.query_one(ReleasesTable).keep_only({r.key for r in result.releases})
+                if result.status in ("quota", "rate_limited"):
+                    self.state = ("quota exhausted" if result.status == "quota" else "rate-limited") + " — see notice"
+                    self.notify(result.message, severity="warning", timeout=15)
+                else:
+                    self.state = "idle"
+                    self._start_prefetch()
+            elif event.state == WorkerState.CANCELLED:
+                self.state = "idle (run cancelled)"
+                self.notify("Refresh cancelled; what was fetched is kept")
+            elif event.state == WorkerState.ERROR:
+                self.state = "idle (last run failed)"
+                self.notify(_message(worker.error), severity="error", timeout=15)
+            self._show_status()
+        elif worker is self.prefetch_worker and event.state == WorkerState.ERROR:
+            self.log_line(f"prefetch stopped: {_message(worker.error)}")
+
+    def _start_prefetch(self) -> None:
+        if self.prefetch_enabled and not self.running and (self.prefetch_worker is None or self.prefetch_worker.is_finished):
+            self.prefetch_worker = self.run_worker(self.prefetcher.run_forever(), group="prefetch", exit_on_error=False)
+
+    def _stop_prefetch(self) -> None:
+        if self.prefetch_worker is not None and not self.prefetch_worker.is_finished:
+            self.prefetch_worker.cancel()
+
+    # ----- events from the engine, applied in batches ----------------------------------------------------
+
+    def _queue(self, event) -> None:
+        self.pending.append(event)
+
+    def _flush(self) -> None:
+        if not self.pending:
+            return
+        artists, releases = self.query_one(ArtistsTable), self.query_one(ReleasesTable)
+        progress = self.query_one(ProgressBar)
+        added = False
+        with self.batch_update():
+            while self.pending:
+                event = self.pending.popleft()
+                if isinstance(event, RunStarted):
+                    progress.update(total=event.artists, progress=0)
+                    if self.running:
+                        self.state = f"refreshing 0 of {event.artists}"
+                    self.log_line(f"run {event.run_id}: {event.artists} artists, releases since {event.cutoff}")
+                elif isinstance(event, ArtistStarted):
+                    artists.set_state(event.artist_id, "fetching")
+                elif isinstance(event, ArtistDone):
+                    row = self.runtime.store.artist(event.artist_id)
+                    if row is not None:
+                        artists.show(row, now=self.clock())
+                    if event.source == "api":
+                        self.log_line(f"{self._artist_name(event.artist_id)}: {event.api_calls} calls, {event.candidates} candidates")
+                elif isinstance(event, ArtistFailed):
+                    artists.set_state(event.artist_id, f"failed: {clean(event.reason)[:60]}")
+                    self.log_line(f"{self._artist_name(event.artist_id)} failed: {event.reason}")
+                elif isinstance(event, ReleaseFound):
+                    releases.show(event.release, new=event.new)
+                    added = True
+                elif isinstance(event, Progress):
+                    progress.update(total=event.total, progress=event.done)
+                    if self.running:  # a late event must not undo "idle"
+                        self.state = f"refreshing {event.done} of {event.total}"
+                elif isinstance(event, RunFinished):
+                    self.last_run = time.strftime("%H:%M", time.localtime(self.clock()))
+                    self.log_line(f"run {event.run_id} {event.status}: {event.releases} releases ({event.new_releases} new), "
+                                  f"{event.api_calls} API calls, {event.seconds:.1f} s, "
+                                  f"longest event-loop stall {self.max_stall_ms:.0f} ms")
+            if added:
+                releases.resort()
+        self._show_status()
+
+    def _artist_name(self, artist_id: str) -> str:
+        row = self.runtime.store.artist(artist_id)
+        return clean(row.name) if row else artist_id
+
+    def log_line(self, text: str) -> None:
+        self.query_one(RichLog).write(Text(f"{time.strftime('%H:%M:%S')} {clean(text)}"))
+
+    def _probe_stall(self) -> None:
+        now = time.monotonic()
+        self.max_stall_ms = max(self.max_stall_ms, (now - self._expected_tick) * 1000)
+        self._expected_tick = now + STALL_PROBE_EVERY
+
+    # ----- status and metrics ---------------------------------------------------------------------------------
+
+    def _show_status(self) -> None:
+        if self.runtime.offline:
+            source = Text(" OFFLINE SIMULATOR ", style="bold reverse")
+        else:
+            source = Text("Spotify", style="bold")
+        mode = self.client.capabilities.mode
+        self.query_one("#status", Static).update(Text.assemble(
+            ("esh-tui ", "bold"), source, f" · {mode} mode · {self.state} · last run {self.last_run} · "
+            f"{self.query_one(ArtistsTable).row_count} artists · {self.query_one(ReleasesTable).row_count} releases"))
+        self.query_one(ProgressBar).display = self.running
+
+    def snapshot(self) -> Snapshot:
+        log, store = self.client.log, self.runtime.store
+        records = list(log.records)[self.run_records_start:]
+        latencies = sorted(r.latency_ms for r in records)
+        by_endpoint: dict[str, int] = {}
+        for record in records:
+            by_endpoint[record.template] = by_endpoint.get(record.template, 0) + 1
+        recent = []
+        for run in store.runs(5):
+            tiers = store.cache_stats(run["id"])
+            memory, disk = tiers.get("memory", {}), tiers.get("store", {})
+            asked = (memory.get("hits") or 0) + (memory.get("misses") or 0)
+            hits = (memory.get("hits") or 0) + (disk.get("hits") or 0)
+            recent.append(f"{100 * hits / asked:.0f}%" if asked else "—")
+        opened = sum(1 for r in records if r.new_connection)
+        return Snapshot(
+            tiers={tier: stats.snapshot() for tier, stats in self.tracker.cache.stats.items()},
+            recent_hit_rates=recent, api_calls=log.calls - self.run_calls_start,
+            by_endpoint=sorted(by_endpoint.items(), key=lambda kv: -kv[1]),
+            releases=self.query_one(ReleasesTable).row_count,
+            batching_saved=sum(max(0, l.items - l.batches) for l in self.client.loaders.values()),
+            coalesced=self.client.flights.saved, retries=log.retries, rate_limited=log.rate_limited,
+            in_flight=self.client.limit.in_flight, bound=self.client.limit.bound,
+            connections_opened=opened, connections_reused=sum(1 for r in records if r.new_connection is False),
+            api_p50_ms=latencies[len(latencies) // 2] if latencies else None,
+            api_p95_ms=latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))] if latencies else None,
+            latencies=deque((r.latency_ms for r in records[-60:]), maxlen=60), stall_ms=self.max_stall_ms,
+        )
+
+    def _refresh_metrics(self, reschedule: bool = True) -> None:
+        snapshot = self.snapshot()
+        self.query_one(CachePanel).show(snapshot)
+        self.query_one(LatencyPanel).show(snapshot)
+        self.query_one(ApiPanel).show(snapshot)
+        if reschedule:  # the next refresh is scheduled only when this one is done: never overlapping
+            self.set_timer(METRICS_EVERY, self._refresh_metrics)
+
+    # ----- artists ------------------------------------------------------------------------------------------
+
+    def action_add_artist(self) -> None:
+        def added(choice: tuple[str, str] | None) -> None:
+            if choice is None:
+                return
+            artist_id, name = choice
+            if self.runtime.store.add_artists([(artist_id, name, "manual")]):
+                self.query_one(ArtistsTable).show(self.runtime.store.artist(artist_id), now=self.clock())
+                self.notify(f"Tracking {clean(name)}; r fetches its releases")
+            else:
+                self.notify(f"{clean(name)} is already tracked")
+            self._show_status()
+
+        self.push_screen(AddArtistScreen(self.client), added)
+
+    def action_remove_artist(self) -> None:
+        table = self.query_one(ArtistsTable)
+        artist_id = table.selected_key
+        row = self.runtime.store.artist(artist_id) if artist_id else None
+        if row is None:
+            self.notify("Select an artist in the Artists panel first")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.runtime.store.remove_artists([row.id])
+                self.tracker.cache.forget_artist(row.id)
+                table.drop(row.id)
+                self.notify(f"Stopped tracking {clean(row.name)}")
+                self._show_status()
+
+        self.push_screen(ConfirmScreen(f"Stop tracking {clean(row.name)}?"), answered)
+
+    def action_import_artists(self) -> None:
+        def chosen(choice: tuple[str, str] | None) -> None:
+            if choice is not None:
+                self.run_worker(self._import(*choice), group="import", exit_on_error=False)
+
+        self.push_screen(ImportScreen(), chosen)
+
+    async def _import(self, kind: str, where: str) -> None:
+        try:
+            if kind == "file":
+                refs = read_artist_file(where)
+                found = [await resolve_artist(self.client, ref) for _, ref in refs]
+            else:
+                async with self.runtime.client(user=kind != "playlist" or bool(self.runtime.offline)) as client:
+                    if kind == "playlist":
+                        from esh_tui.models import parse_spotify_ref
+                        playlist_id = parse_spotify_ref(where, "playlist")
+                        if playlist_id is None:
+                            raise ArtistNotFound(f"{clean(where)} is not a Spotify playlist link or ID")
+                        found = await playlist_artists(client, playlist_id)
+                    elif kind == "liked":
+                        found = await liked_artists(client)
+                    else:
+                        found = await followed_artists(client)
+        except (ImportFileError, ArtistNotFound, ValueError, AuthError, NotFoundError, ForbiddenError, SpotifyError) as exc:
+            self.notify(f"Nothing imported: {_message(exc)}", severity="error", timeout=10)
+            return
+        added = self.runtime.store.add_artists((i, name, kind) for i, name in found)
+        table = self.query_one(ArtistsTable)
+        for artist_id, _ in found:
+            row = self.runtime.store.artist(artist_id)
+            if row is not None:
+                table.show(row, now=self.clock())
+        table.resort()
+        self.notify(f"{added} artists added, {len(found) - added} already tracked; r fetches their releases")
+        self._show_status()
+
+    # ----- releases, filter, sort, help, log ------------------------------------------------------------------
+
+    def _selected_release(self):
+        table = self.query_one(ReleasesTable)
+        key = table.selected_key
+        return table.releases.get(key) if key else None
+
+    def on_data_table_row_selected(self, event) -> None:
+        if event.data_table.id == "releases":
+            release = self._selected_release()
+            if release is not None:
+                self.push_screen(ReleaseScreen(release, self.runtime.store.versions_seen(release.key)))
+
+    def action_open_release(self) -> None:
+        release = self._selected_release()
+        if release is not None:
+            import webbrowser
+            webbrowser.open(release.url)
+
+    def action_copy_release(self) -> None:
+        release = self._selected_release()
+        if release is not None:
+            self.copy_to_clipboard(release.uri)
+            self.notify(f"Copied {release.uri}")
+
+    def _focused_table(self) -> KeyedTable:
+        focused = self.focused
+        return focused if isinstance(focused, KeyedTable) else self.query_one(ReleasesTable)
+
+    def action_filter(self) -> None:
+        self._filter_target = self._focused_table()
+        box = self.query_one("#filter", Input)
+        box.value = self._filter_target.filter_text
+        box.display = True
+        box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            getattr(self, "_filter_target", self.query_one(ReleasesTable)).apply_filter(event.value.strip())
+            self._show_status()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            event.input.display = False
+            getattr(self, "_filter_target", self.query_one(ReleasesTable)).focus()
+
+    def on_key(self, event) -> None:
+        box = self.query_one("#filter", Input)
+        if event.key == "escape" and box.has_focus:
+            box.value = ""
+            box.display = False
+            getattr(self, "_filter_target", self.query_one(ReleasesTable)).focus()
+            event.stop()
+
+    def action_sort(self) -> None:
+        self._focused_table().cycle_sort()
+
+    def action_toggle_log(self) -> None:
+        log = self.query_one(RichLog)
+        log.display = not log.display
+
+    def action_help(self) -> None:
+        keymap = dict(self._keymap) if hasattr(self, "_keymap") else {}
+        keys = [(keymap.get(b.id, b.key).replace("question_mark", "?").replace("slash", "/"), b.description)
+                for b in self.BINDINGS]
+        self.push_screen(HelpScreen(keys))
+
+    async def action_quit(self) -> None:
+        if self.running:
+            self.run_worker_handle.cancel()
+        self._stop_prefetch()
+        self.exit()
+
+
+def _message(exc: BaseException | None) -> str:
+    text = str(exc) if exc is not None else "unknown error"
+    return clean(text)[:300] or exc.__class__.__name__
+
+
+def create_app(runtime: Runtime | None = None, days: int = 90, autostart: bool = True, prefetch: bool = True,
+               clock: Callable[[], float] = time.time) -> EshApp:
+    """The one way to build the dashboard, for the CLI and the tests alike."""
+    from esh_tui.runtime import open_runtime
+
+    return EshApp(runtime or open_runtime(), days=days, autostart=autostart, prefetch=prefetch, clock=clock)
+

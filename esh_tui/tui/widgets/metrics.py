@@ -1,0 +1,95 @@
+"""What the fetching costs: the cache, latency and API panels."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Sparkline, Static
+
+
+def _pct(hits: int, misses: int) -> str:
+    total = hits + misses
+    return f"{100 * hits / total:.0f}%" if total else "—"
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value * 1000:.0f}µs" if value < 1 else f"{value:.0f}ms"
+
+
+@dataclass
+class Snapshot:
+    """Everything the panels show, gathered in one place so a refresh is one pass."""
+
+    tiers: dict[str, dict] = field(default_factory=dict)  # memory/store: hits, misses, evictions, p50_ms, p95_ms
+    recent_hit_rates: list[str] = field(default_factory=list)
+    api_calls: int = 0
+    by_endpoint: list[tuple[str, int]] = field(default_factory=list)
+    releases: int = 0
+    batching_saved: int = 0
+    coalesced: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    in_flight: int = 0
+    bound: int = 0
+    connections_opened: int = 0
+    connections_reused: int = 0
+    api_p50_ms: float | None = None
+    api_p95_ms: float | None = None
+    latencies: deque = field(default_factory=lambda: deque(maxlen=60))
+    stall_ms: float = 0.0
+
+
+class CachePanel(Static):
+    def show(self, s: Snapshot) -> None:
+        memory, store = s.tiers.get("memory", {}), s.tiers.get("store", {})
+        asked = memory.get("hits", 0) + memory.get("misses", 0)
+        answered = memory.get("hits", 0) + store.get("hits", 0)  # a store hit follows a memory miss
+        overall = f"{100 * answered / asked:.0f}%" if asked else "—"
+        self.update(
+            f"[b]Cache[/b] hit {overall}\n"
+            f"memory {_pct(memory.get('hits', 0), memory.get('misses', 0))} {memory.get('hits', 0)}/{asked}\n"
+            f"store {_pct(store.get('hits', 0), store.get('misses', 0))} "
+            f"{store.get('hits', 0)}/{store.get('hits', 0) + store.get('misses', 0)}\n"
+            f"miss {store.get('misses', 0)} · evict {memory.get('evictions', 0)}\n"
+            f"runs {' '.join(s.recent_hit_rates) or '—'}"
+        )
+
+
+class LatencyPanel(Vertical):
+    def compose(self) -> ComposeResult:
+        yield Static(id="latency-text")
+        yield Sparkline([], id="latency-spark")
+
+    def show(self, s: Snapshot) -> None:
+        memory, store = s.tiers.get("memory", {}), s.tiers.get("store", {})
+        self.query_one("#latency-text", Static).update(
+            f"[b]Latency[/b] p50/p95\n"
+            f"memory {_ms(memory.get('p50_ms'))}/{_ms(memory.get('p95_ms'))}\n"
+            f"store {_ms(store.get('p50_ms'))}/{_ms(store.get('p95_ms'))}\n"
+            f"API {_ms(s.api_p50_ms)}/{_ms(s.api_p95_ms)}"
+        )
+        self.query_one("#latency-spark", Sparkline).data = list(s.latencies) or [0]
+
+
+class ApiPanel(Static):
+    def show(self, s: Snapshot) -> None:
+        per_release = f"{s.api_calls / s.releases:.2f}" if s.releases else "—"
+        top = " · ".join(f"{_short(t)} {n}" for t, n in s.by_endpoint[:2]) or "no calls"
+        self.update(
+            f"[b]API[/b] {s.api_calls} calls {per_release}/rel\n"
+            f"{top}\n"
+            f"saved batch {s.batching_saved} · 1-flight {s.coalesced}\n"
+            f"retry {s.retries} · 429 {s.rate_limited} · {s.in_flight}/{s.bound} busy\n"
+            f"conn {s.connections_opened} new {s.connections_reused} reused"
+        )
+
+
+def _short(template: str) -> str:
+    """"GET /artists/{id}/albums" -> "albums": enough to tell endpoints apart in a narrow panel."""
+    parts = [p for p in template.split(" ", 1)[-1].split("/") if p and p != "{id}"]
+    return parts[-1] if parts else template

