@@ -34,7 +34,8 @@ async def test_first_start_runs_on_the_simulator_and_shows_hostile_names_literal
         expected = oracle.expected_releases(catalog, ids, app.cutoff())
         assert set(releases.releases) == set(expected)
         assert releases.row_count == len(expected)
-        names = {str(artists.get_row(i)[0]) for i in ids}
+        names = {str(artists.get_row(i)[1]) for i in ids}
+        assert {str(artists.get_row(i)[0]) for i in ids} == {"✓"}
         assert "[red]Red[/] Alert" in names and "ANSI Red" in names and "New Line Collective" in names
         assert "OFFLINE SIMULATOR" in str(app.query_one("#status").render())
         dates = [str(releases.get_row_at(r)[1]) for r in range(releases.row_count)]
@@ -164,6 +165,8 @@ async def test_cancel_mid_run_keeps_the_store_consistent():
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert not app.running and "cancelled" in app.state
+        states = [str(app.query_one(ArtistsTable).get_row_at(r)[0]) for r in range(12)]
+        assert states.count("✓") == 4 and states.count("⟳") <= 1
         store = app.runtime.store
         assert store.integrity_ok()
         assert store.runs(1)[0]["status"] == "cancelled"

@@ -13,6 +13,7 @@ import time
 import tomllib
 from collections import deque
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from rich.text import Text
 from textual.app import App, ComposeResult, SystemCommand
@@ -35,7 +36,7 @@ from esh_tui.tracker.imports import ImportFileError, followed_artists, liked_art
 from esh_tui.tracker.prefetch import Prefetcher
 from esh_tui.tui.screens.modals import AddArtistScreen, ConfirmScreen, HelpScreen, ImportScreen, ReleaseScreen
 from esh_tui.tui.widgets.metrics import ApiPanel, CachePanel, LatencyPanel, Snapshot
-from esh_tui.tui.widgets.tables import ArtistsTable, KeyedTable, ReleasesTable
+from esh_tui.tui.widgets.tables import STATE_GLYPHS, ArtistsTable, KeyedTable, ReleasesTable
 
 METRICS_EVERY = 1.0
 FLUSH_EVERY = 0.1
@@ -43,8 +44,9 @@ STALL_PROBE_EVERY = 0.05
 
 
 class EshApp(App):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere find it too
     TITLE = "esh-tui"
+    SHOW_ETA = True
     BINDINGS = [
         Binding("a", "add_artist", "Add", id="add_artist"),
         Binding("d", "remove_artist", "Remove", id="remove_artist"),
@@ -81,6 +83,7 @@ class EshApp(App):
         self.started_at = time.perf_counter()
         self.first_paint_s: float | None = None
         self.last_result: RunResult | None = None
+        self._resort_pending, self._last_resort = False, 0.0
         self._load_keymap()
 
     # ----- layout ------------------------------------------------------------------------------------
@@ -98,7 +101,7 @@ class EshApp(App):
             yield CachePanel(id="cache", classes="panel")
             yield LatencyPanel(id="latency", classes="panel")
             yield ApiPanel(id="api", classes="panel")
-        yield ProgressBar(id="progress", show_eta=True)
+        yield ProgressBar(id="progress", show_eta=self.SHOW_ETA)
         yield Input(placeholder="Filter the focused table (Esc clears)", id="filter")
         yield RichLog(id="log", markup=False, max_lines=500)
         yield Footer()
@@ -243,6 +246,9 @@ class EshApp(App):
 
     def _flush(self) -> None:
         if not self.pending:
+            if self._resort_pending and not self.running:
+                self.query_one(ReleasesTable).resort()
+                self._resort_pending = False
             return
         artists, releases = self.query_one(ArtistsTable), self.query_one(ReleasesTable)
         progress = self.query_one(ProgressBar)
@@ -256,7 +262,7 @@ class EshApp(App):
                         self.state = f"refreshing 0 of {event.artists}"
                     self.log_line(f"run {event.run_id}: {event.artists} artists, releases since {event.cutoff}")
                 elif isinstance(event, ArtistStarted):
-                    artists.set_state(event.artist_id, "fetching")
+                    artists.set_state(event.artist_id, STATE_GLYPHS["fetching"], "fetching…")
                 elif isinstance(event, ArtistDone):
                     row = self.runtime.store.artist(event.artist_id)
                     if row is not None:
@@ -264,7 +270,7 @@ class EshApp(App):
                     if event.source == "api":
                         self.log_line(f"{self._artist_name(event.artist_id)}: {event.api_calls} calls, {event.candidates} candidates")
                 elif isinstance(event, ArtistFailed):
-                    artists.set_state(event.artist_id, f"failed: {clean(event.reason)[:60]}")
+                    artists.set_state(event.artist_id, STATE_GLYPHS["failed"], "failed: " + clean(event.reason)[:80])
                     self.log_line(f"{self._artist_name(event.artist_id)} failed: {event.reason}")
                 elif isinstance(event, ReleaseFound):
                     releases.show(event.release, new=event.new)
@@ -278,8 +284,11 @@ class EshApp(App):
                     self.log_line(f"run {event.run_id} {event.status}: {event.releases} releases ({event.new_releases} new), "
                                   f"{event.api_calls} API calls, {event.seconds:.1f} s, "
                                   f"longest event-loop stall {self.max_stall_ms:.0f} ms")
-            if added:
+            # Re-sorting thousands of rows is not free: at most once a second while a run streams in.
+            self._resort_pending |= added
+            if self._resort_pending and (not self.running or time.monotonic() - self._last_resort >= 1.0):
                 releases.resort()
+                self._resort_pending, self._last_resort = False, time.monotonic()
         self._show_status()
 
     def _artist_name(self, artist_id: str) -> str:

@@ -22,6 +22,9 @@ class KeyedTable(DataTable):
     """A DataTable whose rows are keyed, updated in place, and sortable by column."""
 
     COLUMNS: tuple[tuple[str, str], ...] = ()  # (key, label)
+    # Fixed widths (None: share what is left). Auto-sized columns would make DataTable measure every new
+    # cell on each render, which stalls the event loop once thousands of rows stream in.
+    WIDTHS: tuple[int | None, ...] = ()
 
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
@@ -31,8 +34,30 @@ class KeyedTable(DataTable):
         self._rows: dict[str, tuple] = {}  # every row, shown or filtered out
 
     def on_mount(self) -> None:
-        for key, label in self.COLUMNS:
-            self.add_column(label, key=key)
+        for (key, label), width in zip(self.COLUMNS, self.WIDTHS or (None,) * len(self.COLUMNS)):
+            self.add_column(label, key=key, width=width or 12)
+
+    def on_resize(self, event) -> None:
+        """Give the flexible columns an equal share of the width the fixed ones leave.
+
+        When the fixed columns do not all fit (a narrow pane), the flexible ones share what the
+        columns before them leave, and the rest scroll sideways.
+        """
+        widths = self.WIDTHS or (None,) * len(self.COLUMNS)
+        flexible = [key for (key, _), width in zip(self.COLUMNS, widths) if width is None]
+        if not flexible:
+            return
+        room = event.size.width - 1 - 2 * len(self.COLUMNS)  # the scrollbar and each cell's padding
+        share = (room - sum(w for w in widths if w)) // len(flexible)
+        if share < 10:  # narrow: fill the visible width up to the last flexible column; the rest scrolls
+            last_flexible = max(i for i, w in enumerate(widths) if w is None)
+            before = sum(w for w in widths[:last_flexible + 1] if w)
+            share = (event.size.width - 1 - 2 * (last_flexible + 1) - before) // len(flexible)
+        share = max(8, share)
+        for key in flexible:
+            self.columns[key].width = share
+        self._require_update_dimensions = True
+        self.refresh()
 
     def upsert(self, key: str, cells: tuple) -> None:
         """Add or update one row, touching only the cells that changed."""
@@ -98,35 +123,41 @@ class KeyedTable(DataTable):
 
 
 class ArtistsTable(KeyedTable):
-    COLUMNS = (("name", "Artist"), ("state", "State"), ("last", "Last release"), ("class", "Activity"))
+    COLUMNS = (("state", " "), ("name", "Artist"), ("next", "Next check"), ("last", "Last release"),
+               ("class", "Activity"))
+    WIDTHS = (1, None, 16, 12, 10)
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.sort_column = "name"
 
     def show(self, artist: ArtistRow, state: str | None = None, now: float | None = None) -> None:
-        self.upsert(artist.id, (safe(artist.name), Text(state or artist_state(artist, now or time.time())),
+        short, detail = artist_state(artist, now or time.time())
+        self.upsert(artist.id, (Text(state or short), safe(artist.name), Text(detail),
                                 Text(artist.last_release or "—"), Text(artist.frequency or "—")))
 
-    def set_state(self, artist_id: str, state: str) -> None:
+    def set_state(self, artist_id: str, state: str, detail: str | None = None) -> None:
         cells = self._rows.get(artist_id)
         if cells is not None:
-            self.upsert(artist_id, (cells[0], Text(state), *cells[2:]))
+            self.upsert(artist_id, (Text(state), cells[1], Text(detail) if detail is not None else cells[2], *cells[3:]))
 
 
-def artist_state(artist: ArtistRow, now: float) -> str:
+STATE_GLYPHS = {"fresh": "✓", "due": "·", "fetching": "⟳", "failed": "✗"}
+
+
+def artist_state(artist: ArtistRow, now: float) -> tuple[str, str]:
+    """A one-character state (see STATE_GLYPHS) and the detail: when it is checked next, or why it failed."""
     if artist.failed_reason:
-        return f"failed: {clean(artist.failed_reason)[:60]}"
-    if artist.next_due is None:
-        return "due"
-    if artist.next_due <= now:
-        return "due"
-    return "fresh until " + time.strftime("%a %H:%M", time.localtime(artist.next_due))
+        return STATE_GLYPHS["failed"], "failed: " + clean(artist.failed_reason)[:80]
+    if artist.next_due is None or artist.next_due <= now:
+        return STATE_GLYPHS["due"], "due now"
+    return STATE_GLYPHS["fresh"], "fresh to " + time.strftime("%a %H:%M", time.localtime(artist.next_due))
 
 
 class ReleasesTable(KeyedTable):
     COLUMNS = (("new", "★"), ("date", "Date"), ("artist", "Artist"), ("track", "Track"), ("album", "Album"),
                ("type", "Type"))
+    WIDTHS = (1, 10, None, None, None, 8)
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)

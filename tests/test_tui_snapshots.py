@@ -1,0 +1,74 @@
+"""What the dashboard looks like in its main states (pytest-textual-snapshot; --snapshot-update to accept)."""
+
+from __future__ import annotations
+
+from tui_support import make_app
+
+
+async def _settled(pilot):
+    app = pilot.app
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    app._flush()
+    app._refresh_metrics(reschedule=False)
+    await pilot.pause()
+
+
+def test_first_start_on_the_simulator(snap_compare):
+    app, _ = make_app(autostart=False, frozen=True)
+    assert snap_compare(app, terminal_size=(80, 24))
+
+
+def test_finished_run_with_hostile_names_at_80x24(snap_compare):
+    app, _ = make_app(frozen=True)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_settled)
+
+
+def test_finished_run_uses_a_large_terminal(snap_compare):
+    app, _ = make_app(frozen=True)
+    assert snap_compare(app, terminal_size=(140, 40), run_before=_settled)
+
+
+def test_mid_run_with_releases_streaming_in(snap_compare):
+    app, gated = make_app(gate_artist_index=6, frozen=True)
+
+    async def frozen_mid_run(pilot):
+        await gated.reached.wait()
+        await pilot.pause()
+        app._flush()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=frozen_mid_run)
+
+
+def test_add_artist_modal_with_search_results(snap_compare):
+    app, _ = make_app(autostart=False, frozen=True)
+
+    async def search(pilot):
+        await pilot.press("a", *"the")
+        screen = pilot.app.screen
+        screen.search("the")
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=search)
+
+
+def test_help(snap_compare):
+    app, _ = make_app(autostart=False, frozen=True)
+    assert snap_compare(app, terminal_size=(100, 30), press=["question_mark"])
+
+
+def test_error_notice(snap_compare, tmp_path):
+    app, _ = make_app(autostart=False, frozen=True)
+    missing = tmp_path / "no-such-file.txt"
+
+    async def failed_import(pilot):
+        app.clear_notifications()
+        await pilot.press("i", "enter")
+        pilot.app.screen.query_one("#where").value = str(missing).replace(str(tmp_path), "/tmp")
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=failed_import)
