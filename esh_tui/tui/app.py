@@ -9,6 +9,7 @@ itself after each refresh, so refreshes never overlap.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import time
 import tomllib
 from collections import deque
@@ -123,6 +124,9 @@ class EshApp(App):
             releases.show(release, new=bool(last) and first_run == last["id"])
         releases.resort()
         releases.focus()
+        # What exists now lives as long as the app (the offline catalog alone is hundreds of thousands of
+        # objects): keep it out of the collector's full passes, which otherwise pause the loop ~0.7 s.
+        gc.freeze()
         self.set_interval(FLUSH_EVERY, self._flush)
         self._expected_tick = time.monotonic() + STALL_PROBE_EVERY
         self.set_interval(STALL_PROBE_EVERY, self._probe_stall)
