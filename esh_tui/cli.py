@@ -12,7 +12,9 @@ import asyncio
 import datetime as dt
 import json
 import shutil
+import sqlite3
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from esh_tui.config import ConfigError, load_settings
 from esh_tui.formats import FORMATS, render
 from esh_tui.models import parse_spotify_ref
 from esh_tui.runtime import open_runtime
-from esh_tui.storage.store import StoreError
+from esh_tui.storage.store import StoreError, _store_error as store_error
 from esh_tui.text import clean
 from esh_tui.tracker.select import MAX_PER_ARTIST_HELP, limit_per_artist
 from esh_tui.spotify.errors import QuotaExceededError, RateLimitedError, SpotifyError
@@ -90,6 +92,8 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force-refresh", action="store_true", help="ask Spotify even for artists that are fresh")
     parser.add_argument("--delta-only", action="store_true", help="only releases not reported by an earlier run")
     parser.add_argument("--max-per-artist", type=_count(1, 10_000), metavar="N", help=MAX_PER_ARTIST_HELP)
+    parser.add_argument("--playlist", metavar="ID_OR_URL",
+                        help="only the artists on this Spotify playlist (not added to your list)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -178,7 +182,8 @@ def _add_catalog_options(parser: argparse.ArgumentParser) -> None:
 
 def cmd_default(args: argparse.Namespace) -> int:
     """The dashboard on a terminal; a headless run when output goes to a pipe or a file."""
-    headless = (args.format != "pretty" or args.artist or args.delta_only or args.max_per_artist or args.since
+    headless = (args.format != "pretty" or args.artist or args.playlist or args.delta_only or args.max_per_artist
+                or args.since
                 or not (sys.stdin.isatty() and sys.stdout.isatty()))
     if headless:
         return cmd_track(args)
@@ -202,6 +207,8 @@ def cmd_track(args: argparse.Namespace) -> int:
         async def run():
             async with runtime.client() as client:
                 ids = [await _resolve(client, ref) for ref in args.artist] if args.artist else None
+                if args.playlist:
+                    ids = (ids or []) + await _playlist_artists(runtime, args.playlist)
                 if ids is None and not runtime.store.artists():
                     raise UsageError("no artists tracked yet: add some with 'esh-tui artists add NAME_OR_URL'")
                 if runtime.offline:
@@ -217,8 +224,16 @@ def cmd_track(args: argparse.Namespace) -> int:
     if args.max_per_artist:
         releases = limit_per_artist(releases, args.max_per_artist)
     sys.stdout.write(render(releases, args.format, _width()))
+    failed_for: dict[str, list[str]] = {}  # one line per reason: a network outage is one line, not one per artist
     for artist_id, reason in result.failed.items():
-        _note(f"esh-tui: could not check artist {artist_id}: {reason} (it stays due and is retried next run)")
+        failed_for.setdefault(reason, []).append(artist_id)
+    for reason, ids in failed_for.items():
+        if len(ids) == 1:
+            _note(f"esh-tui: could not check artist {ids[0]}: {reason} (it stays due and is retried next run)")
+        else:
+            some = ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
+            _note(f"esh-tui: could not check {len(ids)} artists ({some}): {reason} "
+                  "(they stay due and are retried next run)")
     if sys.stderr.isatty():
         _note(f"{len(result.releases)} releases ({len(result.new_keys)} new) · {result.api_calls} API calls · "
               f"{result.artists_fetched} artists fetched, {result.artists_cached} fresh from the cache")
@@ -226,6 +241,32 @@ def cmd_track(args: argparse.Namespace) -> int:
         _note(f"esh-tui: {result.message}")
         return EXIT_LATER
     return EXIT_FAILED if result.failed else EXIT_OK
+
+
+async def _playlist_artists(runtime, ref: str) -> list[tuple[str, str]]:
+    """The artists on a playlist, read with the user's token where there is one (private playlists)."""
+    from esh_tui.spotify.auth import TOKEN_FILE
+    from esh_tui.spotify.errors import ForbiddenError, NotFoundError
+    from esh_tui.tracker.imports import playlist_artists
+
+    try:
+        playlist_id = parse_spotify_ref(ref, "playlist")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if playlist_id is None:
+        raise UsageError(f"{ref!r} is not a Spotify playlist ID or URL")
+    user = bool(runtime.offline) or (runtime.settings.data_dir / TOKEN_FILE).exists()
+    try:
+        async with runtime.client(user=user) as client:
+            found = await playlist_artists(client, playlist_id)
+    except NotFoundError:
+        raise UsageError("Spotify has no such playlist (check the ID or URL)") from None
+    except ForbiddenError:
+        raise UsageError("Spotify does not let this app read that playlist: development-mode apps may only read "
+                         "playlists you own (log in with 'esh-tui login' as the owner)") from None
+    if not found:
+        raise UsageError("that playlist has no artists to track")
+    return found
 
 
 async def _resolve(client, ref: str) -> tuple[str, str]:
@@ -545,11 +586,26 @@ def _width() -> int | None:
     return shutil.get_terminal_size((120, 24)).columns if sys.stdout.isatty() else None
 
 
+def _store_path() -> Path | str:
+    """The store this command used (as `open_runtime` picks it), to name it in a message."""
+    from esh_tui.sim.offline import OFFLINE_STORE
+
+    try:
+        settings = load_settings()
+    except ConfigError:
+        return "in the data directory"
+    return settings.store_path if settings.has_credentials else settings.data_dir / OFFLINE_STORE
+
+
 def _note(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # When a run stops early (quota, rate limit, interrupt), connection attempts still being set up are
+    # cancelled; httpcore then leaves a coroutine unawaited, and Python would print a warning into cron mail.
+    warnings.filterwarnings("ignore", message="coroutine 'connect_tcp.<locals>.try_connect' was never awaited",
+                            category=RuntimeWarning)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -559,6 +615,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except StoreError as exc:
         print(f"esh-tui: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except sqlite3.DatabaseError as exc:  # damage found after the store was opened (opening checks the header only)
+        print(f"esh-tui: error: {store_error(exc, _store_path())}", file=sys.stderr)
         return EXIT_FAILED
     except (QuotaExceededError, RateLimitedError) as exc:
         print(f"esh-tui: {exc}", file=sys.stderr)

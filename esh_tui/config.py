@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 import platformdirs
 from dotenv import dotenv_values
 
@@ -69,16 +70,29 @@ def _first(values: Mapping[str, str | None], *names: str) -> str | None:
     return None
 
 
+def _split(value: str):
+    """The parts of a URL, or None when it is not one httpx could ask (bad port, spaces, control characters)."""
+    if any(ch.isspace() or not ch.isprintable() for ch in value):
+        return None
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number from 0 to 65535
+        httpx.URL(value)
+    except (ValueError, httpx.InvalidURL):
+        return None
+    return parts
+
+
 def _base_url(value: str, name: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    parts = _split(value)
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"{name}={value!r} is not an http(s) URL; set it like https://api.spotify.com/v1")
     return value.rstrip("/")
 
 
 def _redirect_uri(value: str, name: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme != "http" or parts.hostname not in ("127.0.0.1", "::1") or not parts.port:
+    parts = _split(value)
+    if parts is None or parts.scheme != "http" or parts.hostname not in ("127.0.0.1", "::1") or not parts.port:
         raise ConfigError(
             f"{name}={value!r} must be a loopback IP with a port, like {DEFAULT_REDIRECT_URI} "
             "(Spotify no longer accepts 'localhost')"
@@ -93,6 +107,8 @@ def load_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = N
     data_dir_value = _first(environ, "ESH_DATA_DIR")
     local_env = _read_env_file(cwd / ".env")
     data_dir_value = data_dir_value or _first(local_env, "ESH_DATA_DIR")
+    if data_dir_value and "\x00" in data_dir_value:
+        raise ConfigError(f"ESH_DATA_DIR={data_dir_value!r} contains a NUL character; set it to a directory path")
     data_dir = Path(data_dir_value).expanduser() if data_dir_value else Path(platformdirs.user_data_dir("esh-tui"))
     merged: dict[str, str | None] = {**_read_env_file(data_dir / ".env"), **local_env, **environ}
 

@@ -6,10 +6,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-_DATE_FORMS = {
-    "year": re.compile(r"^(\d{4})$"),
-    "month": re.compile(r"^(\d{4})-(\d{2})$"),
-    "day": re.compile(r"^(\d{4})-(\d{2})-(\d{2})$"),
+_DATE_FORMS = {  # ASCII digits only, and nothing after (not even a newline)
+    "year": re.compile(r"(\d{4})", re.ASCII),
+    "month": re.compile(r"(\d{4})-(\d{2})", re.ASCII),
+    "day": re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII),
 }
 
 
@@ -22,7 +22,7 @@ def parse_release_date(value: str, precision: str | None = None) -> dt.date:
     if not isinstance(value, str):
         raise ValueError(f"release date must be text, got {type(value).__name__}")
     for form, pattern in _DATE_FORMS.items():
-        match = pattern.match(value)
+        match = pattern.fullmatch(value)
         if match is None:
             continue
         if precision is not None and precision != form:
@@ -116,6 +116,25 @@ def parse_spotify_ref(value: str, kind: str) -> str | None:
         raise ValueError(f"{clean_ref(text)} is not a valid Spotify {kind} URI or URL "
                          f"(expected spotify:{kind}:<22-character id> or https://open.spotify.com/{kind}/<id>)")
     return None
+
+
+# What the network sends is checked before it is used: an item failing these is skipped and counted.
+MAX_NAME_LENGTH = 2_000  # no Spotify name is this long; a longer one is garbage, not a name
+_ISRC = re.compile(r"^[0-9A-Za-z-]{1,24}$")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # a lone surrogate (from a bad JSON escape) cannot be stored or printed
+
+
+def is_spotify_id(value: object) -> bool:
+    return isinstance(value, str) and _ID.fullmatch(value) is not None
+
+
+def is_name(value: object) -> bool:
+    """Text fit to keep and show: a string of sane length that is valid Unicode."""
+    return isinstance(value, str) and len(value) <= MAX_NAME_LENGTH and _SURROGATE.search(value) is None
+
+
+def is_isrc(value: object) -> bool:
+    return isinstance(value, str) and _ISRC.fullmatch(value) is not None
 
 
 def clean_ref(text: str) -> str:

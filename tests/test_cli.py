@@ -114,3 +114,18 @@ def test_user_commands_without_login_say_so(monkeypatch, capsys):
     monkeypatch.setenv("SPOTIFY_CLIENT_SECRET", "secret")
     assert main(["artists", "import-liked"]) == 2
     assert "esh-tui login" in capsys.readouterr().err
+
+
+def test_track_a_playlists_artists_without_adding_them(capsys):
+    from esh_tui.config import load_settings
+    from esh_tui.sim.offline import offline_spotify
+
+    catalog = offline_spotify(load_settings()).catalog
+    before = [a["id"] for a in _tracked(capsys)]
+    own = next(p for p in catalog.playlists.values() if p.owner_id == catalog.user.id)
+    assert main(["track", "--playlist", own.id, "--days", "365", "--format", "json"]) == 0
+    releases = json.loads(capsys.readouterr().out)
+    on_playlist = {catalog.artists[a].name for t in own.track_ids for a in catalog.tracks[t].artist_ids}
+    assert releases and all(any(n in r["artist"] for n in on_playlist) for r in releases)
+    assert [a["id"] for a in _tracked(capsys)] == before, "a --playlist run adds nobody to the list"
+    assert main(["track", "--playlist", "spotify:album:0TnOYISbd1XYRBk9myaseg"]) == 2

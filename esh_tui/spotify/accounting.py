@@ -17,6 +17,7 @@ class CallRecord:
     retried: bool  # this send was a retry of an earlier failed one
     new_connection: bool | None  # a TCP connection was opened for it (None: the transport cannot tell)
     at: float = field(default_factory=time.time)
+    url: str | None = None  # the full URL with its query (never a header): redundant requests are found by it
 
 
 class CallLog:

@@ -23,6 +23,7 @@ import httpx
 
 from esh_tui.config import Settings
 from esh_tui.spotify.errors import AuthError, NetworkError
+from esh_tui.text import clean
 
 REFRESH_MARGIN_SECONDS = 60
 READ_SCOPES = ("user-library-read", "user-follow-read", "playlist-read-private")
@@ -62,7 +63,7 @@ class _CachedToken:
                 payload = await self._post(await self._grant())
                 self.fetches += 1
                 self._token = payload["access_token"]
-                self._expires_at = self._clock() + float(payload.get("expires_in", 3600)) - REFRESH_MARGIN_SECONDS
+                self._expires_at = self._clock() + _lifetime(payload.get("expires_in")) - REFRESH_MARGIN_SECONDS
                 self._accept(payload)
             return self._token  # type: ignore[return-value]
 
@@ -81,7 +82,10 @@ class _CachedToken:
         if response.status_code != 200:
             raise AuthError(f"Spotify refused the token request: {_oauth_message(response)}; "
                             f"{self._advice()}")
-        payload = response.json()
+        try:
+            payload = response.json()
+        except (ValueError, RecursionError):
+            payload = None
         if not isinstance(payload, dict) or not isinstance(payload.get("access_token"), str):
             raise AuthError("Spotify's token answer had no access token; try again later")
         return payload
@@ -168,7 +172,7 @@ async def login(settings: Settings, http: httpx.AsyncClient, open_browser: Calla
     finally:
         await listener.close()
     if "error" in params:
-        raise AuthError(f"Spotify login was not completed ({params['error'][:60]}); run 'esh-tui login' again")
+        raise AuthError(f"Spotify login was not completed ({clean(params['error'][:60])}); run 'esh-tui login' again")
     token = _CachedToken(settings, http, time.monotonic)
     payload = await token._post({"grant_type": "authorization_code", "code": params["code"],
                                  "redirect_uri": settings.redirect_uri, "client_id": settings.client_id,
@@ -210,9 +214,16 @@ def _read_token_file(path: Path) -> dict | None:
 def _oauth_message(response: httpx.Response) -> str:
     try:
         body = response.json()
-        return str(body.get("error_description") or body.get("error"))[:200]
-    except (ValueError, AttributeError):
+        return clean(str(body.get("error_description") or body.get("error"))[:200])  # shown: made printable
+    except (ValueError, AttributeError, RecursionError):
         return f"HTTP {response.status_code}"
+
+
+def _lifetime(expires_in: object) -> float:
+    """Seconds a token lives, as the answer says; an hour when it says nothing usable."""
+    if isinstance(expires_in, (int, float)) and not isinstance(expires_in, bool) and 0 < expires_in < 10**7:
+        return float(expires_in)
+    return 3600.0
 
 
 class _CallbackListener:

@@ -11,11 +11,15 @@ class BatchLoader:
 
     A batch leaves when it is full (20 albums or 50 tracks) or when the window
     closes, so artists processed at the same time share batches. Where batch
-    endpoints are missing the client fans out single calls instead.
+    endpoints are missing the client fans out single calls instead, and the
+    window is short: waiting would only share duplicate ids. Where they exist
+    the window is longer (`batch_window`): on a network with 50 ms round trips,
+    5 ms left batches a fifth full; 50 ms fills them nearly twice as well for
+    no measurable wall time (benchmarks/results, "batch fill").
     """
 
-    def __init__(self, client: Any, kind: str, size: int, window: float = 0.005):
-        self.client, self.kind, self.size, self.window = client, kind, size, window
+    def __init__(self, client: Any, kind: str, size: int, window: float = 0.005, batch_window: float = 0.05):
+        self.client, self.kind, self.size, self.window, self.batch_window = client, kind, size, window, batch_window
         self._pending: dict[str, asyncio.Future] = {}
         self._timer: asyncio.TimerHandle | None = None
         self.batches = 0
@@ -32,7 +36,8 @@ class BatchLoader:
             if len(self._pending) >= self.size:
                 self._flush()
         if self._pending and self._timer is None:
-            self._timer = loop.call_later(self.window, self._flush)
+            batch_endpoints = getattr(getattr(self.client, "capabilities", None), "batch", None) is True
+            self._timer = loop.call_later(self.batch_window if batch_endpoints else self.window, self._flush)
         values = await asyncio.gather(*futures.values())
         return dict(zip(futures, values))
 

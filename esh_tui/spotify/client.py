@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -16,10 +17,11 @@ from esh_tui.spotify.batching import BatchLoader
 from esh_tui.spotify.auth import AppToken, TokenSource, UserToken
 from esh_tui.spotify.capabilities import DEVELOPMENT_PAGE, EXTENDED_PAGE, Capabilities
 from esh_tui.spotify.errors import (
-    AuthError, BadRequestError, ForbiddenError, NetworkError, NotFoundError, QuotaExceededError,
+    AuthError, BadRequestError, BadResponseError, ForbiddenError, NetworkError, NotFoundError, QuotaExceededError,
     RateLimitedError, SpotifyError, human_seconds,
 )
 from esh_tui.spotify.limits import AdaptiveLimit
+from esh_tui.text import clean
 from esh_tui.spotify.singleflight import SingleFlight
 
 BATCH = {"albums": 20, "tracks": 50, "artists": 50}
@@ -46,12 +48,16 @@ class SpotifyClient:
                  max_retries: int = 5, timeout: float = 15.0, max_connections: int = 16,
                  concurrency: int = 8, max_concurrency: int = 32,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, clock: Callable[[], float] = time.monotonic,
-                 rng: random.Random | None = None):
+                 rng: random.Random | None = None,
+                 pooling: bool = True, batching: bool = True, single_flight: bool = True):
         self.settings = settings
         self.max_retries = max_retries
+        # Switches for benchmarks (see esh_tui.tracker.options); off = the naive way, on = the default.
+        self.batching, self.single_flight = batching, single_flight
         self._sleep, self._clock, self._rng = sleep, clock, rng or random.Random()
         if transport is None:
-            limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+            limits = httpx.Limits(max_connections=max_connections,
+                                  max_keepalive_connections=max_connections if pooling else 0)
             transport = httpx.AsyncHTTPTransport(limits=limits, http2=True)
         self._http = httpx.AsyncClient(transport=transport, timeout=timeout,
                                        headers={"user-agent": "esh-tui", "accept": "application/json"})
@@ -65,6 +71,7 @@ class SpotifyClient:
         self.flights = SingleFlight()
         self.loaders = {kind: BatchLoader(self, kind, size) for kind, size in BATCH.items()}
         self._resume_at = 0.0  # no request before this (a shared Retry-After pause)
+        self._stopped: tuple[float, SpotifyError] | None = None  # quota gone: until then, fail at once, unsent
         self._learning = asyncio.Lock()  # held while the first answer about capabilities is awaited
 
     async def aclose(self) -> None:
@@ -84,6 +91,10 @@ class SpotifyClient:
     async def get(self, path: str, params: dict[str, Any] | None = None, *, template: str | None = None) -> Any:
         """GET an API path (or an absolute `next` URL); identical concurrent GETs share one request."""
         url = path if path.startswith("http") else f"{self.settings.api_url}{path}"
+        if not _same_origin(url, self.settings.api_url):  # a `next` link from an answer: never send the token elsewhere
+            raise BadResponseError(f"Spotify's answer linked off the API host ({template or 'a link'}); not followed")
+        if not self.single_flight:
+            return await self._send("GET", url, params, None, template or path)
         key = (url, tuple(sorted((k, str(v)) for k, v in (params or {}).items())))
         return await self.flights.run(key, lambda: self._send("GET", url, params, None, template or path))
 
@@ -94,9 +105,12 @@ class SpotifyClient:
     async def _send(self, method: str, url: str, params: dict[str, Any] | None, body: Any, template: str) -> Any:
         if not template.startswith(("GET ", "POST ")):
             template = f"{method} {template}"
-        for attempt in range(self.max_retries + 1):
-            last = attempt == self.max_retries
+        sent = str(httpx.URL(url).copy_merge_params(params) if params else httpx.URL(url))
+        failures = waits = 0  # each has its own budget: a burst of 429s never uses up the retries after errors
+        for attempt in itertools.count():
+            last = failures == self.max_retries
             await self._wait_for_pause()
+            self._check_stopped()
             headers = {"authorization": f"Bearer {await self.token.access_token()}"}
             opened = _ConnectionSpy()
             started = self._clock()
@@ -106,49 +120,72 @@ class SpotifyClient:
                                                         extensions={"trace": opened})
                 except httpx.HTTPError as exc:
                     failure = "timeout" if isinstance(exc, httpx.TimeoutException) else "network"
-                    self._record(template, failure, started, 0, attempt, opened)
+                    self._record(template, failure, started, 0, attempt, opened, sent)
                     if last:
                         raise NetworkError(f"Spotify did not answer {template} after {attempt + 1} tries "
                                            f"({exc.__class__.__name__}); check the connection and try again") from None
-                    await self._sleep(self._backoff(attempt))
+                    await self._sleep(self._backoff(failures))
+                    failures += 1
                     continue
             status = response.status_code
-            self._record(template, status, started, len(response.content), attempt, opened)
+            self._record(template, status, started, len(response.content), attempt, opened, sent)
             if status in (200, 201):
-                self.limit.on_success()
-                return response.json() if response.content else {}
+                payload = _json_object(response)
+                if payload is not None:
+                    self.limit.on_success()
+                    return payload
+                if last:  # a garbled body is retried like a server error, then this request fails
+                    raise BadResponseError(f"Spotify answered {template} with something that is not a JSON object; "
+                                           "try again later")
+                await self._sleep(self._backoff(failures))
+                failures += 1
+                continue
             message = _api_message(response)
             if status == 429:
                 retry_after = _retry_after(response)
                 if "QUOTA_EXCEEDED" in message:
-                    raise QuotaExceededError.come_back_in(retry_after)
+                    raise self._stop_for(retry_after, QuotaExceededError.come_back_in(retry_after))
                 self.limit.on_rate_limited()
-                if last or (retry_after is not None and retry_after > MAX_RETRY_AFTER):
+                if waits == self.max_retries or (retry_after is not None and retry_after > MAX_RETRY_AFTER):
                     wait = retry_after if retry_after is not None else 30
-                    raise RateLimitedError(f"Spotify is rate limiting requests ({template}); try again "
-                                           f"in {human_seconds(wait)}", retry_after)
-                wait = retry_after if retry_after is not None else self._backoff(attempt)
+                    raise self._stop_for(wait, RateLimitedError(f"Spotify is rate limiting requests ({template}); "
+                                                                f"try again in {human_seconds(wait)}", retry_after))
+                wait = retry_after if retry_after is not None else self._backoff(waits)
+                waits += 1
                 self._resume_at = max(self._resume_at, self._clock() + wait + self._rng.uniform(0, 0.25))
                 continue
             if status >= 500:
                 if last:
                     raise NetworkError(f"Spotify kept failing on {template} (HTTP {status}); try again later")
-                await self._sleep(self._backoff(attempt))
+                await self._sleep(self._backoff(failures))
+                failures += 1
                 continue
             if status == 401 and attempt == 0:
                 self.token.invalidate()  # revoked or expired early: one fresh token, then give up
                 continue
             raise _client_error(status, template, message)
-        raise NetworkError(f"Spotify did not answer {template}")  # pragma: no cover
+        raise AssertionError("unreachable")  # pragma: no cover - every pass returns, raises or spends a budget
+
+    def _stop_for(self, seconds: float | None, error: QuotaExceededError | RateLimitedError) -> SpotifyError:
+        """Asking is pointless for a while: requests until then fail at once without being sent (no hammering)."""
+        self._stopped = (self._clock() + (seconds if seconds is not None else 3600.0), error)
+        return error
+
+    def _check_stopped(self) -> None:
+        if self._stopped is not None:
+            until, error = self._stopped
+            if self._clock() < until:
+                raise type(error)(str(error), error.retry_after)
+            self._stopped = None
 
     async def _wait_for_pause(self) -> None:
         while (wait := self._resume_at - self._clock()) > 0:
             await self._sleep(wait)
 
     def _record(self, template: str, status: int | str, started: float, size: int, attempt: int,
-                opened: "_ConnectionSpy") -> None:
+                opened: "_ConnectionSpy", url: str | None = None) -> None:
         self.log.add(CallRecord(template, status, (self._clock() - started) * 1000, size, attempt > 0,
-                                opened.opened if opened.traced else None))
+                                opened.opened if opened.traced else None, url=url))
 
     def _backoff(self, attempt: int) -> float:
         return min(30.0, 0.5 * 2**attempt) * self._rng.uniform(0.5, 1.0)
@@ -164,10 +201,13 @@ class SpotifyClient:
             page = payload.get(key) if key else payload
             if not isinstance(page, dict):
                 return
-            for item in page.get("items") or []:
+            items = page.get("items") or []
+            if not isinstance(items, list):
+                raise BadResponseError(f"Spotify answered {template or path} with a malformed page")
+            for item in items:
                 if item is not None:
                     yield item
-            url, query = page.get("next"), None
+            url, query = page.get("next") if isinstance(page.get("next"), str) else None, None
 
     async def page(self, path: str, params: dict[str, Any], *, template: str, key: str | None = None) -> dict[str, Any]:
         """One page at the largest size this app may ask for, learning that size on first use.
@@ -198,13 +238,15 @@ class SpotifyClient:
 
     async def load(self, kind: str, ids: list[str]) -> dict[str, dict[str, Any] | None]:
         """Like `several`, but shares batches with other tasks asking at the same time."""
+        if not self.batching:
+            return await self.several(kind, ids)
         return await self.loaders[kind].load(ids)
 
     async def several(self, kind: str, ids: list[str]) -> dict[str, dict[str, Any] | None]:
         """Albums, tracks or artists by id: batched (20/50 per call) where batch endpoints exist,
         otherwise one call each, concurrently under the same bound. Missing ids map to None."""
         ids = list(dict.fromkeys(ids))
-        if self.capabilities.batch is None and ids:
+        if self.batching and self.capabilities.batch is None and ids:
             async with self._learning:  # one caller finds out whether batch endpoints exist
                 if self.capabilities.batch is None:
                     return await self._several(kind, ids)
@@ -212,14 +254,17 @@ class SpotifyClient:
 
     async def _several(self, kind: str, ids: list[str]) -> dict[str, dict[str, Any] | None]:
         found: dict[str, dict[str, Any] | None] = {}
-        if self.capabilities.batch is not False:
+        if self.batching and self.capabilities.batch is not False:
             size = BATCH[kind]
             try:
                 for start in range(0, len(ids), size):
                     chunk = ids[start:start + size]
                     payload = await self.get(f"/{kind}", {"ids": ",".join(chunk)}, template=f"GET /{kind}")
                     self.capabilities.batch = True
-                    for item_id, item in zip(chunk, payload.get(kind) or []):
+                    items = payload.get(kind) or []
+                    if not isinstance(items, list):
+                        raise BadResponseError(f"Spotify answered GET /{kind} with a malformed list")
+                    for item_id, item in zip(chunk, items):
                         found[item_id] = item if isinstance(item, dict) else None
                 return found
             except ForbiddenError:
@@ -250,13 +295,35 @@ class _ConnectionSpy:
 
 
 def _api_message(response: httpx.Response) -> str:
+    """The error message of an answer, made printable (it is shown to the user and may carry escape sequences)."""
     try:
         error = response.json().get("error")
     except (ValueError, AttributeError):
-        return response.text[:200] or response.reason_phrase
+        return clean(response.text[:200]) or response.reason_phrase
     if isinstance(error, dict):
-        return str(error.get("message", ""))[:200]
-    return str(error)[:200]
+        return clean(str(error.get("message", ""))[:200])
+    return clean(str(error)[:200])
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any] | None:
+    """The answer's JSON object ({} for an empty body); None when it is not one (garbled, truncated, a list)."""
+    if not response.content:
+        return {}
+    try:
+        payload = response.json()
+    except (ValueError, RecursionError):
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
+def _same_origin(url: str, api_url: str) -> bool:
+    if url.startswith(api_url + "/") or url == api_url:
+        return True
+    try:
+        link, api = httpx.URL(url), httpx.URL(api_url)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return False
+    return (link.scheme, link.host, link.port) == (api.scheme, api.host, api.port)
 
 
 def _retry_after(response: httpx.Response) -> float | None:

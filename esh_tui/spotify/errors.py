@@ -56,6 +56,10 @@ class NetworkError(SpotifyError):
     """Spotify could not be reached, or kept failing, after the retries allowed."""
 
 
+class BadResponseError(NetworkError):
+    """Spotify's answer could not be used (not a JSON object, a malformed page, a link off the API host)."""
+
+
 def human_seconds(seconds: float) -> str:
     seconds = int(seconds)
     if seconds < 120:

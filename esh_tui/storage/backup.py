@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from esh_tui.models import is_name, is_spotify_id
 from esh_tui.storage.store import Store
 
 FORMAT = "esh-tui-backup"
@@ -45,9 +46,13 @@ def write_backup(store: Store, path: Path) -> int:
 def read_backup(path: Path) -> dict[str, Any]:
     """Read and check a backup completely before anything is changed."""
     try:
-        if path.stat().st_size > MAX_BYTES:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)  # bounded: a device or an endless file is refused, not read forever
+        if len(raw) > MAX_BYTES:
             raise BackupError(f"{path} is larger than {MAX_BYTES // 2**20} MiB: not an esh-tui backup")
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(raw.decode("utf-8-sig"))
+    except BackupError:
+        raise
     except FileNotFoundError:
         raise BackupError(f"{path} does not exist") from None
     except IsADirectoryError:
@@ -56,11 +61,13 @@ def read_backup(path: Path) -> dict[str, Any]:
         raise BackupError(f"{path} is not text: not an esh-tui backup") from None
     except json.JSONDecodeError as exc:
         raise BackupError(f"{path} is not valid JSON (line {exc.lineno}): not an esh-tui backup") from None
+    except (ValueError, RecursionError):  # numbers too long to convert, nesting too deep to parse
+        raise BackupError(f"{path} is not JSON esh-tui can read: not an esh-tui backup") from None
     except OSError as exc:
         raise BackupError(f"cannot read {path}: {exc.strerror}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise BackupError(f"{path} is not an esh-tui backup (no \"format\": \"{FORMAT}\")")
-    if data.get("version") != VERSION:
+    if data.get("version") != VERSION or isinstance(data.get("version"), bool):
         raise BackupError(f"{path} is backup version {data.get('version')!r}; this esh-tui reads version {VERSION}")
     artists, settings = data.get("artists"), data.get("settings", {})
     if not isinstance(artists, list):
@@ -75,11 +82,17 @@ def read_backup(path: Path) -> dict[str, Any]:
         for key in ("id", "name", "source", "added_at"):
             if not isinstance(artist.get(key), str):
                 raise BackupError(f"{where} has no text \"{key}\"")
-        if not _ID.match(artist["id"]):
+            if not is_name(artist[key]):
+                raise BackupError(f"{where} has a \"{key}\" that is too long or not valid Unicode")
+        if not is_spotify_id(artist["id"]):
             raise BackupError(f"{where} has an invalid Spotify id {artist['id'][:40]!r}")
         if artist["id"] in seen:
             raise BackupError(f"{where} repeats id {artist['id']}")
         seen.add(artist["id"])
+    try:
+        json.dumps(settings, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, ValueError, RecursionError):
+        raise BackupError(f"{path}: \"settings\" hold text that is not valid Unicode") from None
     return data
 
 

@@ -58,13 +58,16 @@ class MemoryTier:
 
     def __init__(self, maxsize: int = 50_000, clock: Callable[[], float] = time.time):
         self.stats = TierStats()
-        self._cache = _CountingTLRU(maxsize, lambda key, value, now: value[0], clock, self._evicted)
+        self.enabled = maxsize > 0  # a size of 0 turns the tier off: no lookups, nothing kept, no statistics
+        self._cache = _CountingTLRU(max(1, maxsize), lambda key, value, now: value[0], clock, self._evicted)
 
     def _evicted(self) -> None:
         self.stats.evictions += 1
 
     def get(self, key: Any, usable: Callable[[Any], bool] | None = None) -> Any:
         """The value, or None when absent, expired or not `usable` for this lookup (a miss)."""
+        if not self.enabled:
+            return None
         started = time.perf_counter_ns()
         entry = self._cache.get(key, _MISSING)
         hit = entry is not _MISSING and (usable is None or usable(entry[1]))
@@ -72,7 +75,8 @@ class MemoryTier:
         return entry[1] if hit else None
 
     def put(self, key: Any, value: Any, expires_at: float) -> None:
-        self._cache[key] = (expires_at, value)
+        if self.enabled:
+            self._cache[key] = (expires_at, value)
 
     def drop(self, key: Any) -> None:
         self._cache.pop(key, None)

@@ -109,7 +109,11 @@ class Store:
     def __init__(self, path: Path | str, busy_timeout_ms: int = 5000):
         self.path = Path(path)
         if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # a file where the data directory should be, no permission, a full disk
+                raise StoreError(f"cannot use the data directory {self.path.parent}: {exc.strerror}; "
+                                 "set ESH_DATA_DIR to a directory you can write") from None
             _check_is_sqlite(self.path)
         try:
             conn = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000, isolation_level=None)
@@ -138,6 +142,8 @@ class Store:
             raise StoreError(f"the store {self.path} was written by a newer esh-tui (schema {version}); upgrade esh-tui")
         for target in range(version + 1, SCHEMA_VERSION + 1):
             with self.transaction():
+                if self.schema_version >= target:
+                    continue  # another esh-tui opening the same new store migrated it first
                 MIGRATIONS[target](self.db)
                 self.db.execute(f"PRAGMA user_version = {target}")
 
@@ -300,20 +306,15 @@ class Store:
 
     # ----- releases found, runs, calls, cache statistics ----------------------------------------------------
 
-    def record_releases(self, run_id: int, releases: Iterable[Release], at: float) -> list[str]:
-        """Remember releases; returns the keys never seen before (new since the last run)."""
-        new_keys = []
-        with self.transaction():
-            for r in releases:
-                cursor = self.db.execute(
-                    "INSERT OR IGNORE INTO releases (key, isrc, track_id, track_name, artist_names, album_id, album_name, "
-                    "album_type, release_date, found_for, first_seen_run, first_seen_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (r.key, r.isrc, r.track_id, r.track_name, json.dumps(list(r.artist_names), ensure_ascii=False),
-                     r.album_id, r.album_name, r.album_type, r.release_date.isoformat(),
-                     json.dumps(list(r.found_for)), run_id, at))
-                if cursor.rowcount:
-                    new_keys.append(r.key)
-        return new_keys
+    def record_release(self, run_id: int, r: Release, at: float) -> bool:
+        """Remember a release as it is found; True when no earlier run had reported it (it is new)."""
+        cursor = self.db.execute(
+            "INSERT OR IGNORE INTO releases (key, isrc, track_id, track_name, artist_names, album_id, album_name, "
+            "album_type, release_date, found_for, first_seen_run, first_seen_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (r.key, r.isrc, r.track_id, r.track_name, json.dumps(list(r.artist_names), ensure_ascii=False),
+             r.album_id, r.album_name, r.album_type, r.release_date.isoformat(),
+             json.dumps(list(r.found_for)), run_id, at))
+        return bool(cursor.rowcount)
 
     def releases_since(self, cutoff: dt.date, artist_ids: Iterable[str] | None = None) -> list[tuple[Release, int]]:
         """Releases found by earlier runs on or after the cutoff, newest first, with the run that first saw each."""
@@ -337,14 +338,6 @@ class Store:
         sql = ("SELECT DISTINCT albums.id, albums.name, albums.album_type, albums.release_date FROM artist_tracks "
                "JOIN albums ON albums.id = artist_tracks.album_id WHERE artist_tracks.key = ? ORDER BY albums.release_date")
         return list(self.db.query(sql, (key,)))
-
-    def release_first_seen(self, keys: Sequence[str]) -> dict[str, int]:
-        found: dict[str, int] = {}
-        for start in range(0, len(keys), 500):
-            chunk = list(keys[start:start + 500])
-            marks = ",".join("?" * len(chunk))
-            found.update(self.db.execute(f"SELECT key, first_seen_run FROM releases WHERE key IN ({marks})", chunk).fetchall())
-        return found
 
     def start_run(self, cutoff: dt.date, forced: bool, mode: str, artists: int) -> int:
         with self.transaction():

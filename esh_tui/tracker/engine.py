@@ -20,7 +20,7 @@ import datetime as dt
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,8 +33,11 @@ from esh_tui.tracker.events import (
     ArtistDone, ArtistFailed, ArtistStarted, Event, Progress, ReleaseFound, RunFinished, RunStarted,
 )
 from esh_tui.tracker.filters import NoiseFilter
+from esh_tui.tracker.validate import next_link, page_items, track_isrc, usable_album, usable_track, usable_version
+from esh_tui.tracker.options import EngineOptions
 
 OWN_GROUPS = ("album", "single", "compilation")
+CALLS_PER_WRITE = 200
 ALBUMS_TEMPLATE = "GET /artists/{id}/albums"
 _current_artist: contextvars.ContextVar[str | None] = contextvars.ContextVar("esh_current_artist", default=None)
 
@@ -45,6 +48,7 @@ class RunResult:
     cutoff: dt.date
     status: str = "ok"
     message: str = ""
+    retry_after: float | None = None  # with status quota or rate_limited: seconds until Spotify answers again
     releases: list[Release] = field(default_factory=list)  # newest first
     new_keys: set[str] = field(default_factory=set)
     failed: dict[str, str] = field(default_factory=dict)
@@ -68,23 +72,38 @@ def album_date(album: dict[str, Any]) -> dt.date | None:
 class Tracker:
     def __init__(self, client: SpotifyClient, store: Store, cache: ReleaseCache | None = None,
                  noise: NoiseFilter | None = None, today: Callable[[], dt.date] = dt.date.today,
-                 artist_concurrency: int = 16, on_event: Callable[[Event], None] | None = None):
+                 artist_concurrency: int = 16, on_event: Callable[[Event], None] | None = None,
+                 options: EngineOptions | None = None):
         self.client, self.store = client, store
-        self.cache = cache or ReleaseCache(store)
+        self.options = options or EngineOptions()
+        self.cache = cache or ReleaseCache(store, **self.options.cache_kwargs())
         self.noise = noise or NoiseFilter()
         self.today = today
-        self.artist_concurrency = artist_concurrency
+        self.artist_concurrency = artist_concurrency if self.options.parallel_artists else 1
+        if options is not None:
+            options.apply_to_store(store)
         self.on_event = on_event or (lambda event: None)
         known = store.capabilities(client.settings.api_url)
         if known and client.capabilities.mode == "unknown":
             client.capabilities.batch, client.capabilities.page_max = known["batch"], known["page_max"]
         self._calls_by_artist: Counter[str] = Counter()
+        self._run_memo: dict[tuple[str, str], asyncio.Future] | None = None  # see _once_per_run
+        self.fetches_shared = 0  # albums and tracks one artist awaited from another's fetch in the same run
+        self._search_skipped = 0  # unusable search results (garbage from the network), added to each run's count
+        self._unwritten_calls: list = []
         client.log.listeners.append(self._count_call)
 
     def _count_call(self, record) -> None:
         artist = _current_artist.get()
         if artist is not None:
             self._calls_by_artist[artist] += 1
+        self._unwritten_calls.append(record)
+
+    def _write_calls(self, run_id: int, at_least: int = CALLS_PER_WRITE) -> None:
+        """Call records go to the store in small batches as the run goes, never in one long write at the end."""
+        if len(self._unwritten_calls) >= at_least:
+            records, self._unwritten_calls = self._unwritten_calls, []
+            self.store.record_calls(run_id, records)
 
     # ----- a run --------------------------------------------------------------------------------------
 
@@ -92,9 +111,12 @@ class Tracker:
         ids = list(dict.fromkeys(artist_ids if artist_ids is not None else (a.id for a in self.store.artists())))
         run_id = self.store.start_run(cutoff, force, self.client.capabilities.mode, len(ids))
         result = RunResult(run_id, cutoff)
-        started, calls_before, records_before = time.monotonic(), self.client.log.calls, len(self.client.log.records)
+        started, calls_before = time.monotonic(), self.client.log.calls
+        self._unwritten_calls = []
+        search_skipped_before = self._search_skipped
         self.on_event(RunStarted(run_id, len(ids), cutoff.isoformat()))
         resolutions: dict[str, asyncio.Future] = {}
+        self._run_memo = {} if self.options.single_flight else None
         seen_releases: dict[str, Release] = {}
         claims: dict[str, set[str]] = {}  # release key -> tracked artists whose scans have it
         gate = asyncio.Semaphore(self.artist_concurrency)
@@ -104,6 +126,7 @@ class Tracker:
             nonlocal done
             async with gate:
                 await self._artist(artist_id, cutoff, force, result, resolutions, seen_releases, claims)
+            self._write_calls(run_id)
             done += 1
             self.on_event(Progress(done, len(ids)))
 
@@ -114,6 +137,7 @@ class Tracker:
         except (QuotaExceededError, RateLimitedError) as exc:
             result.status = "quota" if isinstance(exc, QuotaExceededError) else "rate_limited"
             result.message = str(exc)
+            result.retry_after = exc.retry_after
         except asyncio.CancelledError:
             result.status, result.message = "cancelled", "the run was cancelled; what was fetched is kept"
             raise
@@ -124,20 +148,22 @@ class Tracker:
             for future in resolutions.values():
                 if not future.done():
                     future.cancel()
+            self._run_memo = None
             result.releases = sorted((Release(**{**_fields(r), "found_for": tuple(sorted(claims[k]))})
                                       for k, r in seen_releases.items()),
                                      key=lambda r: (r.release_date, r.key), reverse=True)
             result.api_calls = self.client.log.calls - calls_before
-            self._finish(result, started, list(self.client.log.records)[records_before:])
+            result.skipped_items += self._search_skipped - search_skipped_before
+            self._finish(result, started)
         return result
 
-    def _finish(self, result: RunResult, started: float, records: list) -> None:
+    def _finish(self, result: RunResult, started: float) -> None:
         caps = self.client.capabilities
         if caps.mode != "unknown" or caps.page_max:
             self.store.save_capabilities(self.client.settings.api_url, caps.batch, caps.page_max)
-        self.store.record_calls(result.run_id, records)
+        self._write_calls(result.run_id, at_least=1)
         self.store.record_cache_stats(result.run_id, {t: s.snapshot() for t, s in self.cache.stats.items()})
-        result.new_keys = set(self.store.record_releases(result.run_id, result.releases, time.time()))
+        result.new_keys &= {r.key for r in result.releases}
         self.store.finish_run(result.run_id, result.status, message=result.message, api_calls=result.api_calls,
                               releases=len(result.releases), new_releases=len(result.new_keys),
                               artists_fetched=result.artists_fetched, mode=caps.mode)
@@ -178,7 +204,10 @@ class Tracker:
             candidates = scan.since(cutoff)
             for candidate in candidates:
                 claims.setdefault(candidate.key, set()).add(artist_id)
-            await asyncio.gather(*(self._resolve(c, cutoff, resolutions, seen, artist_id) for c in candidates))
+            # Options.incremental off: a fresh scan resolves its ISRCs again too (a cached scan is a cached answer).
+            remembered = self.options.incremental or source == "cache"
+            await asyncio.gather(*(self._resolve(c, cutoff, resolutions, seen, artist_id, result, remembered)
+                                   for c in candidates))
             self.on_event(ArtistDone(artist_id, source, self._calls_by_artist.pop(artist_id, 0), len(candidates)))
         except (QuotaExceededError, RateLimitedError):
             raise
@@ -193,10 +222,11 @@ class Tracker:
 
     async def _scan(self, artist_id: str, cutoff: dt.date, result: RunResult):
         row = self.store.artist(artist_id)
-        known = self.store.known_album_ids(artist_id)
+        # Options.incremental off: every scan starts from nothing (all albums listed and read again).
+        known = self.store.known_album_ids(artist_id) if self.options.incremental else set()
         # Stopping at a known album is safe only when the earlier scan reached at least this far back.
         complete_back_to = dt.date.fromisoformat(row.scan_cutoff) if row and row.scan_cutoff else None
-        incremental = complete_back_to is not None and complete_back_to <= cutoff
+        incremental = self.options.incremental and complete_back_to is not None and complete_back_to <= cutoff
         listed, total = await self._list_albums(artist_id, cutoff, known if incremental else set(),
                                                 row.listing_total if incremental and row else None, result)
         new_albums = [a for a in listed if a["id"] not in known]
@@ -207,25 +237,30 @@ class Tracker:
             albums_rows.append({"id": album["id"], "name": str(album.get("name", "")),
                                 "album_type": str(album.get("album_type", "")),
                                 "release_date": album_date(album).isoformat(), "noise": int(noise),
-                                "album_group": album.get("album_group") or album.get("album_type")})
+                                "album_group": _group(album)})
             if not noise:
                 to_read.append(album)
         performed: list[tuple[dict[str, Any], dict[str, Any]]] = []
-        for album, tracks in zip(to_read, await self._album_tracks([a["id"] for a in to_read])):
+        # Albums of several artists (splits, collaborations) may be asked for by another tracked artist too.
+        shared = {a["id"] for a in to_read if len(a.get("artists") or ()) > 1}
+        for album, tracks in zip(to_read, await self._album_tracks([a["id"] for a in to_read], shared)):
             for track in tracks:
-                performers = {a.get("id") for a in track.get("artists") or [] if isinstance(a, dict)}
-                if not isinstance(track.get("id"), str):
+                if not usable_track(track):
                     result.skipped_items += 1
-                elif artist_id in performers and not self.noise.is_noise(str(track.get("name", ""))):
+                elif artist_id in {a.get("id") for a in track["artists"]} and not self.noise.is_noise(track["name"]):
                     performed.append((album, track))
-        isrcs = self.store.track_isrcs([t["id"] for _, t in performed])
+        isrcs = self.store.track_isrcs([t["id"] for _, t in performed]) if self.options.incremental else {}
         missing = [t["id"] for _, t in performed if t["id"] not in isrcs]
-        fetched = await self.client.load("tracks", missing) if missing else {}
+        shared_tracks = {t["id"] for a, t in performed if a["id"] in shared}
+        fetched = await self._once_per_run("tracks", missing, shared_tracks,
+                                           lambda ids: self.client.load("tracks", ids)) if missing else {}
         for album, track in performed:
             full = fetched.get(track["id"])
             if track["id"] in fetched:
-                isrc = ((full or {}).get("external_ids") or {}).get("isrc") if full else None
-                isrcs[track["id"]] = isrc if isinstance(isrc, str) and isrc else None
+                usable, isrcs[track["id"]] = track_isrc(full)
+                if not usable:
+                    result.skipped_items += 1
+                    continue
                 track_rows.append({"id": track["id"], "isrc": isrcs[track["id"]], "name": str(track.get("name", "")),
                                    "album_id": album["id"], "fetched_at": time.time(),
                                    "artist_names": json.dumps([str(a.get("name", "")) for a in track.get("artists") or []
@@ -254,13 +289,13 @@ class Tracker:
         seen: Counter[str] = Counter()
         finished: set[str] = set()
         order: list[str] = []
-        for album in first.get("items") or []:
+        for album in page_items(first, ALBUMS_TEMPLATE):
             group = _group(album)
             if group not in order:
                 order.append(group)
             seen[group] += 1
             self._take(album, group, cutoff, known, found, finished, result)
-        if not first.get("next"):
+        if next_link(first) is None:
             return found, total
         for group in OWN_GROUPS:
             if expected_new is not None and len(found) >= expected_new:
@@ -270,12 +305,12 @@ class Tracker:
             offset = seen[group] if order and group == order[-1] else 0
             page = await self.client.page(path, {"include_groups": group, "offset": offset}, template=ALBUMS_TEMPLATE)
             while True:
-                for album in page.get("items") or []:
+                for album in page_items(page, ALBUMS_TEMPLATE):
                     if self._take(album, group, cutoff, known, found, finished, result):
                         break
-                if group in finished or not page.get("next") or (expected_new is not None and len(found) >= expected_new):
+                if group in finished or not next_link(page) or (expected_new is not None and len(found) >= expected_new):
                     break
-                page = await self.client.get(page["next"], template=ALBUMS_TEMPLATE)
+                page = await self.client.get(next_link(page), template=ALBUMS_TEMPLATE)
         return found, total
 
     def _take(self, album: Any, group: str, cutoff: dt.date, known: set[str], found: list[dict],
@@ -283,55 +318,104 @@ class Tracker:
         """Keep an in-window album of an unfinished group; returns True when its group is finished."""
         if group in finished:
             return True
-        date = album_date(album) if isinstance(album, dict) else None
-        if date is None or not isinstance(album.get("id"), str):
+        if not usable_album(album):
             result.skipped_items += 1
             return False
+        date = album_date(album)
         if date < cutoff or album["id"] in known:
             finished.add(group)
             return True
         found.append(album)
         return False
 
-    async def _album_tracks(self, album_ids: list[str]) -> list[list[dict[str, Any]]]:
-        """Track lists of albums: in batches of 20 where possible, else one call each; long albums paged."""
+    async def _album_tracks(self, album_ids: list[str], shared: Collection[str] = ()) -> list[list[dict[str, Any]]]:
+        """Track lists of albums: in batches of 20 where possible, else one call each; long albums paged.
+        A `shared` album is read once per run, whichever of its artists asks first."""
         if not album_ids:
             return []
+        lists = await self._once_per_run("albums", album_ids, shared, self._read_albums)
+        return [lists[a] for a in album_ids]
+
+    async def _once_per_run(self, kind: str, ids: list[str], shared: Collection[str],
+                            fetch: Callable[[list[str]], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+        """`fetch(ids)`, except that `shared` ids another artist of this run fetched, or is fetching, are
+        awaited instead of asked for again: the same request is never sent twice in a run.
+        Only shared ids are remembered (a few), and only during a run with single-flight on."""
+        memo = self._run_memo
+        ids = list(dict.fromkeys(ids))
+        if memo is None or not shared:
+            return await fetch(ids) if ids else {}
+        others = {i: memo[(kind, i)] for i in ids if i in shared and (kind, i) in memo}
+        self.fetches_shared += len(others)
+        mine = [i for i in ids if i not in others]
+        loop = asyncio.get_running_loop()
+        claimed = {i: loop.create_future() for i in mine if i in shared}
+        memo.update({(kind, i): future for i, future in claimed.items()})
+        try:
+            found = dict(await fetch(mine)) if mine else {}
+        except BaseException as exc:
+            for i, future in claimed.items():
+                if memo.get((kind, i)) is future:
+                    del memo[(kind, i)]  # the next asker tries again
+                if isinstance(exc, Exception):
+                    future.set_exception(exc)
+                    future.exception()
+                else:
+                    future.cancel()
+            raise
+        for i, future in claimed.items():
+            future.set_result(found.get(i))
+        for i, future in others.items():
+            try:
+                found[i] = await asyncio.shield(future)
+            except asyncio.CancelledError:
+                if not future.cancelled():
+                    raise  # this task was cancelled
+                found.update(await fetch([i]))  # the artist that asked first was cancelled: ask now
+        return found
+
+    async def _read_albums(self, album_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
         albums = await self.client.load("albums", album_ids)
 
         async def tracks_of(album_id: str) -> list[dict[str, Any]]:
-            album = albums.get(album_id) or {}
-            page = album.get("tracks") or {}
-            tracks = [t for t in page.get("items") or [] if isinstance(t, dict)]
-            if page.get("next"):
-                async for track in self.client.pages(page["next"], template="GET /albums/{id}/tracks"):
+            album = albums.get(album_id)
+            page = album.get("tracks") if isinstance(album, dict) else None
+            if not isinstance(page, dict) or not isinstance(page.get("items") or [], list):
+                return [None]  # a missing or unusable album: one item the scan skips and counts
+            tracks = list(page.get("items") or [])  # each one checked (and counted if unusable) by the scan
+            if next_link(page):
+                async for track in self.client.pages(next_link(page), template="GET /albums/{id}/tracks"):
                     tracks.append(track)
             return tracks
 
-        return await asyncio.gather(*(tracks_of(a) for a in album_ids))
+        return dict(zip(album_ids, await asyncio.gather(*(tracks_of(a) for a in album_ids))))
 
     # ----- releases -----------------------------------------------------------------------------------------
 
     async def _resolve(self, candidate: Candidate, cutoff: dt.date, resolutions: dict[str, asyncio.Future],
-                       seen: dict[str, Release], artist_id: str) -> None:
+                       seen: dict[str, Release], artist_id: str, result: RunResult, remembered: bool = True) -> None:
         """Decide a candidate once per run (shared by every artist who has it) and report it when found."""
         future = resolutions.get(candidate.key)
         if future is not None:
             await asyncio.shield(future)
             return
-        future = resolutions[candidate.key] = asyncio.ensure_future(self._earliest(candidate, cutoff))
+        future = resolutions[candidate.key] = asyncio.ensure_future(self._earliest(candidate, cutoff, remembered))
         release = await future
         if release is not None:
             release = Release(**{**_fields(release), "key": candidate.key, "found_for": (artist_id,)})
             seen[candidate.key] = release
-            self.on_event(ReleaseFound(release, new=not self.store.release_first_seen([candidate.key])))
+            new = self.store.record_release(result.run_id, release, time.time())
+            if new:
+                result.new_keys.add(candidate.key)
+            self.on_event(ReleaseFound(release, new=new))
 
-    async def _earliest(self, candidate: Candidate, cutoff: dt.date) -> Release | None:
-        """The release a candidate stands for, or None when it is a re-release of older material."""
+    async def _earliest(self, candidate: Candidate, cutoff: dt.date, remembered: bool = True) -> Release | None:
+        """The release a candidate stands for, or None when it is a re-release of older material
+        (`remembered`: what earlier runs learned of its ISRC may be used)."""
         if candidate.isrc is None:
             release = self.store.track_release(candidate.track_id)
         else:
-            release = self.cache.earliest(candidate.isrc, cutoff)
+            release = self.cache.earliest(candidate.isrc, cutoff) if remembered else None
             if release is None:
                 release, exact = await self._search_earliest(candidate, cutoff)
                 if release is not None:
@@ -346,21 +430,23 @@ class Tracker:
         page = await self.client.page("/search", {"q": f"isrc:{isrc}", "type": "track"}, template="GET /search",
                                       key="tracks")
         while True:
-            for version in (page or {}).get("items") or []:
-                if not isinstance(version, dict) or (version.get("external_ids") or {}).get("isrc") != isrc:
+            for version in page_items(page, "GET /search"):
+                usable, version_isrc = track_isrc(version)
+                if not usable or not usable_version(version):
+                    self._search_skipped += 1
                     continue
-                album = version.get("album") or {}
+                if version_isrc != isrc:
+                    continue
+                album = version["album"]
                 date = album_date(album)
-                if date is None or not isinstance(album.get("id"), str) or not isinstance(version.get("id"), str):
-                    continue
                 rank = (date, album["id"], version["id"])
                 if best is None or rank < best[0]:
                     best = (rank, version)
                 if date < cutoff:  # proof enough: a re-release, whatever the true earliest is
                     return _release_of(best[1], isrc), False
-            if not (page or {}).get("next"):
+            if next_link(page) is None:
                 break
-            page = (await self.client.get(page["next"], template="GET /search")).get("tracks")
+            page = (await self.client.get(next_link(page), template="GET /search")).get("tracks")
         if best is None:  # search does not know it: the candidate itself is the earliest we can see
             return self.store.track_release(candidate.track_id), False
         return _release_of(best[1], isrc), True

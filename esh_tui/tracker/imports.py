@@ -6,14 +6,17 @@ import sys
 from collections import Counter
 from typing import Any
 
+from esh_tui.models import is_name, is_spotify_id
 from esh_tui.spotify.client import SpotifyClient
+from esh_tui.tracker.validate import next_link, page_items
 
 
 def _artists_of(track: Any) -> list[tuple[str, str]]:
     if not isinstance(track, dict) or track.get("type", "track") != "track":
         return []  # episodes and removed tracks carry no artists
-    return [(a["id"], str(a.get("name", ""))) for a in track.get("artists") or []
-            if isinstance(a, dict) and isinstance(a.get("id"), str)]
+    artists = track.get("artists")
+    return [(a["id"], a["name"]) for a in artists if isinstance(a, dict)  # unusable ones are skipped
+            and is_spotify_id(a.get("id")) and is_name(a.get("name"))] if isinstance(artists, list) else []
 
 
 async def playlist_artists(client: SpotifyClient, playlist_id: str) -> list[tuple[str, str]]:
@@ -40,11 +43,11 @@ async def followed_artists(client: SpotifyClient) -> list[tuple[str, str]]:
     found: dict[str, str] = {}
     url, params = "/me/following", {"type": "artist", "limit": 50}
     while url:
-        page = (await client.get(url, params, template="GET /me/following")).get("artists") or {}
-        for artist in page.get("items") or []:
-            if isinstance(artist, dict) and isinstance(artist.get("id"), str):
-                found.setdefault(artist["id"], str(artist.get("name", "")))
-        url, params = page.get("next"), None
+        page = (await client.get(url, params, template="GET /me/following")).get("artists")
+        for artist in page_items(page, "GET /me/following"):
+            if isinstance(artist, dict) and is_spotify_id(artist.get("id")) and is_name(artist.get("name")):
+                found.setdefault(artist["id"], artist["name"])
+        url, params = next_link(page), None
     return list(found.items())
 
 

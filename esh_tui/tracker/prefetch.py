@@ -29,6 +29,7 @@ class Prefetcher:
         self._window_start = clock()
         self._used = 0
         self.refreshed = 0
+        self.busy = False  # refreshing an artist right now (the dashboard says "prefetching")
         self.calls = 0
 
     def next_up(self) -> list[str]:
@@ -39,6 +40,7 @@ class Prefetcher:
     async def run_once(self) -> int:
         """Refresh what fits in this minute's budget; returns how many artists were refreshed."""
         done = 0
+        self.busy = True
         for artist_id in self.next_up():
             if self.clock() - self._window_start >= WINDOW_SECONDS:
                 self._window_start, self._used = self.clock(), 0
@@ -55,6 +57,7 @@ class Prefetcher:
             self._used += spent
             self.calls += spent
             done += 1
+        self.busy = False
         self.refreshed += done
         return done
 

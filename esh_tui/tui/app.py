@@ -220,7 +220,9 @@ class EshApp(App):
                 result: RunResult = worker.result
                 self.query_one(ReleasesTable).keep_only({r.key for r in result.releases})
                 if result.status in ("quota", "rate_limited"):
-                    self.state = ("quota exhausted" if result.status == "quota" else "rate-limited") + " — see notice"
+                    until = (time.strftime("%H:%M:%S", time.localtime(self.clock() + result.retry_after))
+                             if result.retry_after is not None else "later")
+                    self.state = ("quota exhausted" if result.status == "quota" else "rate-limited") + f" until {until}"
                     self.notify(result.message, severity="warning", timeout=15)
                 else:
                     self.state = "idle"
@@ -315,8 +317,9 @@ class EshApp(App):
         else:
             source = Text("Spotify", style="bold")
         mode = self.client.capabilities.mode
+        state = "prefetching" if self.state == "idle" and self.prefetcher.busy else self.state
         self.query_one("#status", Static).update(Text.assemble(
-            ("esh-tui ", "bold"), source, f" · {mode} mode · {self.state} · last run {self.last_run} · "
+            ("esh-tui ", "bold"), source, f" · {mode} mode · {state} · last run {self.last_run} · "
             f"{self.query_one(ArtistsTable).row_count} artists · {self.query_one(ReleasesTable).row_count} releases"))
         self.query_one(ProgressBar).display = self.running
 

@@ -1,0 +1,169 @@
+"""Shared by the reliability, untrusted-data and secrets tests: a simulated Spotify on a fake clock.
+
+Nothing here really sleeps: every wait (backoff, Retry-After, a slow answer)
+moves the fake clock instead, so a run full of faults finishes in moments.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import sqlite3
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+
+from esh_tui.config import Settings
+from esh_tui.sim import oracle
+from esh_tui.sim.api import SimConfig, SimSpotify
+from esh_tui.sim.catalog import Catalog
+from esh_tui.sim.transport import SimTransport
+from esh_tui.spotify.client import SpotifyClient
+from esh_tui.storage.cache import ReleaseCache
+from esh_tui.storage.store import Store
+from esh_tui.tracker.engine import RunResult, Tracker
+
+SECRET = "esh-reliability-secret-7f3a9c1e"
+
+
+class FakeTime:
+    """A clock that moves only when somebody sleeps: waits are counted, never spent."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+        self.slept = 0.0
+        self.sleeps = 0
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps += 1
+        self.slept += max(0.0, seconds)
+        self.now += max(0.0, seconds)
+        await asyncio.sleep(0)
+
+
+_OFFLINE: dict[tuple, object] = {}
+
+
+def share_offline_spotify(monkeypatch) -> None:
+    """Every CLI command builds the offline Spotify (half a second); with this it is built once per test
+    session and shared, with each data directory's settings. For commands that never change its catalog."""
+    import esh_tui.runtime as runtime_module
+    from esh_tui.sim import offline
+
+    def shared(settings, seed=offline.SAMPLE_SEED, size=offline.SAMPLE_SIZE, today=None, mode="development"):
+        key = (seed, size, today or dt.date.today(), mode)
+        if key not in _OFFLINE:
+            _OFFLINE[key] = offline.offline_spotify(settings, seed, size, today, mode)
+        spotify = _OFFLINE[key]
+        return replace(spotify, settings=replace(settings, client_id=offline.OFFLINE_CLIENT_ID,
+                                                 client_secret=offline.OFFLINE_CLIENT_SECRET))
+
+    monkeypatch.setattr(runtime_module, "offline_spotify", shared)
+
+
+def tracked_ids(catalog: Catalog) -> list[str]:
+    return [a.id for a in catalog.artists.values() if a.profile != "various"]
+
+
+class FakeWorld:
+    """A simulated Spotify and an esh-tui store on one fake clock; each `run` is a fresh 'process'."""
+
+    def __init__(self, catalog: Catalog, path: Path, mode: str = "development", time_: FakeTime | None = None,
+                 **knobs) -> None:
+        self.catalog, self.path, self.mode = catalog, path, mode
+        self.time = time_ or FakeTime()
+        self.sim = SimSpotify(catalog, SimConfig(mode=mode, **knobs), clock=self.time.clock)
+        self.settings = Settings(data_dir=path.parent, client_id="esh-test-client", client_secret=SECRET)
+
+    def transport(self) -> httpx.AsyncBaseTransport:
+        return SimTransport(self.sim, sleep=self.time.sleep)
+
+    async def run(self, days: int = 90, ids: list[str] | None = None, force: bool = False,
+                  transport: httpx.AsyncBaseTransport | None = None) -> tuple[RunResult, int]:
+        """One run in a new client and store over the same files; returns the result and the API calls it cost."""
+        ids = ids or tracked_ids(self.catalog)
+        store = Store(self.path)
+        try:
+            store.add_artists((i, self.catalog.artists[i].name, "test") for i in ids)
+            before = self.sim.calls()
+            async with SpotifyClient(self.settings, transport or self.transport(), sleep=self.time.sleep,
+                                     clock=self.time.clock) as client:
+                tracker = Tracker(client, store, ReleaseCache(store, clock=self.time.clock),
+                                  today=lambda: self.catalog.today)
+                result = await tracker.run(self.cutoff(days), ids, force=force)
+        finally:
+            store.close()
+        return result, self.sim.calls() - before
+
+    def cutoff(self, days: int = 90) -> dt.date:
+        return self.catalog.today - dt.timedelta(days=days)
+
+
+def expected(catalog: Catalog, ids: list[str], days: int = 90) -> dict:
+    return oracle.expected_releases(catalog, ids, catalog.today - dt.timedelta(days=days))
+
+
+def precision_recall(result: RunResult, want: dict) -> tuple[float, float]:
+    """Judged on key, track, album, date and the artists it was found for."""
+    got = {r.key: r for r in result.releases}
+
+    def same(key: str) -> bool:
+        a, b = got[key], want[key]
+        return ((a.track_id, a.album_id, a.release_date) == (b.track_id, b.album_id, b.release_date)
+                and set(a.found_for) == set(b.found_for))
+
+    right = sum(1 for key in got if key in want and same(key))
+    return (right / len(got) if got else 1.0), (right / len(want) if want else 1.0)
+
+
+def assert_matches_oracle(result: RunResult, want: dict) -> None:
+    got = {r.key: r for r in result.releases}
+    assert set(got) == set(want), f"missing {sorted(set(want) - set(got))[:5]}, extra {sorted(set(got) - set(want))[:5]}"
+    assert precision_recall(result, want) == (1.0, 1.0)
+
+
+def db_digest(path: Path) -> str:
+    """A checksum of every row of every table (not of the file: pages move without the data changing)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        digest = hashlib.sha256()
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        for table in tables:
+            digest.update(table.encode())
+            for row in sorted(repr(row) for row in conn.execute(f'SELECT * FROM "{table}"')):
+                digest.update(row.encode())
+        return digest.hexdigest()
+    finally:
+        conn.close()
+
+
+def half_written_artists(path: Path) -> list[str]:
+    """Artists whose stored scan is not whole: every artist is either never scanned, or scanned completely."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        bad = set()
+        for artist_id, last_checked, next_due, scan_cutoff, failed in conn.execute(
+                "SELECT id, last_checked, next_due, scan_cutoff, failed_reason FROM artists"):
+            albums = conn.execute("SELECT count(*) FROM artist_albums WHERE artist_id = ?", (artist_id,)).fetchone()[0]
+            tracks = conn.execute("SELECT count(*) FROM artist_tracks WHERE artist_id = ?", (artist_id,)).fetchone()[0]
+            if last_checked is None and (albums or tracks or next_due is not None or scan_cutoff is not None):
+                bad.add(artist_id)  # rows of a scan that never finished
+            if last_checked is not None and (next_due is None and failed is None or scan_cutoff is None):
+                bad.add(artist_id)  # a scan without its bookkeeping
+        orphans = conn.execute(
+            "SELECT DISTINCT at.artist_id FROM artist_tracks at LEFT JOIN artist_albums aa "
+            "ON aa.artist_id = at.artist_id AND aa.album_id = at.album_id "
+            "LEFT JOIN albums al ON al.id = at.album_id WHERE aa.album_id IS NULL OR al.id IS NULL").fetchall()
+        bad |= {row[0] for row in orphans}
+        missing_tracks = conn.execute(
+            "SELECT DISTINCT at.artist_id FROM artist_tracks at LEFT JOIN tracks t ON t.id = at.track_id "
+            "WHERE t.id IS NULL").fetchall()
+        bad |= {row[0] for row in missing_tracks}
+        return sorted(bad)
+    finally:
+        conn.close()
