@@ -140,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     followed = artist_commands.add_parser("import-followed", help="track the artists you follow on Spotify (needs login)")
     followed.set_defaults(func=cmd_artists_import_followed)
     export = artist_commands.add_parser("export", help="back up the artist list and settings as JSON")
-    export.add_argument("file", metavar="FILE", type=Path)
+    export.add_argument("file", metavar="FILE", type=Path, help="the JSON file to write, or - for standard output")
     export.set_defaults(func=cmd_artists_export)
     restore = artist_commands.add_parser("restore", help="restore the artist list and settings from a backup")
     restore.add_argument("file", metavar="FILE", type=Path)
@@ -427,7 +427,7 @@ def cmd_artists_export(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     finally:
         runtime.close()
-    _note(f"{count} artists and the settings saved to {args.file}")
+    _note(f"{count} artists and the settings saved to {'standard output' if str(args.file) == '-' else args.file}")
     return EXIT_OK
 
 

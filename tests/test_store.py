@@ -7,6 +7,7 @@ import json
 import multiprocessing
 import os
 import signal
+import stat
 
 import pytest
 
@@ -233,6 +234,26 @@ def test_cli_export_restore_round_trip(tmp_path, capsys):
     capsys.readouterr()
     assert main(["artists", "list", "--format", "json"]) == 0
     assert len(json.loads(capsys.readouterr().out)) == 12
+
+
+def test_export_to_standard_output_a_pipe_or_a_directory(tmp_path, capsys):
+    import threading
+
+    assert main(["artists", "export", str(tmp_path / "b.json")]) == 0
+    capsys.readouterr()
+    assert main(["artists", "export", "-"]) == 0
+    out, err = capsys.readouterr()
+    assert out == (tmp_path / "b.json").read_text() and "standard output" in err
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()), daemon=True)
+    reader.start()
+    assert main(["artists", "export", str(fifo)]) == 0
+    reader.join(timeout=30)  # a bound, not a wait: the export has returned, the reader has what it wrote
+    assert received == [out] and stat.S_ISFIFO(fifo.stat().st_mode), "a pipe is written to, never replaced"
+    assert main(["artists", "export", str(tmp_path)]) == 2
+    assert "is a directory" in capsys.readouterr().err
 
 
 def test_import_file_is_all_or_nothing(tmp_path, capsys):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +32,24 @@ def export_backup(store: Store) -> dict[str, Any]:
 
 
 def write_backup(store: Store, path: Path) -> int:
-    """Write atomically (a temporary file, then rename); returns how many artists were saved."""
+    """Write a file atomically (a temporary file, then rename); `-`, a pipe or a device is written to, never
+    replaced. Returns how many artists were saved."""
     data = export_backup(store)
+    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    if str(path) == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return len(data["artists"])
+    if path.is_dir():
+        raise BackupError(f"cannot write {path}: it is a directory; name a file in it")
     tmp = path.with_name(path.name + ".tmp")
     try:
-        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+        if path.exists() and not path.is_file():
+            with path.open("w", encoding="utf-8") as stream:
+                stream.write(text)
+        else:
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise BackupError(f"cannot write {path}: {exc.strerror}") from None
