@@ -12,6 +12,7 @@ import json
 
 from benchmarks.__main__ import main
 from benchmarks.suite import configurations
+from esh_tui.tracker.options import EngineOptions
 
 RUN_KEYS = {"api_calls", "calls_by_endpoint", "oracle_minimum", "ratio_to_minimum", "calls_per_release",
             "redundant_requests", "saved", "batch", "cache", "connections_opened", "wall_s", "peak_rss_mb",
@@ -44,4 +45,4 @@ def test_small_catalog_scenarios_write_json_and_markdown(tmp_path, capsys):
 def test_the_ablation_covers_every_switch():
     labels = [label for label, _ in configurations()]
     assert labels[0] == "naive" and labels[-1] == "all (default)"
-    assert len(labels) == 2 + 9
+    assert len(labels) == 2 + len(EngineOptions.names()) == 2 + 10

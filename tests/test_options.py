@@ -123,3 +123,19 @@ async def test_no_request_is_sent_twice_in_a_run(tmp_path, mode):
     items = Counter(i for r in answered if "ids=" in r.url
                     for i in parse_qs(urlsplit(r.url).query)["ids"][0].split(","))
     assert [i for i, n in items.items() if n > 1] == [], "nor an id inside two different batches"
+
+
+async def test_listing_cutoff_off_pages_through_every_album_and_finds_the_same(tmp_path):
+    """The naive listing reads every page of every artist's albums; the default stops at the cutoff."""
+    import math
+
+    world = World(tmp_path)
+    own = ("album", "single", "compilation")
+    every_page = sum(max(1, math.ceil(len(world.catalog.artist_albums(i, own)) / 10)) for i in world.ids)
+    await world.run(EngineOptions(listing_cutoff=False, incremental=False))
+    listed = world.sim.calls("GET /artists/{id}/albums")
+    assert listed == every_page + 1, "every page, and the first request that learns the page size is 10"
+    (tmp_path / "default").mkdir()
+    default = World(tmp_path / "default")
+    await default.run(EngineOptions())
+    assert default.sim.calls("GET /artists/{id}/albums") < listed / 2

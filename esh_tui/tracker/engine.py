@@ -284,6 +284,8 @@ class Tracker:
         path = f"/artists/{artist_id}/albums"
         first = await self.client.page(path, {"include_groups": ",".join(OWN_GROUPS)}, template=ALBUMS_TEMPLATE)
         total = first.get("total") if isinstance(first.get("total"), int) else None
+        if not self.options.listing_cutoff:
+            return await self._list_every_album(first, cutoff, known, result), total
         expected_new = total - previous_total if total is not None and previous_total is not None else None
         found: list[dict] = []
         seen: Counter[str] = Counter()
@@ -312,6 +314,21 @@ class Tracker:
                     break
                 page = await self.client.get(next_link(page), template=ALBUMS_TEMPLATE)
         return found, total
+
+    async def _list_every_album(self, page: dict[str, Any], cutoff: dt.date, known: set[str],
+                                result: RunResult) -> list[dict]:
+        """Options.listing_cutoff off: every page of the listing, in-window albums kept (the order not relied on)."""
+        found: list[dict] = []
+        while True:
+            for album in page_items(page, ALBUMS_TEMPLATE):
+                if not usable_album(album):
+                    result.skipped_items += 1
+                elif album_date(album) >= cutoff and album["id"] not in known:
+                    found.append(album)
+            link = next_link(page)
+            if link is None:
+                return found
+            page = await self.client.get(link, template=ALBUMS_TEMPLATE)
 
     def _take(self, album: Any, group: str, cutoff: dt.date, known: set[str], found: list[dict],
               finished: set[str], result: RunResult) -> bool:

@@ -3,7 +3,8 @@
 The defaults are how esh-tui always runs; `EngineOptions.naive()` switches
 everything off (a new connection per request, no batching, no memory tier, one
 request at a time, a fixed 24 h freshness, no single-flight, no composite
-index, no prefetching, every run from scratch). These are real configuration of
+index, no prefetching, every run from scratch, every page of every artist's
+albums listed). These are real configuration of
 the client, cache, store and tracker, not a separate implementation.
 """
 
@@ -28,6 +29,7 @@ class EngineOptions:
     composite_index: bool = True  # idx_artist_tracks_lookup on the cached-release query (off: dropped)
     prefetch: bool = True  # refresh soon-due artists while idle (consulted by whoever runs a Prefetcher)
     incremental: bool = True  # stop listing at known albums, never re-read them (off: rescan the window)
+    listing_cutoff: bool = True  # page an artist's albums only down to the cutoff, group by group (off: every page)
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
