@@ -214,7 +214,7 @@ def cmd_track(args: argparse.Namespace) -> int:
                 if runtime.offline:
                     _note(f"No Spotify credentials configured: running on {runtime.describe()}.")
                 progress = _Progress() if sys.stderr.isatty() else None
-                tracker = Tracker(client, runtime.store, today=runtime.today, on_event=progress)
+                tracker = Tracker(client, runtime.store, runtime.cache(), today=runtime.today, on_event=progress)
                 return await tracker.run(cutoff, [i for i, _ in ids] if ids else None, force=args.force_refresh)
 
         result = asyncio.run(run())

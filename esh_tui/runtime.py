@@ -6,14 +6,18 @@ The CLI and the dashboard both start here, so they always agree.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import httpx
 
 from esh_tui.config import Settings, load_settings
 from esh_tui.sim.offline import OFFLINE_STORE, OfflineSpotify, OfflineUserToken, offline_spotify
 from esh_tui.spotify.client import SpotifyClient
+from esh_tui.storage.cache import ReleaseCache
 from esh_tui.storage.store import Store
+from esh_tui.tuning import Tuning, load_tuning
 
 
 @dataclass
@@ -21,6 +25,7 @@ class Runtime:
     settings: Settings
     store: Store
     offline: OfflineSpotify | None = None
+    tuning: Tuning = field(default_factory=Tuning)
 
     @property
     def transport(self) -> httpx.AsyncBaseTransport | None:
@@ -31,7 +36,12 @@ class Runtime:
         if user and self.offline:
             return SpotifyClient(self.settings, self.transport, token=lambda http: OfflineUserToken(self.settings, http),
                                  **options)
+        options.setdefault("max_connections", self.tuning.max_connections)
         return SpotifyClient(self.settings, self.transport, user=user, **options)
+
+    def cache(self, clock: Callable[[], float] = time.time) -> ReleaseCache:
+        """The release cache as config.toml tunes it (memory tier size, freshness)."""
+        return ReleaseCache(self.store, policy=self.tuning.freshness, memory_size=self.tuning.memory_items, clock=clock)
 
     def today(self) -> dt.date:
         return self.offline.catalog.today if self.offline else dt.date.today()
@@ -46,11 +56,12 @@ class Runtime:
 def open_runtime(settings: Settings | None = None, today: dt.date | None = None) -> Runtime:
     """With credentials: Spotify and your store. Without: the offline Spotify, its own store, sample artists."""
     settings = settings or load_settings()
+    tuning = load_tuning(settings.data_dir)
     if settings.has_credentials:
-        return Runtime(settings, Store(settings.store_path))
+        return Runtime(settings, Store(settings.store_path), tuning=tuning)
     offline = offline_spotify(settings, today=today)
     store = Store(settings.data_dir / OFFLINE_STORE)
     if not store.artists():
         catalog = offline.catalog
         store.add_artists((i, catalog.artists[i].name, "sample") for i in offline.sample_artist_ids())
-    return Runtime(offline.settings, store, offline)
+    return Runtime(offline.settings, store, offline, tuning)

@@ -51,7 +51,7 @@ class SpotifyClient:
                  rng: random.Random | None = None,
                  pooling: bool = True, batching: bool = True, single_flight: bool = True):
         self.settings = settings
-        self.max_retries = max_retries
+        self.max_retries, self.max_connections = max_retries, max_connections
         # Switches for benchmarks (see esh_tui.tracker.options); off = the naive way, on = the default.
         self.batching, self.single_flight = batching, single_flight
         self._sleep, self._clock, self._rng = sleep, clock, rng or random.Random()

@@ -32,7 +32,7 @@ class ArtistScan:
 
 
 class ReleaseCache:
-    def __init__(self, store: Store, policy: TtlPolicy | None = None, memory_size: int = 50_000,
+    def __init__(self, store: Store, policy: TtlPolicy | None = None, memory_size: int = 200_000,
                  clock: Callable[[], float] = time.time):
         self.store, self.policy, self.clock = store, policy or TtlPolicy(), clock
         self.memory = MemoryTier(memory_size, clock)

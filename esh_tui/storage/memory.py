@@ -56,8 +56,8 @@ class _CountingTLRU(TLRUCache):
 class MemoryTier:
     """A bounded map whose items expire at the time each carries (`expires_at`, seconds on `clock`)."""
 
-    def __init__(self, maxsize: int = 50_000, clock: Callable[[], float] = time.time):
-        self.stats = TierStats()
+    def __init__(self, maxsize: int, clock: Callable[[], float] = time.time):
+        self.stats, self.maxsize = TierStats(), maxsize
         self.enabled = maxsize > 0  # a size of 0 turns the tier off: no lookups, nothing kept, no statistics
         self._cache = _CountingTLRU(max(1, maxsize), lambda key, value, now: value[0], clock, self._evicted)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import time
-import tomllib
 from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -24,8 +23,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, ProgressBar, RichLog, Static
 from textual.worker import Worker, WorkerState
 
+from esh_tui.config import ConfigError
 from esh_tui.runtime import Runtime
-from esh_tui.storage.cache import ReleaseCache
 from esh_tui.spotify.errors import AuthError, ForbiddenError, NotFoundError, SpotifyError
 from esh_tui.text import clean
 from esh_tui.tracker.artists import ArtistNotFound, resolve_artist
@@ -38,6 +37,7 @@ from esh_tui.tracker.prefetch import Prefetcher
 from esh_tui.tui.screens.modals import AddArtistScreen, ConfirmScreen, HelpScreen, ImportScreen, ReleaseScreen
 from esh_tui.tui.widgets.metrics import ApiPanel, CachePanel, LatencyPanel, Snapshot
 from esh_tui.tui.widgets.tables import STATE_GLYPHS, ArtistsTable, KeyedTable, ReleasesTable
+from esh_tui.tuning import CONFIG_FILE, read_config
 
 METRICS_EVERY = 1.0
 FLUSH_EVERY = 0.1
@@ -67,11 +67,12 @@ class EshApp(App):
     def __init__(self, runtime: Runtime, days: int = 90, autostart: bool = True, prefetch: bool = True,
                  clock: Callable[[], float] = time.time):
         super().__init__()
-        self.runtime, self.days, self.autostart, self.prefetch_enabled, self.clock = runtime, days, autostart, prefetch, clock
+        self.runtime, self.days, self.autostart, self.clock = runtime, days, autostart, clock
+        self.prefetch_enabled = prefetch and runtime.tuning.prefetch_calls_per_minute > 0
         self.client = runtime.client()
-        self.tracker = Tracker(self.client, runtime.store, ReleaseCache(runtime.store, clock=clock),
-                               today=runtime.today, on_event=self._queue)
-        self.prefetcher = Prefetcher(self.tracker, self.cutoff, clock=clock)
+        self.tracker = Tracker(self.client, runtime.store, runtime.cache(clock), today=runtime.today, on_event=self._queue)
+        self.prefetcher = Prefetcher(self.tracker, self.cutoff, budget_per_minute=runtime.tuning.prefetch_calls_per_minute,
+                                     clock=clock)
         self.state = "idle"
         self.last_run: str = "never"
         self.pending: deque = deque()
@@ -150,13 +151,14 @@ class EshApp(App):
     # ----- key map ---------------------------------------------------------------------------------------
 
     def _load_keymap(self) -> None:
-        path = self.runtime.settings.data_dir / "config.toml"
-        if not path.is_file():
-            return
+        path = self.runtime.settings.data_dir / CONFIG_FILE
         try:
-            keys = tomllib.loads(path.read_text(encoding="utf-8")).get("keys", {})
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            self.call_later(self.notify, f"{path}: {exc}; keys left as they are", severity="warning")
+            keys = read_config(self.runtime.settings.data_dir).get("keys", {})
+        except ConfigError as exc:  # changed since the start
+            self.call_later(self.notify, f"{exc}; keys left as they are", severity="warning")
+            return
+        if not isinstance(keys, dict):
+            self.call_later(self.notify, f"{path}: [keys] must be a table like [keys] refresh = \"f5\"", severity="warning")
             return
         known = {b.id for b in self.BINDINGS if b.id}
         unknown = sorted(set(keys) - known)
