@@ -155,3 +155,33 @@ async def test_cold_run_over_loopback_with_latency_matches_oracle(tmp_path, mode
     assert result.status == "ok", result.failed
     _check(result, catalog, ids, 90)
     assert server.connections_accepted <= 16
+
+
+async def test_a_run_commits_once_or_twice_per_artist_not_once_per_release(tmp_path):
+    """Every commit costs and runs on the dashboard's event loop: ISRC dates, releases and call records are
+    written with each finished artist, and everything is in the store once the run is over."""
+    catalog = fresh_catalog(1, 30)
+    ids = [a.id for a in catalog.artists.values() if a.profile != "various"]
+    store = Store(tmp_path / "esh.db")
+    store.add_artists((i, i, "test") for i in ids)
+    commits: list[str] = []  # COMMITs, and writes outside a transaction (each commits on its own)
+
+    def trace(sql: str) -> None:
+        statement = sql.strip().upper()
+        if statement == "COMMIT" or (statement.startswith(("INSERT", "UPDATE", "DELETE"))
+                                     and not store.db.conn.in_transaction):
+            commits.append(statement)
+
+    store.db.conn.set_trace_callback(trace)
+    sim = SimSpotify(catalog, SimConfig(mode="development"))
+    async with SpotifyClient(Settings(data_dir=tmp_path, client_id="t", client_secret="t"), SimTransport(sim)) as client:
+        result = await Tracker(client, store, today=lambda: catalog.today).run(catalog.today - dt.timedelta(days=90), ids)
+    store.db.conn.set_trace_callback(None)
+    searched = sim.calls("GET /search")
+    assert len(result.releases) > len(ids) and searched > len(ids)
+    assert len(commits) <= 2 * len(ids) + 4, f"{len(commits)} commits for {len(ids)} artists"
+    stored = {row[0] for row in store.db.execute("SELECT key FROM releases")}
+    assert stored == {r.key for r in result.releases}
+    assert store.db.execute("SELECT count(*) FROM api_calls").fetchone()[0] == result.api_calls
+    assert store.db.execute("SELECT count(*) FROM isrc_earliest").fetchone()[0] > 0
+    store.close()

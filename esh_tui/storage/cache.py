@@ -102,5 +102,9 @@ class ReleaseCache:
         if not found:
             return
         self.store.save_earliest(found, self.clock())
+        self.remember_earliest(found)
+
+    def remember_earliest(self, found: Iterable[tuple[Release, bool]]) -> None:
+        """In the memory tier only: the caller writes them to the store (a run does, with the rest it learned)."""
         for release, exact in found:
             self.memory.put(("isrc", release.isrc), (release, exact), math.inf)

@@ -162,6 +162,25 @@ class Store:
         else:
             self.db.execute("COMMIT")
 
+    def _insert(self, table: str, rows: Iterable[dict[str, Any]], *, upsert_on: tuple[str, ...] = (),
+                or_else: str = "") -> None:
+        """Write rows with plain SQL (one statement per shape of row), inside the caller's transaction.
+
+        sqlite-utils' insert_all/upsert_all read the schema on every call; on the hot paths (each artist's
+        scan, each ISRC, call records) that was most of the time the dashboard's event loop was stalled.
+        `upsert_on`: update the given columns of a row whose key exists; `or_else`: "REPLACE" or "IGNORE".
+        """
+        shapes: dict[tuple[str, ...], list[tuple]] = {}
+        for row in rows:
+            shapes.setdefault(tuple(row), []).append(tuple(row.values()))
+        for columns, values in shapes.items():
+            names = ", ".join(f'"{c}"' for c in columns)
+            sql = f'INSERT {f"OR {or_else} " if or_else else ""}INTO {table} ({names}) VALUES ({", ".join("?" * len(columns))})'
+            if upsert_on:
+                updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in upsert_on)
+                sql += f' ON CONFLICT ({", ".join(upsert_on)}) DO ' + (f"UPDATE SET {updates}" if updates else "NOTHING")
+            self.db.conn.executemany(sql, values)
+
     def integrity_ok(self) -> bool:
         return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
@@ -231,16 +250,16 @@ class Store:
         with self.transaction():
             album_rows = [{k: a.get(k) for k in ("id", "name", "album_type", "release_date", "noise")} | {"fetched_at": fetched_at}
                           for a in albums]
-            self.db["albums"].upsert_all(album_rows, pk="id")
-            self.db["tracks"].upsert_all(tracks, pk="id")
+            self._insert("albums", album_rows, upsert_on=("id",))
+            self._insert("tracks", tracks, upsert_on=("id",))
             for album in albums:
                 self.db.execute("INSERT OR IGNORE INTO artist_albums (artist_id, album_id, album_group) VALUES (?, ?, ?)",
                                 (artist_id, album["id"], album.get("album_group")))
             self.db.execute("DELETE FROM artist_tracks WHERE artist_id = ?", (artist_id,))
-            self.db["artist_tracks"].insert_all(
-                ({"artist_id": artist_id, "track_id": c.track_id, "key": c.key, "isrc": c.isrc, "album_id": c.album_id,
-                  "release_date": c.release_date.isoformat(), "fetched_at": fetched_at} for c in candidates),
-                replace=True)
+            self._insert("artist_tracks",
+                         ({"artist_id": artist_id, "track_id": c.track_id, "key": c.key, "isrc": c.isrc,
+                           "album_id": c.album_id, "release_date": c.release_date.isoformat(), "fetched_at": fetched_at}
+                          for c in candidates), or_else="REPLACE")
             self.db.execute(
                 "UPDATE artists SET last_checked = ?, next_due = ?, scan_cutoff = ?, listing_total = ?, "
                 "failed_reason = NULL, last_release = ?, releases_per_year = ?, frequency = ?, interval_hours = ? "
@@ -285,10 +304,6 @@ class Store:
                        album_id=row["album_id"], album_name=row["album_name"], album_type=row["album_type"] or "",
                        release_date=dt.date.fromisoformat(row["release_date"]))
 
-    def save_tracks(self, tracks: Iterable[dict[str, Any]]) -> None:
-        with self.transaction():
-            self.db["tracks"].upsert_all(tracks, pk="id")
-
     def earliest(self, isrc: str) -> tuple[Release, bool] | None:
         """The earliest release known for an ISRC, and whether it is exact (all versions were seen)
         or only an upper bound (a version before some cutoff was enough to call it a re-release)."""
@@ -296,25 +311,39 @@ class Store:
         return (_earliest_release(rows[0]), bool(rows[0]["exact"])) if rows else None
 
     def save_earliest(self, found: Iterable[tuple[Release, bool]], fetched_at: float) -> None:
-        with self.transaction():
-            self.db["isrc_earliest"].upsert_all(
-                ({"isrc": r.isrc, "track_id": r.track_id, "track_name": r.track_name,
-                  "artist_names": json.dumps(list(r.artist_names), ensure_ascii=False), "album_id": r.album_id,
-                  "album_name": r.album_name, "album_type": r.album_type, "release_date": r.release_date.isoformat(),
-                  "exact": int(exact), "popularity": r.popularity, "fetched_at": fetched_at}
-                 for r, exact in found if r.isrc), pk="isrc")
+        self.save_progress(None, found, (), (), fetched_at)
 
     # ----- releases found, runs, calls, cache statistics ----------------------------------------------------
 
-    def record_release(self, run_id: int, r: Release, at: float) -> bool:
-        """Remember a release as it is found; True when no earlier run had reported it (it is new)."""
-        cursor = self.db.execute(
-            "INSERT OR IGNORE INTO releases (key, isrc, track_id, track_name, artist_names, album_id, album_name, "
-            "album_type, release_date, found_for, first_seen_run, first_seen_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (r.key, r.isrc, r.track_id, r.track_name, json.dumps(list(r.artist_names), ensure_ascii=False),
-             r.album_id, r.album_name, r.album_type, r.release_date.isoformat(),
-             json.dumps(list(r.found_for)), run_id, at))
-        return bool(cursor.rowcount)
+    def release_is_new(self, key: str) -> bool:
+        """No earlier run has reported this release."""
+        return self.db.execute("SELECT 1 FROM releases WHERE key = ?", (key,)).fetchone() is None
+
+    def save_progress(self, run_id: int | None, earliest: Iterable[tuple[Release, bool]],
+                      releases: Iterable[tuple[Release, float]], calls: Iterable[Any], at: float) -> None:
+        """What a run learned beyond its artists' scans, in one transaction: ISRCs' earliest releases, releases
+        found (with when), call records. A run writes once per finished artist, not once per item: each
+        commit costs, and many of them in a row held up the dashboard's event loop."""
+        with self.transaction():
+            self._insert("isrc_earliest",
+                         ({"isrc": r.isrc, "track_id": r.track_id, "track_name": r.track_name,
+                           "artist_names": json.dumps(list(r.artist_names), ensure_ascii=False),
+                           "album_id": r.album_id, "album_name": r.album_name, "album_type": r.album_type,
+                           "release_date": r.release_date.isoformat(), "exact": int(exact),
+                           "popularity": r.popularity, "fetched_at": at}
+                          for r, exact in earliest if r.isrc), upsert_on=("isrc",))
+            self._insert("releases",
+                         ({"key": r.key, "isrc": r.isrc, "track_id": r.track_id, "track_name": r.track_name,
+                           "artist_names": json.dumps(list(r.artist_names), ensure_ascii=False),
+                           "album_id": r.album_id, "album_name": r.album_name, "album_type": r.album_type,
+                           "release_date": r.release_date.isoformat(), "found_for": json.dumps(list(r.found_for)),
+                           "first_seen_run": run_id, "first_seen_at": found_at}
+                          for r, found_at in releases), or_else="IGNORE")
+            self._insert("api_calls",
+                         ({"run_id": run_id, "at": c.at, "template": c.template, "status": str(c.status),
+                           "latency_ms": c.latency_ms, "bytes": c.bytes, "retried": int(c.retried),
+                           "new_connection": None if c.new_connection is None else int(c.new_connection)}
+                          for c in calls))
 
     def releases_since(self, cutoff: dt.date, artist_ids: Iterable[str] | None = None) -> list[tuple[Release, int]]:
         """Releases found by earlier runs on or after the cutoff, newest first, with the run that first saw each."""
@@ -354,13 +383,6 @@ class Store:
     def last_finished_run(self) -> dict[str, Any] | None:
         rows = list(self.db.query("SELECT * FROM runs WHERE status IN ('ok', 'partial') ORDER BY id DESC LIMIT 1"))
         return rows[0] if rows else None
-
-    def record_calls(self, run_id: int, records: Iterable[Any]) -> None:
-        with self.transaction():
-            self.db["api_calls"].insert_all(
-                ({"run_id": run_id, "at": r.at, "template": r.template, "status": str(r.status),
-                  "latency_ms": r.latency_ms, "bytes": r.bytes, "retried": int(r.retried),
-                  "new_connection": None if r.new_connection is None else int(r.new_connection)} for r in records))
 
     def calls_by_endpoint(self, run_id: int) -> dict[str, int]:
         sql = "SELECT template, count(*) FROM api_calls WHERE run_id = ? GROUP BY template ORDER BY 2 DESC"

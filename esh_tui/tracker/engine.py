@@ -90,7 +90,9 @@ class Tracker:
         self._run_memo: dict[tuple[str, str], asyncio.Future] | None = None  # see _once_per_run
         self.fetches_shared = 0  # albums and tracks one artist awaited from another's fetch in the same run
         self._search_skipped = 0  # unusable search results (garbage from the network), added to each run's count
-        self._unwritten_calls: list = []
+        self._unwritten_calls: list = []  # what the run learned since its last write (see _write_learned)
+        self._unwritten_earliest: list[tuple[Release, bool]] = []
+        self._unwritten_releases: list[tuple[Release, float]] = []
         client.log.listeners.append(self._count_call)
 
     def _count_call(self, record) -> None:
@@ -99,11 +101,17 @@ class Tracker:
             self._calls_by_artist[artist] += 1
         self._unwritten_calls.append(record)
 
-    def _write_calls(self, run_id: int, at_least: int = CALLS_PER_WRITE) -> None:
-        """Call records go to the store in small batches as the run goes, never in one long write at the end."""
-        if len(self._unwritten_calls) >= at_least:
-            records, self._unwritten_calls = self._unwritten_calls, []
-            self.store.record_calls(run_id, records)
+    def _write_learned(self, run_id: int, final: bool = False) -> None:
+        """ISRCs' earliest releases and releases found go to the store once per finished artist, in one
+        transaction; call records join them every CALLS_PER_WRITE calls (and at the end)."""
+        calls_due = final or len(self._unwritten_calls) >= CALLS_PER_WRITE
+        if not (self._unwritten_earliest or self._unwritten_releases or (calls_due and self._unwritten_calls)):
+            return
+        calls = self._unwritten_calls if calls_due else []
+        self.store.save_progress(run_id, self._unwritten_earliest, self._unwritten_releases, calls, time.time())
+        self._unwritten_earliest, self._unwritten_releases = [], []
+        if calls_due:
+            self._unwritten_calls = []
 
     # ----- a run --------------------------------------------------------------------------------------
 
@@ -112,7 +120,7 @@ class Tracker:
         run_id = self.store.start_run(cutoff, force, self.client.capabilities.mode, len(ids))
         result = RunResult(run_id, cutoff)
         started, calls_before = time.monotonic(), self.client.log.calls
-        self._unwritten_calls = []
+        self._unwritten_calls, self._unwritten_earliest, self._unwritten_releases = [], [], []
         search_skipped_before = self._search_skipped
         self.on_event(RunStarted(run_id, len(ids), cutoff.isoformat()))
         resolutions: dict[str, asyncio.Future] = {}
@@ -126,7 +134,7 @@ class Tracker:
             nonlocal done
             async with gate:
                 await self._artist(artist_id, cutoff, force, result, resolutions, seen_releases, claims)
-            self._write_calls(run_id)
+            self._write_learned(run_id)
             done += 1
             self.on_event(Progress(done, len(ids)))
 
@@ -161,7 +169,7 @@ class Tracker:
         caps = self.client.capabilities
         if caps.mode != "unknown" or caps.page_max:
             self.store.save_capabilities(self.client.settings.api_url, caps.batch, caps.page_max)
-        self._write_calls(result.run_id, at_least=1)
+        self._write_learned(result.run_id, final=True)
         self.store.record_cache_stats(result.run_id, {t: s.snapshot() for t, s in self.cache.stats.items()})
         result.new_keys &= {r.key for r in result.releases}
         self.store.finish_run(result.run_id, result.status, message=result.message, api_calls=result.api_calls,
@@ -421,7 +429,8 @@ class Tracker:
         if release is not None:
             release = Release(**{**_fields(release), "key": candidate.key, "found_for": (artist_id,)})
             seen[candidate.key] = release
-            new = self.store.record_release(result.run_id, release, time.time())
+            new = self.store.release_is_new(candidate.key)
+            self._unwritten_releases.append((release, time.time()))
             if new:
                 result.new_keys.add(candidate.key)
             self.on_event(ReleaseFound(release, new=new))
@@ -436,7 +445,8 @@ class Tracker:
             if release is None:
                 release, exact = await self._search_earliest(candidate, cutoff)
                 if release is not None:
-                    self.cache.save_earliest([(release, exact)])
+                    self._unwritten_earliest.append((release, exact))  # written when the artist is done
+                    self.cache.remember_earliest([(release, exact)])
         if release is None or release.release_date < cutoff:
             return None
         return release
