@@ -20,7 +20,7 @@ async def _settle(app, pilot):
     """Wait for the app's workers, then apply queued engine events."""
     await app.workers.wait_for_complete()
     await pilot.pause()
-    app._flush()
+    app._flush(all_rows=True)
     await pilot.pause()
 
 
@@ -174,6 +174,36 @@ async def test_cancel_mid_run_keeps_the_store_consistent():
         assert len(scanned) == 4, "the four artists before the gate are whole; the rest untouched"
 
 
+async def test_releases_found_mid_run_go_in_once_a_second_and_all_by_the_end():
+    """Each table change re-renders it and new rows lay the screen out again: mid-run, rows are batched."""
+    import dataclasses
+    import time
+
+    from esh_tui.tracker.events import ReleaseFound
+
+    app, gated = make_app(gate_artist_index=6)
+    async with app.run_test(size=SIZE) as pilot:
+        await gated.reached.wait()
+        await pilot.pause()
+        releases = app.query_one(ReleasesTable)
+        app._flush(all_rows=True)
+        shown = releases.row_count
+        assert shown > 0 and app.running
+        app._last_rows_at = time.monotonic()  # rows just went in
+        some = next(iter(releases.releases.values()))
+        app.pending.append(ReleaseFound(dataclasses.replace(some, key="found-just-now"), new=True))
+        app._flush()
+        assert releases.row_count == shown, "held until a second has passed"
+        app._flush(all_rows=True)
+        assert releases.row_count == shown + 1
+        gated.gate.set()
+        await _settle(app, pilot)
+        ids = [a.id for a in app.runtime.store.artists()]
+        assert set(releases.releases) == set(oracle.expected_releases(app.runtime.offline.catalog, ids, app.cutoff()))
+        dates = [str(releases.get_row_at(r)[1]) for r in range(releases.row_count)]
+        assert dates == sorted(dates, reverse=True)
+
+
 async def test_quit_during_a_run_exits_cleanly(tmp_path):
     app, gated = make_app(gate_artist_index=2)
     async with app.run_test(size=SIZE) as pilot:
@@ -181,6 +211,7 @@ async def test_quit_during_a_run_exits_cleanly(tmp_path):
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code in (0, None)
+    app._refresh_metrics(), app._flush(all_rows=True)  # a timer firing while the app closes does nothing
     store = Store(app.runtime.settings.data_dir / "offline.db")
     assert store.integrity_ok() and len(store.artists()) == 12
 

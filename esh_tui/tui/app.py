@@ -34,6 +34,7 @@ from esh_tui.tracker.events import (
 )
 from esh_tui.tracker.imports import ImportFileError, followed_artists, liked_artists, playlist_artists, read_artist_file
 from esh_tui.tracker.prefetch import Prefetcher
+from esh_tui.tui.collector import full_collections_deferred
 from esh_tui.tui.screens.modals import AddArtistScreen, ConfirmScreen, HelpScreen, ImportScreen, ReleaseScreen
 from esh_tui.tui.widgets.metrics import ApiPanel, CachePanel, LatencyPanel, Snapshot
 from esh_tui.tui.widgets.tables import STATE_GLYPHS, ArtistsTable, KeyedTable, ReleasesTable
@@ -85,7 +86,8 @@ class EshApp(App):
         self.started_at = time.perf_counter()
         self.first_paint_s: float | None = None
         self.last_result: RunResult | None = None
-        self._resort_pending, self._last_resort = False, 0.0
+        self._unshown: list[ReleaseFound] = []  # found during a run, not in the table yet (see _flush)
+        self._last_rows_at = 0.0
         self._load_keymap()
 
     # ----- layout ------------------------------------------------------------------------------------
@@ -198,7 +200,8 @@ class EshApp(App):
         self.run_worker_handle = self.run_worker(self._run(force), group="run", exit_on_error=False)
 
     async def _run(self, force: bool) -> RunResult:
-        result = await self.tracker.run(self.cutoff(), force=force)
+        with full_collections_deferred():
+            result = await self.tracker.run(self.cutoff(), force=force)
         self.last_result = result
         return result
 
@@ -252,15 +255,12 @@ class EshApp(App):
     def _queue(self, event) -> None:
         self.pending.append(event)
 
-    def _flush(self) -> None:
-        if not self.pending:
-            if self._resort_pending and not self.running:
-                self.query_one(ReleasesTable).resort()
-                self._resort_pending = False
+    def _flush(self, all_rows: bool = False) -> None:
+        """Apply queued events; `all_rows`: put every release found so far in the table now."""
+        if not self.is_running or (not self.pending and not self._unshown):
             return
         artists, releases = self.query_one(ArtistsTable), self.query_one(ReleasesTable)
         progress = self.query_one(ProgressBar)
-        added = False
         with self.batch_update():
             while self.pending:
                 event = self.pending.popleft()
@@ -281,8 +281,7 @@ class EshApp(App):
                     artists.set_state(event.artist_id, STATE_GLYPHS["failed"], "failed: " + clean(event.reason)[:80])
                     self.log_line(f"{self._artist_name(event.artist_id)} failed: {event.reason}")
                 elif isinstance(event, ReleaseFound):
-                    releases.show(event.release, new=event.new)
-                    added = True
+                    self._unshown.append(event)
                 elif isinstance(event, Progress):
                     progress.update(total=event.total, progress=event.done)
                     if self.running:  # a late event must not undo "idle"
@@ -292,11 +291,14 @@ class EshApp(App):
                     self.log_line(f"run {event.run_id} {event.status}: {event.releases} releases ({event.new_releases} new), "
                                   f"{event.api_calls} API calls, {event.seconds:.1f} s, "
                                   f"longest event-loop stall {self.max_stall_ms:.0f} ms")
-            # Re-sorting thousands of rows is not free: at most once a second while a run streams in.
-            self._resort_pending |= added
-            if self._resort_pending and (not self.running or time.monotonic() - self._last_resort >= 1.0):
+            # New rows go in at most once a second while a run streams in: any change re-renders the
+            # table's visible rows, new rows lay the whole screen out again, and re-sorting is not free.
+            if self._unshown and (all_rows or not self.running or time.monotonic() - self._last_rows_at >= 1.0):
+                for found in self._unshown:
+                    releases.show(found.release, new=found.new)
+                self._unshown.clear()
                 releases.resort()
-                self._resort_pending, self._last_resort = False, time.monotonic()
+                self._last_rows_at = time.monotonic()
         self._show_status()
 
     def _artist_name(self, artist_id: str) -> str:
@@ -322,7 +324,8 @@ class EshApp(App):
         state = "prefetching" if self.state == "idle" and self.prefetcher.busy else self.state
         self.query_one("#status", Static).update(Text.assemble(
             ("esh-tui ", "bold"), source, f" · {mode} mode · {state} · last run {self.last_run} · "
-            f"{self.query_one(ArtistsTable).row_count} artists · {self.query_one(ReleasesTable).row_count} releases"))
+            f"{self.query_one(ArtistsTable).row_count} artists · {self.query_one(ReleasesTable).row_count} releases"),
+            layout=False)  # one line, always: no need to lay out the whole screen again
         self.query_one(ProgressBar).display = self.running
 
     def snapshot(self) -> Snapshot:
@@ -355,6 +358,8 @@ class EshApp(App):
         )
 
     def _refresh_metrics(self, reschedule: bool = True) -> None:
+        if not self.is_running:  # quitting: the widgets are going away, and a timer may still fire
+            return
         snapshot = self.snapshot()
         self.query_one(CachePanel).show(snapshot)
         self.query_one(LatencyPanel).show(snapshot)

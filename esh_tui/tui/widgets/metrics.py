@@ -56,7 +56,8 @@ class CachePanel(Static):
             f"store {_pct(store.get('hits', 0), store.get('misses', 0))} "
             f"{store.get('hits', 0)}/{store.get('hits', 0) + store.get('misses', 0)}\n"
             f"miss {store.get('misses', 0)} · evict {memory.get('evictions', 0)}\n"
-            f"runs {' '.join(s.recent_hit_rates) or '—'}"
+            f"runs {' '.join(s.recent_hit_rates) or '—'}",
+            layout=False,  # fixed height (app.tcss): a new layout per refresh would re-render every widget
         )
 
 
@@ -71,7 +72,8 @@ class LatencyPanel(Vertical):
             f"[b]Latency[/b] p50/p95\n"
             f"memory {_ms(memory.get('p50_ms'))}/{_ms(memory.get('p95_ms'))}\n"
             f"store {_ms(store.get('p50_ms'))}/{_ms(store.get('p95_ms'))}\n"
-            f"API {_ms(s.api_p50_ms)}/{_ms(s.api_p95_ms)}"
+            f"API {_ms(s.api_p50_ms)}/{_ms(s.api_p95_ms)}",
+            layout=False,
         )
         self.query_one("#latency-spark", Sparkline).data = list(s.latencies) or [0]
 
@@ -85,7 +87,8 @@ class ApiPanel(Static):
             f"{top}\n"
             f"saved batch {s.batching_saved} · 1-flight {s.coalesced}\n"
             f"retry {s.retries} · 429 {s.rate_limited} · {s.in_flight}/{s.bound} busy\n"
-            f"conn {s.connections_opened} new {s.connections_reused} reused"
+            f"conn {s.connections_opened} new {s.connections_reused} reused",
+            layout=False,
         )
 
 
