@@ -16,7 +16,7 @@ from esh_tui.sim.server import SimServer
 from esh_tui.sim.transport import SimTransport
 from esh_tui.spotify.auth import TOKEN_FILE, login
 from esh_tui.spotify.capabilities import Capabilities
-from esh_tui.spotify.client import SpotifyClient
+from esh_tui.spotify.client import RATE_LIMIT_PATIENCE, SpotifyClient
 from esh_tui.spotify.errors import AuthError, NotFoundError, QuotaExceededError, RateLimitedError
 
 SECRET = "do-not-leak-this-secret"
@@ -83,14 +83,37 @@ async def test_429_retry_after_is_obeyed_on_a_simulated_clock(catalog_factory, t
     assert client.limit.bound < 8, "the concurrency bound shrinks on 429"
 
 
-async def test_429_without_retry_after_backs_off_and_a_huge_one_stops(catalog_factory, tmp_path):
+async def test_429_without_retry_after_backs_off_until_the_window_refills(catalog_factory, tmp_path):
+    """Six or more 429s in a row for one request are no reason to give up while the waits stay reasonable."""
     sim, client, time_ = _offline(catalog_factory(1, 20), tmp_path, rate_limit=1, retry_after_missing=1.0)
     artist = _artist(sim.catalog)
     async with client:
         await client.get(f"/artists/{artist}", template="GET /artists/{id}")
-        with pytest.raises(RateLimitedError):
-            await client.get(f"/artists/{artist}", {"x": 1}, template="GET /artists/{id}")
-    assert time_.slept, "backoff waited"
+        await client.get(f"/artists/{artist}", {"x": 1}, template="GET /artists/{id}")
+    assert sim.calls("GET /artists/{id}", 429) >= 6, "more 429s than max_retries, and still answered"
+    assert time_.now - 1000.0 >= 30, "it waited for the 30 s window to refill"
+
+
+async def test_a_huge_retry_after_or_endless_429s_stop_with_when_to_come_back(tmp_path):
+    def always_429(retry_after):
+        def handler(request: httpx.Request) -> httpx.Response:
+            if request.url.path.endswith("/api/token"):
+                return httpx.Response(200, json={"access_token": "t", "token_type": "Bearer", "expires_in": 3600})
+            headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+            return httpx.Response(429, headers=headers, json={"error": {"status": 429, "message": "slow down"}})
+        return handler
+
+    for retry_after in (3600, 20, None):
+        time_ = FakeTime()
+        async with SpotifyClient(_settings(tmp_path), httpx.MockTransport(always_429(retry_after)),
+                                 sleep=time_.sleep, clock=time_.clock) as client:
+            with pytest.raises(RateLimitedError, match="try again in"):
+                await client.get("/artists/x", template="GET /artists/{id}")
+        waited = time_.now - 1000.0
+        if retry_after == 3600:
+            assert waited == 0, "a wait longer than MAX_RETRY_AFTER stops at once"
+        else:
+            assert RATE_LIMIT_PATIENCE - 30 <= waited <= RATE_LIMIT_PATIENCE + 10, (retry_after, waited)
 
 
 async def test_quota_exhaustion_stops_with_when_to_come_back(catalog_factory, tmp_path):

@@ -26,6 +26,7 @@ from esh_tui.spotify.singleflight import SingleFlight
 
 BATCH = {"albums": 20, "tracks": 50, "artists": 50}
 MAX_RETRY_AFTER = 120.0  # a longer Retry-After ends the run with a clear message instead of stalling it
+RATE_LIMIT_PATIENCE = 600.0  # seconds one request waits out 429s in all before the run stops and says so
 
 
 class SpotifyClient:
@@ -107,6 +108,7 @@ class SpotifyClient:
             template = f"{method} {template}"
         sent = str(httpx.URL(url).copy_merge_params(params) if params else httpx.URL(url))
         failures = waits = 0  # each has its own budget: a burst of 429s never uses up the retries after errors
+        waited = 0.0  # on 429s: a count would give up on an unlucky request while the window refills
         for attempt in itertools.count():
             last = failures == self.max_retries
             await self._wait_for_pause()
@@ -146,12 +148,13 @@ class SpotifyClient:
                 if "QUOTA_EXCEEDED" in message:
                     raise self._stop_for(retry_after, QuotaExceededError.come_back_in(retry_after))
                 self.limit.on_rate_limited()
-                if waits == self.max_retries or (retry_after is not None and retry_after > MAX_RETRY_AFTER):
-                    wait = retry_after if retry_after is not None else 30
-                    raise self._stop_for(wait, RateLimitedError(f"Spotify is rate limiting requests ({template}); "
-                                                                f"try again in {human_seconds(wait)}", retry_after))
                 wait = retry_after if retry_after is not None else self._backoff(waits)
-                waits += 1
+                if wait > MAX_RETRY_AFTER or waited + wait > RATE_LIMIT_PATIENCE:
+                    come_back = retry_after if retry_after is not None else 30
+                    raise self._stop_for(come_back, RateLimitedError(
+                        f"Spotify is rate limiting requests ({template}); try again in {human_seconds(come_back)}",
+                        retry_after))
+                waits, waited = waits + 1, waited + wait
                 self._resume_at = max(self._resume_at, self._clock() + wait + self._rng.uniform(0, 0.25))
                 continue
             if status >= 500:
