@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import shutil
 import sqlite3
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from esh_tui import __version__
@@ -23,7 +24,7 @@ from esh_tui.config import ConfigError, load_settings
 from esh_tui.formats import FORMATS, render
 from esh_tui.models import parse_spotify_ref
 from esh_tui.runtime import open_runtime
-from esh_tui.storage.store import StoreError, _store_error as store_error
+from esh_tui.storage.store import StoreError, store_error
 from esh_tui.text import clean
 from esh_tui.tracker.select import MAX_PER_ARTIST_HELP, limit_per_artist
 from esh_tui.spotify.errors import QuotaExceededError, RateLimitedError, SpotifyError
@@ -244,29 +245,40 @@ def cmd_track(args: argparse.Namespace) -> int:
 
 
 async def _playlist_artists(runtime, ref: str) -> list[tuple[str, str]]:
-    """The artists on a playlist, read with the user's token where there is one (private playlists)."""
-    from esh_tui.spotify.auth import TOKEN_FILE
-    from esh_tui.spotify.errors import ForbiddenError, NotFoundError
+    """The artists on a playlist (for `track --playlist`)."""
     from esh_tui.tracker.imports import playlist_artists
 
+    playlist_id = _playlist_id(ref)
+    with _refusals("playlist"):
+        async with runtime.playlist_client() as client:
+            found = await playlist_artists(client, playlist_id)
+    if not found:
+        raise UsageError("that playlist has no artists to track")
+    return found
+
+
+def _playlist_id(ref: str) -> str:
     try:
         playlist_id = parse_spotify_ref(ref, "playlist")
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if playlist_id is None:
         raise UsageError(f"{ref!r} is not a Spotify playlist ID or URL")
-    user = bool(runtime.offline) or (runtime.settings.data_dir / TOKEN_FILE).exists()
+    return playlist_id
+
+
+@contextlib.contextmanager
+def _refusals(source: str) -> Iterator[None]:
+    """Spotify refusing what the user named becomes a usage error that says why."""
+    from esh_tui.spotify.errors import ForbiddenError, NotFoundError
+
     try:
-        async with runtime.client(user=user) as client:
-            found = await playlist_artists(client, playlist_id)
+        yield
     except NotFoundError:
-        raise UsageError("Spotify has no such playlist (check the ID or URL)") from None
+        raise UsageError(f"Spotify has no such {source} (check the ID or URL)") from None
     except ForbiddenError:
-        raise UsageError("Spotify does not let this app read that playlist: development-mode apps may only read "
+        raise UsageError(f"Spotify does not let this app read that {source}: development-mode apps may only read "
                          "playlists you own (log in with 'esh-tui login' as the owner)") from None
-    if not found:
-        raise UsageError("that playlist has no artists to track")
-    return found
 
 
 async def _resolve(client, ref: str) -> tuple[str, str]:
@@ -360,25 +372,22 @@ def cmd_artists_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _import_from_spotify(source: str, fetch, user: bool) -> int:
-    """Find artists with `fetch(client)`, then add them all at once (nothing is added on failure)."""
-    from esh_tui.spotify.errors import AuthError, ForbiddenError, NotFoundError
+def _import_from_spotify(source: str, fetch, reader=lambda runtime: runtime.client(user=True)) -> int:
+    """Find artists with `fetch(client)`, then add them all at once (nothing is added on failure).
+    `reader(runtime)`: the client to read with (the user's, unless the source is a playlist)."""
+    from esh_tui.spotify.errors import AuthError
 
     runtime = open_runtime()
     try:
         async def run():
-            async with runtime.client(user=user) as client:
+            async with reader(runtime) as client:
                 return await fetch(client)
 
         try:
-            found = asyncio.run(run())
+            with _refusals(source):
+                found = asyncio.run(run())
         except AuthError as exc:
             raise UsageError(str(exc)) from None
-        except NotFoundError:
-            raise UsageError(f"Spotify has no such {source} (check the ID or URL)") from None
-        except ForbiddenError:
-            raise UsageError(f"Spotify does not let this app read that {source}: development-mode apps may only read "
-                             "playlists you own (log in with 'esh-tui login' as the owner)") from None
         if not found:
             raise UsageError(f"no artists found in that {source}; nothing was added")
         added = runtime.store.add_artists((i, name, source) for i, name in found)
@@ -391,30 +400,21 @@ def _import_from_spotify(source: str, fetch, user: bool) -> int:
 def cmd_artists_import_playlist(args: argparse.Namespace) -> int:
     from esh_tui.tracker.imports import playlist_artists
 
-    try:
-        playlist_id = parse_spotify_ref(args.playlist, "playlist")
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    if playlist_id is None:
-        raise UsageError(f"{args.playlist!r} is not a Spotify playlist ID or URL")
-    from esh_tui.spotify.auth import TOKEN_FILE
-
-    settings = load_settings()
-    # The user's token reads their own private playlists; without a login, the app's token reads public ones.
-    user = settings.uses_simulator or (settings.data_dir / TOKEN_FILE).exists()
-    return _import_from_spotify("playlist", lambda client: playlist_artists(client, playlist_id), user=user)
+    playlist_id = _playlist_id(args.playlist)
+    return _import_from_spotify("playlist", lambda client: playlist_artists(client, playlist_id),
+                                reader=lambda runtime: runtime.playlist_client())
 
 
 def cmd_artists_import_liked(args: argparse.Namespace) -> int:
     from esh_tui.tracker.imports import liked_artists
 
-    return _import_from_spotify("liked songs", lambda client: liked_artists(client, args.min_tracks), user=True)
+    return _import_from_spotify("liked songs", lambda client: liked_artists(client, args.min_tracks))
 
 
 def cmd_artists_import_followed(args: argparse.Namespace) -> int:
     from esh_tui.tracker.imports import followed_artists
 
-    return _import_from_spotify("followed artists", followed_artists, user=True)
+    return _import_from_spotify("followed artists", followed_artists)
 
 
 def cmd_artists_export(args: argparse.Namespace) -> int:

@@ -21,6 +21,7 @@ from esh_tui.spotify.errors import (
     RateLimitedError, SpotifyError, human_seconds,
 )
 from esh_tui.spotify.limits import AdaptiveLimit
+from esh_tui.spotify.paging import next_link, page_items
 from esh_tui.text import clean
 from esh_tui.spotify.singleflight import SingleFlight
 
@@ -204,13 +205,10 @@ class SpotifyClient:
             page = payload.get(key) if key else payload
             if not isinstance(page, dict):
                 return
-            items = page.get("items") or []
-            if not isinstance(items, list):
-                raise BadResponseError(f"Spotify answered {template or path} with a malformed page")
-            for item in items:
+            for item in page_items(page, template or path):
                 if item is not None:
                     yield item
-            url, query = page.get("next") if isinstance(page.get("next"), str) else None, None
+            url, query = next_link(page), None
 
     async def page(self, path: str, params: dict[str, Any], *, template: str, key: str | None = None) -> dict[str, Any]:
         """One page at the largest size this app may ask for, learning that size on first use.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,6 @@ from esh_tui.storage.store import Store
 
 FORMAT = "esh-tui-backup"
 VERSION = 1
-_ID = re.compile(r"^[0-9A-Za-z]{22}$")
 MAX_BYTES = 50 * 1024 * 1024
 
 

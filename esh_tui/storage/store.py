@@ -61,6 +61,9 @@ class Candidate:
     release_date: dt.date
 
 
+LOOKUP_INDEX, LOOKUP_INDEX_COLUMNS = "idx_artist_tracks_lookup", ["artist_id", "release_date", "fetched_at"]
+
+
 def _migration_1(db: sqlite_utils.Database) -> None:
     db["artists"].create({
         "id": str, "name": str, "source": str, "added_at": str, "last_checked": float, "next_due": float,
@@ -94,7 +97,7 @@ def _migration_1(db: sqlite_utils.Database) -> None:
     db["capabilities"].create({"api_url": str, "batch": int, "page_max": int, "learned_at": float}, pk="api_url")
     db["settings"].create({"key": str, "value": str}, pk="key")
     # The hot queries, each with the index it needs (a test checks the query plans).
-    db["artist_tracks"].create_index(["artist_id", "release_date", "fetched_at"], index_name="idx_artist_tracks_lookup")
+    db["artist_tracks"].create_index(LOOKUP_INDEX_COLUMNS, index_name=LOOKUP_INDEX)
     db["artists"].create_index(["next_due"], index_name="idx_artists_due")
     db["api_calls"].create_index(["run_id", "template"], index_name="idx_api_calls_run")
     db["releases"].create_index(["first_seen_run"], index_name="idx_releases_run")
@@ -125,7 +128,7 @@ class Store:
             self.db = sqlite_utils.Database(conn)
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise _store_error(exc, self.path) from None
+            raise store_error(exc, self.path) from None
 
     def close(self) -> None:
         self.db.conn.close()
@@ -153,7 +156,7 @@ class Store:
         try:
             self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise _store_error(exc, self.path) from None
+            raise store_error(exc, self.path) from None
         try:
             yield
         except BaseException:
@@ -187,10 +190,9 @@ class Store:
     def use_lookup_index(self, enabled: bool = True) -> None:
         """Create (or, for benchmarks, drop) the composite index of the cached-release lookup."""
         if enabled:
-            self.db.execute("CREATE INDEX IF NOT EXISTS idx_artist_tracks_lookup "
-                            "ON artist_tracks (artist_id, release_date, fetched_at)")
+            self.db["artist_tracks"].create_index(LOOKUP_INDEX_COLUMNS, index_name=LOOKUP_INDEX, if_not_exists=True)
         else:
-            self.db.execute("DROP INDEX IF EXISTS idx_artist_tracks_lookup")
+            self.db.execute(f"DROP INDEX IF EXISTS {LOOKUP_INDEX}")
 
     def query_plan(self, sql: str, params: Sequence[Any] = ()) -> str:
         return " | ".join(row[-1] for row in self.db.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall())
@@ -456,7 +458,7 @@ def _check_is_sqlite(path: Path) -> None:
                          f"move it aside (e.g. mv '{path}' '{path}.broken') and run again")
 
 
-def _store_error(exc: sqlite3.DatabaseError, path: Path) -> StoreError:
+def store_error(exc: sqlite3.DatabaseError, path: Path) -> StoreError:
     text = str(exc)
     if "locked" in text or "busy" in text:
         return StoreBusyError(f"the store {path} is busy: another esh-tui is writing to it; try again in a moment")

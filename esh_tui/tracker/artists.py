@@ -6,7 +6,7 @@ from esh_tui.models import clean_ref, is_name, is_spotify_id, parse_spotify_ref
 from esh_tui.spotify.client import SpotifyClient
 from esh_tui.spotify.errors import NotFoundError
 from esh_tui.text import clean
-from esh_tui.tracker.validate import page_items
+from esh_tui.spotify.paging import page_items
 
 
 class ArtistNotFound(ValueError):

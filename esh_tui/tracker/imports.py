@@ -8,7 +8,7 @@ from typing import Any
 
 from esh_tui.models import is_name, is_spotify_id
 from esh_tui.spotify.client import SpotifyClient
-from esh_tui.tracker.validate import next_link, page_items
+from esh_tui.spotify.paging import next_link, page_items
 
 
 def _artists_of(track: Any) -> list[tuple[str, str]]:

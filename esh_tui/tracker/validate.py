@@ -3,8 +3,8 @@
 Spotify's answers are untrusted: an item with a missing field, a null, a
 wrong type, an absurd size or text that is not valid Unicode is skipped (and
 counted in `RunResult.skipped_items`), never stored, and the rest of the run
-goes on. A malformed page (its `items` not a list) is a bad answer: the
-artist fails, stays due, and is tried again next run.
+goes on. A malformed page (its `items` not a list, see esh_tui.spotify.paging)
+is a bad answer: the artist fails, stays due, and is tried again next run.
 """
 
 from __future__ import annotations
@@ -12,24 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from esh_tui.models import is_isrc, is_name, is_spotify_id, parse_release_date
-from esh_tui.spotify.errors import BadResponseError
-
-
-def page_items(page: Any, what: str) -> list[Any]:
-    """The items of a paging object (an absent page or list: none)."""
-    if page is None:
-        return []
-    items = page.get("items") if isinstance(page, dict) else ()
-    if items is None:
-        return []
-    if not isinstance(items, list):
-        raise BadResponseError(f"Spotify answered {what} with a malformed page")
-    return items
-
-
-def next_link(page: Any) -> str | None:
-    link = page.get("next") if isinstance(page, dict) else None
-    return link if isinstance(link, str) and link else None
 
 
 def _artists_ok(artists: Any) -> bool:
