@@ -77,10 +77,15 @@ async def test_a_user_run_cancels_prefetch_at_once_and_nothing_is_half_written(t
         clock.now += 7 * 86400 - 60  # everyone is due within the horizon
         prefetcher = Prefetcher(tracker, lambda: cutoff, budget_per_minute=10_000, horizon_hours=24 * 8, clock=clock)
         task = asyncio.ensure_future(prefetcher.run_once())
-        await asyncio.sleep(0.03)
+        for _ in range(10_000):  # until the first artist is prefetched (a condition, not a fixed wait)
+            if prefetcher.calls:
+                break
+            await asyncio.sleep(0.001)
+        assert prefetcher.busy
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         assert task.cancelled() and 0 < prefetcher.calls
+        assert not prefetcher.busy, "a cancelled prefetch does not leave the dashboard saying 'prefetching'"
         assert store.integrity_ok()
         clock.now += 60  # the run serves prefetched artists from the store and fetches the rest
         result = await tracker.run(cutoff)

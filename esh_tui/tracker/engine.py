@@ -33,7 +33,8 @@ from esh_tui.tracker.events import (
     ArtistDone, ArtistFailed, ArtistStarted, Event, Progress, ReleaseFound, RunFinished, RunStarted,
 )
 from esh_tui.tracker.filters import NoiseFilter
-from esh_tui.tracker.validate import next_link, page_items, track_isrc, usable_album, usable_track, usable_version
+from esh_tui.spotify.paging import next_link, page_items
+from esh_tui.tracker.validate import track_isrc, usable_album, usable_track, usable_version
 from esh_tui.tracker.options import EngineOptions
 
 OWN_GROUPS = ("album", "single", "compilation")
@@ -90,7 +91,7 @@ class Tracker:
         self._run_memo: dict[tuple[str, str], asyncio.Future] | None = None  # see _once_per_run
         self.fetches_shared = 0  # albums and tracks one artist awaited from another's fetch in the same run
         self._search_skipped = 0  # unusable search results (garbage from the network), added to each run's count
-        self._unwritten_calls: list = []  # what the run learned since its last write (see _write_learned)
+        self._unwritten_calls: list | None = None  # during a run, what it learned since its last write
         self._unwritten_earliest: list[tuple[Release, bool]] = []
         self._unwritten_releases: list[tuple[Release, float]] = []
         client.log.listeners.append(self._count_call)
@@ -99,7 +100,8 @@ class Tracker:
         artist = _current_artist.get()
         if artist is not None:
             self._calls_by_artist[artist] += 1
-        self._unwritten_calls.append(record)
+        if self._unwritten_calls is not None:  # outside a run (prefetching, a search) nothing is recorded
+            self._unwritten_calls.append(record)
 
     def _write_learned(self, run_id: int, final: bool = False) -> None:
         """ISRCs' earliest releases and releases found go to the store once per finished artist, in one
@@ -170,8 +172,8 @@ class Tracker:
         if caps.mode != "unknown" or caps.page_max:
             self.store.save_capabilities(self.client.settings.api_url, caps.batch, caps.page_max)
         self._write_learned(result.run_id, final=True)
+        self._unwritten_calls = None
         self.store.record_cache_stats(result.run_id, {t: s.snapshot() for t, s in self.cache.stats.items()})
-        result.new_keys &= {r.key for r in result.releases}
         self.store.finish_run(result.run_id, result.status, message=result.message, api_calls=result.api_calls,
                               releases=len(result.releases), new_releases=len(result.new_keys),
                               artists_fetched=result.artists_fetched, mode=caps.mode)

@@ -41,24 +41,26 @@ class Prefetcher:
         """Refresh what fits in this minute's budget; returns how many artists were refreshed."""
         done = 0
         self.busy = True
-        for artist_id in self.next_up():
-            if self.clock() - self._window_start >= WINDOW_SECONDS:
-                self._window_start, self._used = self.clock(), 0
-            if self._used >= self.budget:
-                break  # no new artist once the minute's budget is spent
-            before = self.tracker.client.log.calls
-            try:
-                await self.tracker.prefetch(artist_id, self.cutoff())
-            except (QuotaExceededError, RateLimitedError):
-                raise
-            except SpotifyError:
-                pass  # it stays due; the next run reports it
-            spent = self.tracker.client.log.calls - before
-            self._used += spent
-            self.calls += spent
-            done += 1
-        self.busy = False
-        self.refreshed += done
+        try:
+            for artist_id in self.next_up():
+                if self.clock() - self._window_start >= WINDOW_SECONDS:
+                    self._window_start, self._used = self.clock(), 0
+                if self._used >= self.budget:
+                    break  # no new artist once the minute's budget is spent
+                before = self.tracker.client.log.calls
+                try:
+                    await self.tracker.prefetch(artist_id, self.cutoff())
+                except (QuotaExceededError, RateLimitedError):
+                    raise
+                except SpotifyError:
+                    pass  # it stays due; the next run reports it
+                spent = self.tracker.client.log.calls - before
+                self._used += spent
+                self.calls += spent
+                done += 1
+        finally:
+            self.busy = False  # also when a user's run cancels it: the status must not say "prefetching"
+            self.refreshed += done
         return done
 
     async def run_forever(self, idle_seconds: float = 30.0) -> None:

@@ -85,7 +85,6 @@ class EshApp(App):
         self._expected_tick = 0.0
         self.started_at = time.perf_counter()
         self.first_paint_s: float | None = None
-        self.last_result: RunResult | None = None
         self._unshown: list[ReleaseFound] = []  # found during a run, not in the table yet (see _flush)
         self._last_rows_at = 0.0
         self._load_keymap()
@@ -201,9 +200,13 @@ class EshApp(App):
 
     async def _run(self, force: bool) -> RunResult:
         with full_collections_deferred():
-            result = await self.tracker.run(self.cutoff(), force=force)
-        self.last_result = result
-        return result
+            return await self.tracker.run(self.cutoff(), force=force)
+
+    @property
+    def last_result(self) -> RunResult | None:
+        """The last run's result, once it finished."""
+        handle = self.run_worker_handle
+        return handle.result if handle is not None and handle.state == WorkerState.SUCCESS else None
 
     def action_refresh(self) -> None:
         self.start_run(force=False)
@@ -414,7 +417,8 @@ class EshApp(App):
                 refs = read_artist_file(where)
                 found = [await resolve_artist(self.client, ref) for _, ref in refs]
             else:
-                async with self.runtime.client(user=kind != "playlist" or bool(self.runtime.offline)) as client:
+                reader = self.runtime.playlist_client() if kind == "playlist" else self.runtime.client(user=True)
+                async with reader as client:
                     if kind == "playlist":
                         from esh_tui.models import parse_spotify_ref
                         playlist_id = parse_spotify_ref(where, "playlist")
