@@ -13,7 +13,6 @@ Each size and mode writes SIZE-MODE.json and SIZE-MODE.md under --out (default b
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import json
 import platform

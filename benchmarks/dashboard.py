@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import resource
 import tempfile
 import time
@@ -23,7 +22,8 @@ from esh_tui.sim.offline import offline_spotify
 from esh_tui.storage.store import Store
 from esh_tui.tui.app import EshApp
 
-TODAY = dt.date(2026, 11, 23)
+from benchmarks.world import TODAY
+
 
 
 async def measure(artists: int, seed: int) -> dict:
@@ -32,7 +32,7 @@ async def measure(artists: int, seed: int) -> dict:
     offline = offline_spotify(settings, seed=seed, size=artists, today=TODAY)
     store = Store(data / "offline.db")
     catalog = offline.catalog
-    store.add_artists((a.id, a.name, "bench") for a in catalog.artists.values() if a.profile != "various")
+    store.add_artists((a.id, a.name, "bench") for a in catalog.real_artists())
     runtime = Runtime(offline.settings, store, offline)
     started = time.perf_counter()
     app = EshApp(runtime, prefetch=False)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import tempfile
 import time
 from pathlib import Path
@@ -23,6 +22,8 @@ from esh_tui.sim.api import SimConfig, SimSpotify
 from esh_tui.sim.catalog import Catalog
 from esh_tui.sim.server import SimServer
 from esh_tui.spotify.client import SpotifyClient
+
+from benchmarks.world import TODAY
 
 
 async def _pooled(settings: Settings, paths: list[str], concurrency: int) -> None:
@@ -50,7 +51,7 @@ async def _new_client_each(settings: Settings, paths: list[str], concurrency: in
 
 
 def measure(requests: int, latency_ms: float, jitter_ms: float, concurrency: int) -> dict[str, dict[str, float]]:
-    catalog = Catalog.generate(1, 100, dt.date(2026, 11, 23))
+    catalog = Catalog.generate(1, 100, TODAY)
     ids = list(catalog.artists)
     paths = [f"/artists/{ids[i % len(ids)]}" for i in range(requests)]
     results = {}

@@ -47,6 +47,8 @@ from esh_tui.storage.store import Store
 from esh_tui.tracker.engine import Tracker
 from esh_tui.tracker.options import EngineOptions
 
+from benchmarks.world import DAY, DAYS, EPOCH, TODAY
+
 CASSETTES = Path(__file__).resolve().parents[1] / "cassettes"
 SIM_ORIGIN = "http://sim.esh-tui.invalid"
 REDACTED = "REDACTED"
@@ -54,9 +56,6 @@ FILTERED_BODY = b"[filtered]"
 RECORD_CLIENT_ID = "esh-cassette-recorder"
 RECORD_CLIENT_SECRET = "esh-cassette-secret-never-recorded"  # the simulator accepts any; a test looks for it
 OPTIONS = EngineOptions(parallel_artists=False)
-TODAY = dt.date(2026, 11, 23)
-DAYS = 90
-EPOCH = 1_800_000_000.0
 SIM_SEED, SIM_SIZE, SIM_ARTISTS, SIM_WEEKS = 1, 10, 5, 4
 # Presentation and links esh-tui never reads, dropped from recorded answers to keep cassettes small
 # (real Spotify lists some 180 markets per album and track); `next` links stay.
@@ -221,7 +220,7 @@ def record_simulator(out: Path, modes: tuple[str, ...], artists: int, weeks: int
                 with recorder.use_cassette(str(out / cassette)):
                     for label, _, day in [p for p in plan if p[1] == cassette]:
                         catalog.advance((TODAY + dt.timedelta(days=day) - catalog.today).days)
-                        now = EPOCH + day * 86_400
+                        now = EPOCH + day * DAY
                         result, token = asyncio.run(tracked_run(settings, store_path, ids, catalog.today, now))
                         expected = oracle.expected_releases(catalog, ids, catalog.today - dt.timedelta(days=DAYS))
                         got = {(r["key"], r["track_id"], r["album_id"], r["release_date"]) for r in releases_json(result.releases)}

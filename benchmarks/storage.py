@@ -31,21 +31,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from esh_tui.storage.memory import MemoryTier
-from esh_tui.storage.store import Candidate, Store
+from esh_tui.storage.memory import MemoryTier, percentile
+from esh_tui.storage.store import CACHED_CANDIDATES_SQL, LOOKUP_INDEX, Candidate, Store
 
-TODAY = dt.date(2026, 11, 23)
-WINDOW_DAYS = 90
+from benchmarks.world import DAYS, TODAY
+
+WINDOW_DAYS = DAYS
 CUTOFF = TODAY - dt.timedelta(days=WINDOW_DAYS)
 SPAN_DAYS = 3653  # release dates over ~10 years before TODAY
 TRACKS_PER_ALBUM = 10
-INDEX = "idx_artist_tracks_lookup"
 BASE62 = string.digits + string.ascii_letters
 ISRC_CHARS = string.ascii_uppercase + string.digits
 COUNTRIES = ("US", "GB", "DE", "FR", "SE", "JP", "NL", "CA", "AU", "BR", "KR", "QM")
-# The store's query, used if it cannot be captured from Store.cached_candidates itself.
-FALLBACK_SQL = ("SELECT key, isrc, track_id, album_id, release_date FROM artist_tracks "
-                "WHERE artist_id = ? AND release_date >= ? ORDER BY release_date DESC")
 
 
 @dataclass
@@ -122,10 +119,6 @@ def _object_sizes(store: Store) -> dict[str, int]:
 
 # ----- timing ----------------------------------------------------------------------------------------------
 
-def _percentile(ordered: Sequence[int], q: float) -> float:
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 def time_calls(variant: str, call: Callable[..., Any], calls: Sequence[tuple[Any, ...]], warmup: int) -> Timing:
     for args in calls[:warmup]:
         call(*args)
@@ -137,7 +130,7 @@ def time_calls(variant: str, call: Callable[..., Any], calls: Sequence[tuple[Any
         elapsed.append(clock() - started)
         rows += len(result) if result is not None else 0
     elapsed.sort()
-    return Timing(variant, len(calls), rows / len(calls), _percentile(elapsed, 0.50) / 1e3, _percentile(elapsed, 0.95) / 1e3)
+    return Timing(variant, len(calls), rows / len(calls), percentile(elapsed, 0.50) / 1e3, percentile(elapsed, 0.95) / 1e3)
 
 
 def timer_floor(samples: int = 20_000) -> float:
@@ -148,39 +141,13 @@ def timer_floor(samples: int = 20_000) -> float:
         started = clock()
         elapsed.append(clock() - started)
     elapsed.sort()
-    return _percentile(elapsed, 0.50) / 1e3
-
-
-def _captured_sql(store: Store, artist_id: str) -> tuple[str, bool]:
-    """The SQL Store.cached_candidates really runs (so plans and the unindexed copy use the same query)."""
-    seen: list[str] = []
-    real = store.db.execute
-
-    def spy(sql: str, *args: Any, **kwargs: Any) -> Any:
-        seen.append(sql)
-        return real(sql, *args, **kwargs)
-
-    store.db.execute = spy  # type: ignore[method-assign]
-    try:
-        store.cached_candidates(artist_id, CUTOFF)
-    finally:
-        del store.db.execute
-    found = [sql for sql in seen if "artist_tracks" in sql]
-    return (found[-1], True) if found else (FALLBACK_SQL, False)
+    return percentile(elapsed, 0.50) / 1e3
 
 
 def _plan(store: Store, sql: str, params: Sequence[Any], label: str) -> str:
     """store.query_plan, with a comment naming the variant: Python's sqlite3 caches prepared statements by
     their text, and a cached EXPLAIN QUERY PLAN is not re-prepared after DROP INDEX (it shows the old plan)."""
     return store.query_plan(f"{sql} /* {label} */", params)
-
-
-def _lookup_in(store: Store, sql: str) -> Callable[[str, dt.date], list[Candidate]]:
-    """cached_candidates, as the store does it, against whichever table `sql` names."""
-    def lookup(artist_id: str, cutoff: dt.date) -> list[Candidate]:
-        return [Candidate(k, i, t, a, dt.date.fromisoformat(d))
-                for k, i, t, a, d in store.db.execute(sql, (artist_id, cutoff.isoformat()))]
-    return lookup
 
 
 def _same(a: Sequence[Candidate], b: Sequence[Candidate]) -> bool:
@@ -205,9 +172,7 @@ def measure(releases: int, lookups: int, scan_lookups: int, per_artist: int, see
         sample_rng = random.Random(f"lookups-{seed}")
         sample = [sample_rng.choice(artist_ids) for _ in range(lookups)]
         warmup = min(1_000, lookups)
-        sql, captured = _captured_sql(store, sample[0])
-        if not captured:
-            _progress("  could not capture the SQL of Store.cached_candidates; using the copy in this benchmark")
+        sql = CACHED_CANDIDATES_SQL.format(table="artist_tracks")
 
         _progress(f"[{releases:,}] memory tier ...")
         memory = MemoryTier(max(50_000, len(artist_ids)))
@@ -225,9 +190,9 @@ def measure(releases: int, lookups: int, scan_lookups: int, per_artist: int, see
         result.plans["composite index"] = _plan(store, sql, (sample[0], CUTOFF.isoformat()), "composite")
         result.timings.append(time_calls("store, composite index", store.cached_candidates, store_calls, warmup))
 
-        _progress(f"[{releases:,}] store, DROP INDEX {INDEX} ...")
-        store.db.execute(f"DROP INDEX {INDEX}")
-        plan = _plan(store, sql, (sample[0], CUTOFF.isoformat()), f"after DROP INDEX {INDEX}")
+        _progress(f"[{releases:,}] store, DROP INDEX {LOOKUP_INDEX} ...")
+        store.use_lookup_index(False)
+        plan = _plan(store, sql, (sample[0], CUTOFF.isoformat()), f"after DROP INDEX {LOOKUP_INDEX}")
         uses_index = "INDEX" in plan.upper() or "PRIMARY KEY" in plan.upper()
         name = "store, PK prefix only" if uses_index else "store, no index (full scan)"
         result.plans[name.removeprefix("store, ")] = plan
@@ -239,8 +204,11 @@ def measure(releases: int, lookups: int, scan_lookups: int, per_artist: int, see
             started = time.perf_counter()
             store.db.execute("CREATE TABLE artist_tracks_noindex AS SELECT * FROM artist_tracks")
             result.copy_s = time.perf_counter() - started
-            copy_sql = sql.replace("FROM artist_tracks ", "FROM artist_tracks_noindex ")
-            scan = _lookup_in(store, copy_sql)
+            copy_sql = CACHED_CANDIDATES_SQL.format(table="artist_tracks_noindex")
+
+            def scan(artist_id: str, cutoff: dt.date) -> list[Candidate]:
+                return store.cached_candidates(artist_id, cutoff, table="artist_tracks_noindex")
+
             for artist_id in sample[:3]:  # the copy answers exactly as the store does
                 assert _same(scan(artist_id, CUTOFF), store.cached_candidates(artist_id, CUTOFF)), artist_id
             result.plans["no index (full scan)"] = _plan(store, copy_sql, (sample[0], CUTOFF.isoformat()), "copy")
@@ -298,7 +266,7 @@ def report(results: list[SizeResult], args: argparse.Namespace, floor_us: float)
     for r in results:
         print(f"| {r.releases:,} | {r.populate_s:.1f} | {r.releases / r.populate_s:,.0f} | {_mb(r.file_bytes)} "
               f"| {_mb(r.objects.get('artist_tracks'))} | {_mb(r.objects.get('sqlite_autoindex_artist_tracks_1'))} "
-              f"| {_mb(r.objects.get(INDEX))} |")
+              f"| {_mb(r.objects.get(LOOKUP_INDEX))} |")
     print(f"\npeak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
 
 

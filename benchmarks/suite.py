@@ -95,7 +95,7 @@ async def run_faulty(size: str, mode: str, *, transport: str, latency_ms: float,
     with make_world(transport, catalog, mode, **knobs) as world:
         async with Session(world, EngineOptions(), timeout=FAULTY_TIMEOUT_S) as session:
             log(f"{size} {mode}: faulty cold run (5% faults, {knobs['rate_limit']} requests / 30 s)")
-            out = await measure_run(world, session, minimum=minimum_calls(world))
+            out = await measure_run(world, session, minimum=minimum)
             out["world"] = world.describe() | {"client_timeout_s": FAULTY_TIMEOUT_S}
     return out
 
@@ -115,7 +115,7 @@ def _totals(runs: list[dict]) -> dict[str, Any]:
 
 # ----- the ablation -----------------------------------------------------------------------------------------
 
-async def run_workload(world: World, options: EngineOptions, log: Callable[[str], None]) -> dict[str, Any]:
+async def run_workload(world: World, options: EngineOptions) -> dict[str, Any]:
     """The ablation workload (see the module docstring) for one configuration; figures per phase."""
     phases: dict[str, Any] = {}
     knowledge = oracle.Knowledge()
@@ -128,10 +128,8 @@ async def run_workload(world: World, options: EngineOptions, log: Callable[[str]
         # An idle day with the dashboard open: the prefetcher gets a turn every simulated minute.
         prefetcher = Prefetcher(session.tracker, lambda: world.cutoff, clock=world.clock)
         first_record, started = len(session.records), time.perf_counter()
-        minute = 0.0
         while world.now + 60 < start + 25 * HOUR:
             world.wait(60)
-            minute += 60
             if world.now >= start + DAY and world.catalog.today == TODAY:
                 world.advance(1, clock=False)  # a day's new releases appear
             if options.prefetch:
@@ -195,7 +193,7 @@ async def run_configuration(size: str, mode: str, label: str, *, transport: str,
     with make_world(transport, catalog, mode, latency_ms=latency_ms, jitter_ms=jitter_ms) as world:
         started = time.perf_counter()
         log(f"{size} {mode}: ablation, {label}")
-        row = ablation_row(label, options, await run_workload(world, options, log))
+        row = ablation_row(label, options, await run_workload(world, options))
         log(f"{size} {mode}: ablation, {label}: {row['api_calls_total']:,} calls, {time.perf_counter() - started:.0f} s")
     return row
 

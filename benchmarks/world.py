@@ -10,7 +10,6 @@ a cache and a tracker, built from `EngineOptions`.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import subprocess
 import sys
@@ -52,7 +51,7 @@ def catalog_for(seed: int, size: int) -> Catalog:
 
 
 def tracked_ids(catalog: Catalog) -> list[str]:
-    return [a.id for a in catalog.artists.values() if a.profile != "various"]
+    return [a.id for a in catalog.real_artists()]
 
 
 class World:
@@ -196,9 +195,9 @@ def make_world(transport: str, catalog: Catalog, mode: str, **knobs: Any) -> Wor
 class Session:
     """One esh-tui process over the world's store file: client, store, cache and tracker, with these options."""
 
-    def __init__(self, world: World, options: EngineOptions, *, store_name: str = "esh.db", timeout: float = 15.0):
+    def __init__(self, world: World, options: EngineOptions, *, timeout: float = 15.0):
         self.world, self.options = world, options
-        self.store = Store(world.dir / store_name)
+        self.store = Store(world.dir / "esh.db")
         self.store.add_artists((i, world.catalog.artists[i].name, "bench") for i in world.ids)
         self.client = SpotifyClient(world.settings(), world.transport(), timeout=timeout, **options.client_kwargs())
         self.cache = ReleaseCache(self.store, clock=world.clock, **options.cache_kwargs())
@@ -215,7 +214,3 @@ class Session:
 
     async def __aexit__(self, *exc) -> None:
         await self.close()
-
-
-def run_async(coro):
-    return asyncio.run(coro)

@@ -543,7 +543,7 @@ def cmd_sim_oracle(args: argparse.Namespace) -> int:
     from esh_tui.sim.catalog import Catalog
 
     catalog = Catalog.generate(args.seed, args.artists, args.today or dt.date.today())
-    ids = [a.id for a in catalog.artists.values() if a.profile != "various"]
+    ids = [a.id for a in catalog.real_artists()]
     cutoff = catalog.today - dt.timedelta(days=args.days)
     report = {"seed": args.seed, "artists": len(ids), "today": catalog.today.isoformat(), "days": args.days,
               "catalog": catalog.summary(), "expected_releases": len(oracle.expected_releases(catalog, ids, cutoff)),

@@ -67,7 +67,7 @@ def share_offline_spotify(monkeypatch) -> None:
 
 
 def tracked_ids(catalog: Catalog) -> list[str]:
-    return [a.id for a in catalog.artists.values() if a.profile != "various"]
+    return [a.id for a in catalog.real_artists()]
 
 
 class FakeWorld:

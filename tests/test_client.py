@@ -253,7 +253,7 @@ async def test_capabilities_are_learned_once_under_concurrency(catalog_factory, 
     """Many artists start at once: one probe answers for all, and no request fails."""
     catalog = catalog_factory(1, 20)
     sim, client, _ = _offline(catalog, tmp_path, mode=mode, latency_ms=50)
-    artists = [a for a in catalog.artists.values() if a.profile != "various"]
+    artists = [a for a in catalog.real_artists()]
     albums = [a.id for a in list(catalog.albums.values())[:40]]
     async with client:
         pages = await asyncio.gather(*(client.page(f"/artists/{a.id}/albums", {}, template="GET /artists/{id}/albums")

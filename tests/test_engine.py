@@ -29,7 +29,7 @@ class World:
     async def run(self, days=90, force=False, ids=None):
         """One process: a fresh client, store and cache over the same files."""
         store = Store(self.path)
-        ids = ids or [a.id for a in self.catalog.artists.values() if a.profile != "various"]
+        ids = ids or [a.id for a in self.catalog.real_artists()]
         store.add_artists((i, self.catalog.artists[i].name, "test") for i in ids)
         settings = Settings(data_dir=self.path.parent, client_id="test", client_secret="test-secret")
         before = self.sim.calls()
@@ -129,7 +129,7 @@ async def test_restart_serves_from_the_store(tmp_path):
 
 async def test_faults_and_rate_limits_change_nothing_in_the_result(tmp_path):
     catalog = fresh_catalog(2, 30)
-    ids = [a.id for a in catalog.artists.values() if a.profile != "various"]
+    ids = [a.id for a in catalog.real_artists()]
     world = World(catalog, "development", tmp_path / "esh.db")
     world.sim.config.fault_rate, world.sim.config.faults = 0.08, ("500", "503", "drop")
     result, _, _ = await world.run()
@@ -145,7 +145,7 @@ async def test_cold_run_over_loopback_with_latency_matches_oracle(tmp_path, mode
 
     catalog = fresh_catalog(4, 30)
     sim = SimSpotify(catalog, SimConfig(mode=mode, latency_ms=10, jitter_ms=8))
-    ids = [a.id for a in catalog.artists.values() if a.profile != "various"]
+    ids = [a.id for a in catalog.real_artists()]
     async with SimServer(sim) as server:
         settings = Settings(data_dir=tmp_path, api_url=server.api_url, accounts_url=server.url,
                             client_id="test", client_secret="test-secret")
@@ -161,7 +161,7 @@ async def test_a_run_commits_once_or_twice_per_artist_not_once_per_release(tmp_p
     """Every commit costs and runs on the dashboard's event loop: ISRC dates, releases and call records are
     written with each finished artist, and everything is in the store once the run is over."""
     catalog = fresh_catalog(1, 30)
-    ids = [a.id for a in catalog.artists.values() if a.profile != "various"]
+    ids = [a.id for a in catalog.real_artists()]
     store = Store(tmp_path / "esh.db")
     store.add_artists((i, i, "test") for i in ids)
     commits: list[str] = []  # COMMITs, and writes outside a transaction (each commits on its own)

@@ -13,14 +13,13 @@ from esh_tui.sim.transport import SimTransport
 from esh_tui.spotify.client import SpotifyClient
 from esh_tui.storage.cache import ReleaseCache
 from esh_tui.storage.memory import MemoryTier
-from esh_tui.storage.store import Store
+from esh_tui.storage.store import CACHED_CANDIDATES_SQL, Store
 from esh_tui.tracker.engine import Tracker
 from esh_tui.tracker.options import EngineOptions
 
 from conftest import fresh_catalog
 
-LOOKUP = ("SELECT key, isrc, track_id, album_id, release_date FROM artist_tracks "
-          "WHERE artist_id = ? AND release_date >= ? ORDER BY release_date DESC")
+LOOKUP = CACHED_CANDIDATES_SQL.format(table="artist_tracks")
 
 
 class World:
@@ -29,7 +28,7 @@ class World:
         self.now = 1_800_000_000.0
         self.sim = SimSpotify(self.catalog, SimConfig(mode=mode, latency_ms=latency_ms), clock=lambda: self.now)
         self.path = tmp_path / "esh.db"
-        self.ids = [a.id for a in self.catalog.artists.values() if a.profile != "various"]
+        self.ids = [a.id for a in self.catalog.real_artists()]
 
     async def run(self, options: EngineOptions):
         store = Store(self.path)
@@ -110,7 +109,7 @@ async def test_no_request_is_sent_twice_in_a_run(tmp_path, mode):
 
     catalog = fresh_catalog(1, 100)
     sim = SimSpotify(catalog, SimConfig(mode=mode, latency_ms=2, jitter_ms=2))
-    ids = [a.id for a in catalog.artists.values() if a.profile != "various"]
+    ids = [a.id for a in catalog.real_artists()]
     store = Store(tmp_path / "esh.db")
     store.add_artists((i, i, "test") for i in ids)
     async with SpotifyClient(Settings(data_dir=tmp_path, client_id="t", client_secret="t"), SimTransport(sim)) as client:

@@ -222,7 +222,7 @@ def shared_catalog(seed: int) -> Catalog:
 
 
 def tracked(catalog: Catalog) -> list[str]:
-    return [a.id for a in catalog.artists.values() if a.profile != "various"]
+    return [a.id for a in catalog.real_artists()]
 
 
 def shared_run(seed: int, mode: str, days: int) -> RefRun:

@@ -34,7 +34,7 @@ def _setup(tmp_path, clock, latency_ms=0):
     catalog = fresh_catalog(1, 30)
     sim = SimSpotify(catalog, SimConfig(mode="development", latency_ms=latency_ms), clock=clock)
     store = Store(tmp_path / "esh.db")
-    ids = [a.id for a in catalog.artists.values() if a.profile != "various"]
+    ids = [a.id for a in catalog.real_artists()]
     store.add_artists((i, catalog.artists[i].name, "test") for i in ids)
     client = SpotifyClient(Settings(data_dir=tmp_path, client_id="t", client_secret="t"), SimTransport(sim), clock=clock)
     tracker = Tracker(client, store, ReleaseCache(store, clock=clock), today=lambda: catalog.today)

@@ -144,7 +144,7 @@ def page_max(mode: str) -> int:
 
 
 def real_artists(catalog: Catalog):
-    return [a for a in catalog.artists.values() if a.profile != "various"]
+    return [a for a in catalog.real_artists()]
 
 
 def busiest_artist(catalog: Catalog) -> str:

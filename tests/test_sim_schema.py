@@ -202,7 +202,7 @@ class Client:
 
 
 def _pick(catalog: Catalog):
-    real = [a for a in catalog.artists.values() if a.profile != "various"]
+    real = [a for a in catalog.real_artists()]
     busiest = max(real, key=lambda a: (len(catalog.artist_albums(a.id)), a.id))
     visible = [a for a in catalog.albums.values() if catalog.is_visible(a)]
     partial = next(a for a in visible if a.precision != "day")  # a YYYY or YYYY-MM release date

@@ -118,7 +118,7 @@ async def test_crash_between_artists_leaves_the_store_consistent(tmp_path, monke
         await world.run()
     assert len(saved) == 7
     monkeypatch.setattr(Store, "save_scan", original)
-    ids = [a.id for a in world.catalog.artists.values() if a.profile != "various"]
+    ids = [a.id for a in world.catalog.real_artists()]
     store = Store(world.path)
     assert store.integrity_ok()
     for artist in store.artists():

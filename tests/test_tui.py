@@ -104,7 +104,7 @@ async def test_remove_with_confirm():
 async def test_import_a_file(tmp_path):
     app, _ = make_app(autostart=False)
     catalog = app.runtime.offline.catalog
-    new = [a for a in catalog.artists.values() if a.profile != "various" and app.runtime.store.artist(a.id) is None][:3]
+    new = [a for a in catalog.real_artists() if app.runtime.store.artist(a.id) is None][:3]
     path = tmp_path / "artists.txt"
     path.write_text("# mine\n" + "\n".join(f"spotify:artist:{a.id}" for a in new) + "\n")
     async with app.run_test(size=SIZE) as pilot:

@@ -214,9 +214,13 @@ class Catalog:
         hits = [a for a in self.albums.values() if self.is_visible(a) and all(t in a.name.casefold() for t in terms)]
         return sorted(hits, key=lambda a: (-a.popularity, a.id))
 
+    def real_artists(self) -> list[SimArtist]:
+        """Every artist a person could track (not the "Various Artists" of compilations)."""
+        return [a for a in self.artists.values() if a.profile != "various"]
+
     def tracked_sample(self, count: int) -> list[str]:
         """A stable sample of artist ids that covers every profile and hostile names."""
-        real = [a for a in self.artists.values() if a.profile != "various"]
+        real = self.real_artists()
         picked: list[SimArtist] = []
         for profile in ("prolific", "moderate", "inactive", "new"):
             picked.extend([a for a in real if a.profile == profile][:1])
@@ -227,7 +231,7 @@ class Catalog:
     def summary(self) -> dict[str, int]:
         visible = [a for a in self.albums.values() if self.is_visible(a)]
         return {
-            "artists": len([a for a in self.artists.values() if a.profile != "various"]),
+            "artists": len(self.real_artists()),
             "albums": len(visible),
             "tracks": sum(len(a.track_ids) for a in visible),
             "future_albums": len(self.albums) - len(visible),

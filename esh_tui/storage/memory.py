@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from cachetools import TLRUCache
@@ -31,15 +31,15 @@ class TierStats:
         total = self.hits + self.misses
         return self.hits / total if total else None
 
-    def percentile(self, q: float) -> float | None:
-        if not self.latencies_ms:
-            return None
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
     def snapshot(self) -> dict[str, Any]:
+        ordered = sorted(self.latencies_ms)
         return {"hits": self.hits, "misses": self.misses, "evictions": self.evictions,
-                "p50_ms": self.percentile(0.50), "p95_ms": self.percentile(0.95)}
+                "p50_ms": percentile(ordered, 0.50), "p95_ms": percentile(ordered, 0.95)}
+
+
+def percentile(ordered: Sequence[float], q: float) -> float | None:
+    """The q-quantile of sorted values (the nearest rank at or below it); None for no values."""
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else None
 
 
 class _CountingTLRU(TLRUCache):

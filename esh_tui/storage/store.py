@@ -61,6 +61,9 @@ class Candidate:
     release_date: dt.date
 
 
+# The hottest query (an artist's cached releases) and the composite index made for it.
+CACHED_CANDIDATES_SQL = ("SELECT key, isrc, track_id, album_id, release_date FROM {table} "
+                         "WHERE artist_id = ? AND release_date >= ? ORDER BY release_date DESC")
 LOOKUP_INDEX, LOOKUP_INDEX_COLUMNS = "idx_artist_tracks_lookup", ["artist_id", "release_date", "fetched_at"]
 
 
@@ -269,9 +272,9 @@ class Store:
                 (fetched_at, next_due, cutoff.isoformat(), listing_total, profile.get("last_release"),
                  profile.get("releases_per_year"), profile.get("frequency"), profile.get("interval_hours"), artist_id))
 
-    def cached_candidates(self, artist_id: str, cutoff: dt.date) -> list[Candidate]:
-        sql = ("SELECT key, isrc, track_id, album_id, release_date FROM artist_tracks "
-               "WHERE artist_id = ? AND release_date >= ? ORDER BY release_date DESC")
+    def cached_candidates(self, artist_id: str, cutoff: dt.date, table: str = "artist_tracks") -> list[Candidate]:
+        """`table`: for the storage benchmark, an unindexed copy of artist_tracks."""
+        sql = CACHED_CANDIDATES_SQL.format(table=table)
         return [Candidate(k, i, t, a, dt.date.fromisoformat(d)) for k, i, t, a, d in self.db.execute(sql, (artist_id, cutoff.isoformat()))]
 
     def known_album_ids(self, artist_id: str) -> set[str]:

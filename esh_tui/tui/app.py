@@ -25,6 +25,7 @@ from textual.worker import Worker, WorkerState
 
 from esh_tui.config import ConfigError
 from esh_tui.runtime import Runtime
+from esh_tui.storage.memory import percentile
 from esh_tui.spotify.errors import AuthError, ForbiddenError, NotFoundError, SpotifyError
 from esh_tui.text import clean
 from esh_tui.tracker.artists import ArtistNotFound, resolve_artist
@@ -355,8 +356,7 @@ class EshApp(App):
             coalesced=self.client.flights.saved, retries=log.retries, rate_limited=log.rate_limited,
             in_flight=self.client.limit.in_flight, bound=self.client.limit.bound,
             connections_opened=opened, connections_reused=sum(1 for r in records if r.new_connection is False),
-            api_p50_ms=latencies[len(latencies) // 2] if latencies else None,
-            api_p95_ms=latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))] if latencies else None,
+            api_p50_ms=percentile(latencies, 0.50), api_p95_ms=percentile(latencies, 0.95),
             latencies=deque((r.latency_ms for r in records[-60:]), maxlen=60), stall_ms=self.max_stall_ms,
         )
 
