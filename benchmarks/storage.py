@@ -82,7 +82,7 @@ def _isrc(rng: random.Random, year: int) -> str:
 def _artist_rows(artists: Sequence[tuple[str, float]], next_due: float) -> Iterator[dict[str, Any]]:
     for n, (artist_id, fetched_at) in enumerate(artists):
         yield {"id": artist_id, "name": f"Artist {n}", "source": "benchmark", "added_at": "2026-01-01T00:00:00+00:00",
-               "last_checked": fetched_at, "next_due": next_due, "scan_cutoff": CUTOFF.isoformat()}
+               "last_checked": fetched_at, "next_due": next_due, "listed_back_to": CUTOFF.isoformat()}
 
 
 def _track_rows(rng: random.Random, artists: Sequence[tuple[str, float]], per_artist: int) -> Iterator[dict[str, Any]]:

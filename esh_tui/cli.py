@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import json
 import shutil
+import signal
 import sqlite3
 import sys
 import warnings
@@ -216,15 +217,27 @@ def cmd_track(args: argparse.Namespace) -> int:
                     _note(f"No Spotify credentials configured: running on {runtime.describe()}.")
                 progress = _Progress() if sys.stderr.isatty() else None
                 tracker = Tracker(client, runtime.store, runtime.cache(), today=runtime.today, on_event=progress)
-                return await tracker.run(cutoff, [i for i, _ in ids] if ids else None, force=args.force_refresh)
+                with _interrupted_by_signals(tracker):
+                    return await tracker.run(cutoff, [i for i, _ in ids] if ids else None, force=args.force_refresh)
 
-        result = asyncio.run(run())
+        try:
+            result = asyncio.run(run())
+        except asyncio.CancelledError:  # SIGINT or SIGTERM: the run is recorded as interrupted, nothing printed
+            raise KeyboardInterrupt from None
+        releases = result.releases
+        if args.delta_only:
+            unreported = runtime.store.unreported(r.key for r in releases)
+            releases = [r for r in releases if r.key in unreported]
+        if args.max_per_artist:
+            releases = limit_per_artist(releases, args.max_per_artist)
+        unseen = runtime.store.unseen(r.key for r in releases) if args.format == "json" else set()
+        with _signals_held():  # a Ctrl-C or SIGTERM now waits until the output is whole and recorded
+            sys.stdout.write(render(releases, args.format, _width(), unseen=unseen))
+            sys.stdout.flush()
+            if args.delta_only:  # reported means printed: only now that the output is written and flushed
+                runtime.store.mark_reported(r.key for r in releases)
     finally:
         runtime.close()
-    releases = result.new_releases if args.delta_only else result.releases
-    if args.max_per_artist:
-        releases = limit_per_artist(releases, args.max_per_artist)
-    sys.stdout.write(render(releases, args.format, _width()))
     failed_for: dict[str, list[str]] = {}  # one line per reason: a network outage is one line, not one per artist
     for artist_id, reason in result.failed.items():
         failed_for.setdefault(reason, []).append(artist_id)
@@ -242,6 +255,30 @@ def cmd_track(args: argparse.Namespace) -> int:
         _note(f"esh-tui: {result.message}")
         return EXIT_LATER
     return EXIT_FAILED if result.failed else EXIT_OK
+
+
+@contextlib.contextmanager
+def _interrupted_by_signals(tracker) -> Iterator[None]:
+    """Ctrl-C and SIGTERM (cron's timeout, a shutdown) cancel the run, which then records itself as
+    interrupted and keeps what it fetched, instead of dying with the record left running."""
+    loop, task = asyncio.get_running_loop(), asyncio.current_task()
+
+    def stop() -> None:
+        tracker.stop_reason = "interrupted"
+        task.cancel()
+
+    installed = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, stop)
+            installed.append(signum)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no such signal here
+            pass
+    try:
+        yield
+    finally:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
 
 
 async def _playlist_artists(runtime, ref: str) -> list[tuple[str, str]]:
@@ -580,6 +617,20 @@ class _Progress:
             print(f"\r{event.done}/{event.total} artists", end="", file=sys.stderr, flush=True)
         elif isinstance(event, RunFinished):
             print("\r\x1b[K", end="", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM are held back (not lost) inside the block, and delivered after it."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    blocked = hasattr(signal, "pthread_sigmask")
+    if blocked:
+        signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        if blocked:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
 
 
 def _width() -> int | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from rich.console import Console
 from rich.table import Table
@@ -35,7 +35,9 @@ def release_row(release: Release) -> dict[str, str]:
     }
 
 
-def render(releases: Sequence[Release], fmt: str, console_width: int | None = None) -> str:
+def render(releases: Sequence[Release], fmt: str, console_width: int | None = None,
+           unseen: Collection[str] = ()) -> str:
+    """`unseen`: keys of releases the user has not seen yet (json says so in its "new" field)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     rows = [release_row(r) for r in releases]
@@ -50,7 +52,7 @@ def render(releases: Sequence[Release], fmt: str, console_width: int | None = No
         writer.writerows(rows)
         return out.getvalue()
     if fmt == "json":
-        return json.dumps([{**row, "uri": r.uri, "track_id": r.track_id, "album_id": r.album_id}
+        return json.dumps([{**row, "uri": r.uri, "track_id": r.track_id, "album_id": r.album_id, "new": r.key in unseen}
                            for row, r in zip(rows, releases)], ensure_ascii=False, indent=2) + "\n"
     return _pretty(rows, console_width)
 

@@ -147,13 +147,13 @@ def half_written_artists(path: Path) -> list[str]:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         bad = set()
-        for artist_id, last_checked, next_due, scan_cutoff, failed in conn.execute(
-                "SELECT id, last_checked, next_due, scan_cutoff, failed_reason FROM artists"):
+        for artist_id, last_checked, next_due, listed_back_to, failed in conn.execute(
+                "SELECT id, last_checked, next_due, listed_back_to, failed_reason FROM artists"):
             albums = conn.execute("SELECT count(*) FROM artist_albums WHERE artist_id = ?", (artist_id,)).fetchone()[0]
             tracks = conn.execute("SELECT count(*) FROM artist_tracks WHERE artist_id = ?", (artist_id,)).fetchone()[0]
-            if last_checked is None and (albums or tracks or next_due is not None or scan_cutoff is not None):
+            if last_checked is None and (albums or tracks or next_due is not None or listed_back_to is not None):
                 bad.add(artist_id)  # rows of a scan that never finished
-            if last_checked is not None and (next_due is None and failed is None or scan_cutoff is None):
+            if last_checked is not None and (next_due is None and failed is None or listed_back_to is None):
                 bad.add(artist_id)  # a scan without its bookkeeping
         orphans = conn.execute(
             "SELECT DISTINCT at.artist_id FROM artist_tracks at LEFT JOIN artist_albums aa "

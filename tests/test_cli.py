@@ -129,3 +129,26 @@ def test_track_a_playlists_artists_without_adding_them(capsys):
     assert releases and all(any(n in r["artist"] for n in on_playlist) for r in releases)
     assert [a["id"] for a in _tracked(capsys)] == before, "a --playlist run adds nobody to the list"
     assert main(["track", "--playlist", "spotify:album:0TnOYISbd1XYRBk9myaseg"]) == 2
+
+
+def test_json_says_which_releases_are_new_until_seen_and_delta_only_prints_each_once(monkeypatch, capsys):
+    from esh_tui.runtime import open_runtime
+
+    assert main(["track", "--format", "json", "--days", "90"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first and all(r["new"] is True for r in first)
+    runtime = open_runtime()
+    try:
+        runtime.store.mark_seen([first[0]["isrc"] or f"track:{first[0]['track_id']}"])
+    finally:
+        runtime.close()
+    assert main(["track", "--format", "json", "--days", "90"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert [r["new"] for r in again] == [False] + [True] * (len(first) - 1)
+    assert main(["track", "--delta-only", "--format", "ids", "--days", "14"]) == 0
+    narrow = capsys.readouterr().out.split()
+    assert main(["track", "--delta-only", "--format", "ids", "--days", "90"]) == 0
+    wide = capsys.readouterr().out.split()
+    assert sorted(narrow + wide) == sorted(r["track_id"] for r in first), "each release printed once"
+    assert main(["track", "--delta-only", "--format", "ids", "--days", "90"]) == 0
+    assert capsys.readouterr().out == ""

@@ -23,7 +23,7 @@ import pytest
 from esh_tui.cli import main
 from esh_tui.sim.api import SimConfig, SimSpotify
 from esh_tui.sim.catalog import Catalog
-from esh_tui.storage.store import Store, StoreBusyError
+from esh_tui.storage.store import SCHEMA_VERSION, Store, StoreBusyError
 
 from conftest import TODAY, fresh_catalog
 from reliability_support import (
@@ -495,10 +495,10 @@ def test_a_store_migrated_by_another_process_meanwhile_is_not_migrated_twice(tmp
 
     def version(self) -> int:
         reads.append(1)
-        return 0 if len(reads) == 1 else real(self)  # 0 before the other's migration committed, 1 after
+        return 0 if len(reads) == 1 else real(self)  # 0 before the other's migration committed, current after
 
     monkeypatch.setattr(Store, "schema_version", property(version))
     store = Store(path)
     monkeypatch.undo()
-    assert store.schema_version == 1 and store.integrity_ok()
+    assert store.schema_version == SCHEMA_VERSION and store.integrity_ok()
     store.close()

@@ -1,8 +1,9 @@
 """Lookups go memory → store → API, and each tier counts its hits, misses and latency.
 
 Two things are cached. An artist's scan (the candidate tracks on its own
-in-window albums) stays fresh until the artist is due again; an empty scan is
-an answer, not a miss. An ISRC's earliest release is kept forever.
+albums, as far back as its listing is known complete) stays fresh until the
+artist is due again, and answers any window it reaches; an empty scan is an
+answer, not a miss. An ISRC's earliest release is kept forever.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from esh_tui.storage.ttl import HOUR, TtlPolicy
 @dataclass(frozen=True)
 class ArtistScan:
     artist_id: str
-    cutoff: dt.date  # the scan covers releases on or after this date
+    cutoff: dt.date  # the scan covers every release on or after this date (the listing is complete back to it)
     candidates: tuple[Candidate, ...]
     next_due: float
 
@@ -53,26 +54,27 @@ class ReleaseCache:
         started = time.perf_counter_ns()
         row = self.store.artist(artist_id)
         fresh = (row is not None and row.next_due is not None and row.next_due > now
-                 and row.scan_cutoff is not None and row.scan_cutoff <= cutoff.isoformat())
+                 and row.listed_back_to is not None and row.listed_back_to <= cutoff.isoformat())
         if fresh:
-            scan_cutoff = dt.date.fromisoformat(row.scan_cutoff)
-            scan = ArtistScan(artist_id, scan_cutoff, tuple(self.store.cached_candidates(artist_id, scan_cutoff)),
+            listed_back_to = dt.date.fromisoformat(row.listed_back_to)
+            scan = ArtistScan(artist_id, listed_back_to, tuple(self.store.cached_candidates(artist_id, listed_back_to)),
                               row.next_due)
             self.memory.put(("artist", artist_id), scan, row.next_due)
         self.store_stats.observe(fresh, started)
         return scan
 
-    def save_artist_scan(self, artist_id: str, cutoff: dt.date, today: dt.date, albums: Sequence[dict[str, Any]],
+    def save_artist_scan(self, artist_id: str, listed_back_to: dt.date, today: dt.date, albums: Sequence[dict[str, Any]],
                          tracks: Sequence[dict[str, Any]], candidates: Iterable[Candidate],
                          listing_total: int | None = None) -> ArtistScan:
-        """Write the scan in one transaction; it stays fresh for the artist's activity-based TTL."""
+        """Add what a scan learned to what is known, in one transaction; the artist's candidates back to
+        `listed_back_to` stay fresh for its activity-based TTL."""
         now = self.clock()
         release_dates = self.store.album_dates(artist_id) + [dt.date.fromisoformat(a["release_date"]) for a in albums]
         profile = self.policy.profile(release_dates, today)
         next_due = now + float(profile["interval_hours"]) * HOUR
-        candidates = tuple(candidates)
-        self.store.save_scan(artist_id, cutoff, now, next_due, albums, tracks, candidates, profile, listing_total)
-        scan = ArtistScan(artist_id, cutoff, candidates, next_due)
+        self.store.save_scan(artist_id, listed_back_to, now, next_due, albums, tracks, candidates, profile, listing_total)
+        scan = ArtistScan(artist_id, listed_back_to, tuple(self.store.cached_candidates(artist_id, listed_back_to)),
+                          next_due)
         self.memory.put(("artist", artist_id), scan, next_due)
         return scan
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -22,7 +23,7 @@ import sqlite_utils
 
 from esh_tui.models import Release
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class StoreError(Exception):
@@ -41,7 +42,7 @@ class ArtistRow:
     added_at: str
     last_checked: float | None = None
     next_due: float | None = None
-    scan_cutoff: str | None = None
+    listed_back_to: str | None = None  # the artist's album listing is complete from this date to last_checked
     listing_total: int | None = None
     last_release: str | None = None
     releases_per_year: float | None = None
@@ -108,7 +109,24 @@ def _migration_1(db: sqlite_utils.Database) -> None:
     db["artist_tracks"].create_index(["key"], index_name="idx_artist_tracks_key")
 
 
-MIGRATIONS = {1: _migration_1}
+def _migration_2(db: sqlite_utils.Database) -> None:
+    """Knowledge becomes window-independent, releases get a seen and a reported state, runs their process.
+
+    Schema 1 rewrote an artist's candidates to the last run's window, so a narrower run forgot the rest
+    while their albums stayed "known": which albums' candidates survived cannot be told. Every listing is
+    taken as incomplete, so the next scan lists and reads the albums again (track ISRCs and earliest
+    releases, kept whole, are not asked for again). Releases found before count as seen and reported."""
+    db.execute("ALTER TABLE artists RENAME COLUMN scan_cutoff TO listed_back_to")
+    db.execute("UPDATE artists SET listed_back_to = NULL, listing_total = NULL, next_due = NULL")
+    db.execute("DELETE FROM artist_albums")
+    db.execute("ALTER TABLE releases ADD COLUMN seen_at REAL")
+    db.execute("ALTER TABLE releases ADD COLUMN reported_at REAL")
+    db.execute("UPDATE releases SET seen_at = first_seen_at, reported_at = first_seen_at")
+    db.execute("ALTER TABLE runs ADD COLUMN pid INTEGER")
+    db["releases"].create_index(["seen_at"], index_name="idx_releases_seen")
+
+
+MIGRATIONS = {1: _migration_1, 2: _migration_2}
 
 
 class Store:
@@ -248,10 +266,13 @@ class Store:
 
     # ----- one artist's scan: written whole, in one transaction -------------------------------------------
 
-    def save_scan(self, artist_id: str, cutoff: dt.date, fetched_at: float, next_due: float,
+    def save_scan(self, artist_id: str, listed_back_to: dt.date, fetched_at: float, next_due: float,
                   albums: Sequence[dict[str, Any]], tracks: Sequence[dict[str, Any]], candidates: Iterable[Candidate],
                   profile: dict[str, Any], listing_total: int | None = None) -> None:
-        """Everything one artist's scan learned, in one transaction: all of it, or none of it."""
+        """Everything one artist's scan learned, in one transaction: all of it, or none of it.
+
+        Knowledge only grows: the scan's albums and candidates join what earlier scans found, whatever
+        window they asked for; `listed_back_to` says how far back the listing is now known complete."""
         with self.transaction():
             album_rows = [{k: a.get(k) for k in ("id", "name", "album_type", "release_date", "noise")} | {"fetched_at": fetched_at}
                           for a in albums]
@@ -260,16 +281,15 @@ class Store:
             for album in albums:
                 self.db.execute("INSERT OR IGNORE INTO artist_albums (artist_id, album_id, album_group) VALUES (?, ?, ?)",
                                 (artist_id, album["id"], album.get("album_group")))
-            self.db.execute("DELETE FROM artist_tracks WHERE artist_id = ?", (artist_id,))
             self._insert("artist_tracks",
                          ({"artist_id": artist_id, "track_id": c.track_id, "key": c.key, "isrc": c.isrc,
                            "album_id": c.album_id, "release_date": c.release_date.isoformat(), "fetched_at": fetched_at}
                           for c in candidates), or_else="REPLACE")
             self.db.execute(
-                "UPDATE artists SET last_checked = ?, next_due = ?, scan_cutoff = ?, listing_total = ?, "
+                "UPDATE artists SET last_checked = ?, next_due = ?, listed_back_to = ?, listing_total = ?, "
                 "failed_reason = NULL, last_release = ?, releases_per_year = ?, frequency = ?, interval_hours = ? "
                 "WHERE id = ?",
-                (fetched_at, next_due, cutoff.isoformat(), listing_total, profile.get("last_release"),
+                (fetched_at, next_due, listed_back_to.isoformat(), listing_total, profile.get("last_release"),
                  profile.get("releases_per_year"), profile.get("frequency"), profile.get("interval_hours"), artist_id))
 
     def cached_candidates(self, artist_id: str, cutoff: dt.date, table: str = "artist_tracks") -> list[Candidate]:
@@ -320,9 +340,40 @@ class Store:
 
     # ----- releases found, runs, calls, cache statistics ----------------------------------------------------
 
-    def release_is_new(self, key: str) -> bool:
-        """No earlier run has reported this release."""
-        return self.db.execute("SELECT 1 FROM releases WHERE key = ?", (key,)).fetchone() is None
+    def release_state(self, key: str) -> tuple[bool, bool]:
+        """(found by an earlier run, seen by the user) for one release."""
+        row = self.db.execute("SELECT seen_at FROM releases WHERE key = ?", (key,)).fetchone()
+        return (row is not None, row is not None and row[0] is not None)
+
+    def unreported(self, keys: Iterable[str]) -> set[str]:
+        """The keys among these that no earlier `--delta-only` output printed."""
+        return self._keys_where(keys, "reported_at IS NOT NULL", negate=True)
+
+    def unseen(self, keys: Iterable[str]) -> set[str]:
+        """The keys among these the user has not marked seen (unknown keys count as unseen)."""
+        return self._keys_where(keys, "seen_at IS NOT NULL", negate=True)
+
+    def _keys_where(self, keys: Iterable[str], condition: str, negate: bool = False) -> set[str]:
+        keys = list(dict.fromkeys(keys))
+        matching: set[str] = set()
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            sql = f"SELECT key FROM releases WHERE key IN ({','.join('?' * len(chunk))}) AND {condition}"
+            matching.update(row[0] for row in self.db.execute(sql, chunk))
+        return set(keys) - matching if negate else matching
+
+    def mark_reported(self, keys: Iterable[str], at: float | None = None) -> None:
+        """Printed by a `--delta-only` run: call only once the output was written and flushed."""
+        self._stamp("reported_at", keys, at)
+
+    def mark_seen(self, keys: Iterable[str], at: float | None = None) -> None:
+        self._stamp("seen_at", keys, at)
+
+    def _stamp(self, column: str, keys: Iterable[str], at: float | None) -> None:
+        at = time.time() if at is None else at
+        with self.transaction():
+            self.db.conn.executemany(f"UPDATE releases SET {column} = ? WHERE key = ? AND {column} IS NULL",
+                                     [(at, key) for key in dict.fromkeys(keys)])
 
     def save_progress(self, run_id: int | None, earliest: Iterable[tuple[Release, bool]],
                       releases: Iterable[tuple[Release, float]], calls: Iterable[Any], at: float) -> None:
@@ -350,8 +401,8 @@ class Store:
                            "new_connection": None if c.new_connection is None else int(c.new_connection)}
                           for c in calls))
 
-    def releases_since(self, cutoff: dt.date, artist_ids: Iterable[str] | None = None) -> list[tuple[Release, int]]:
-        """Releases found by earlier runs on or after the cutoff, newest first, with the run that first saw each."""
+    def releases_since(self, cutoff: dt.date, artist_ids: Iterable[str] | None = None) -> list[tuple[Release, bool]]:
+        """Releases found by earlier runs on or after the cutoff, newest first, each with whether it is unseen."""
         rows = self.db.query("SELECT * FROM releases WHERE release_date >= ? ORDER BY release_date DESC, key",
                              (cutoff.isoformat(),))
         wanted = set(artist_ids) if artist_ids is not None else None
@@ -364,7 +415,7 @@ class Store:
                               artist_names=tuple(json.loads(row["artist_names"] or "[]")), album_id=row["album_id"] or "",
                               album_name=row["album_name"] or "", album_type=row["album_type"] or "",
                               release_date=dt.date.fromisoformat(row["release_date"]), found_for=found_for)
-            out.append((release, row["first_seen_run"]))
+            out.append((release, row["seen_at"] is None))
         return out
 
     def versions_seen(self, key: str) -> list[dict[str, Any]]:
@@ -374,9 +425,23 @@ class Store:
         return list(self.db.query(sql, (key,)))
 
     def start_run(self, cutoff: dt.date, forced: bool, mode: str, artists: int) -> int:
+        self.close_abandoned_runs()
         with self.transaction():
             return self.db["runs"].insert({"started_at": time.time(), "cutoff": cutoff.isoformat(), "forced": int(forced),
-                                           "status": "running", "mode": mode, "artists": artists}).last_pk
+                                           "status": "running", "mode": mode, "artists": artists,
+                                           "pid": os.getpid()}).last_pk
+
+    def close_abandoned_runs(self) -> int:
+        """Runs still marked running whose process is gone (killed, or unable to write its end) become
+        'interrupted': a record is never left running forever."""
+        rows = self.db.execute("SELECT id, pid FROM runs WHERE status = 'running'").fetchall()
+        gone = [run_id for run_id, pid in rows if not _process_alive(pid)]
+        if gone:
+            with self.transaction():
+                self.db.conn.executemany(
+                    "UPDATE runs SET status = 'interrupted', message = 'the process ended before the run did' "
+                    "WHERE id = ? AND status = 'running'", [(run_id,) for run_id in gone])
+        return len(gone)
 
     def finish_run(self, run_id: int, status: str, **totals: Any) -> None:
         with self.transaction():
@@ -435,6 +500,20 @@ class Store:
             self.db.execute("DELETE FROM settings")
             for key, value in settings.items():
                 self.db.execute("INSERT INTO settings (key, value) VALUES (?, ?)", (key, json.dumps(value, ensure_ascii=False)))
+
+
+def _process_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
 
 
 def _earliest_release(row: dict[str, Any]) -> Release:

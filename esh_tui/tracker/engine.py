@@ -28,7 +28,7 @@ from esh_tui.models import Release, parse_release_date, release_key
 from esh_tui.spotify.client import SpotifyClient
 from esh_tui.spotify.errors import QuotaExceededError, RateLimitedError, SpotifyError
 from esh_tui.storage.cache import ReleaseCache
-from esh_tui.storage.store import Candidate, Store
+from esh_tui.storage.store import Candidate, Store, StoreError
 from esh_tui.tracker.events import (
     ArtistDone, ArtistFailed, ArtistStarted, Event, Progress, ReleaseFound, RunFinished, RunStarted,
 )
@@ -51,7 +51,7 @@ class RunResult:
     message: str = ""
     retry_after: float | None = None  # with status quota or rate_limited: seconds until Spotify answers again
     releases: list[Release] = field(default_factory=list)  # newest first
-    new_keys: set[str] = field(default_factory=set)
+    new_keys: set[str] = field(default_factory=set)  # found for the first time by this run
     failed: dict[str, str] = field(default_factory=dict)
     artists_fetched: int = 0
     artists_cached: int = 0
@@ -94,6 +94,8 @@ class Tracker:
         self._unwritten_calls: list | None = None  # during a run, what it learned since its last write
         self._unwritten_earliest: list[tuple[Release, bool]] = []
         self._unwritten_releases: list[tuple[Release, float]] = []
+        self._unrecorded: list[RunResult] = []  # ends of runs the store was too busy to record
+        self.stop_reason = "cancelled"  # how a cancelled run is recorded: the CLI says "interrupted" on a signal
         client.log.listeners.append(self._count_call)
 
     def _count_call(self, record) -> None:
@@ -119,6 +121,12 @@ class Tracker:
 
     async def run(self, cutoff: dt.date, artist_ids: Iterable[str] | None = None, force: bool = False) -> RunResult:
         ids = list(dict.fromkeys(artist_ids if artist_ids is not None else (a.id for a in self.store.artists())))
+        while self._unrecorded:
+            failed = self._unrecorded[0]
+            self.store.finish_run(failed.run_id, failed.status, message=failed.message, api_calls=failed.api_calls,
+                                  releases=len(failed.releases), new_releases=len(failed.new_keys),
+                                  artists_fetched=failed.artists_fetched)
+            self._unrecorded.pop(0)
         run_id = self.store.start_run(cutoff, force, self.client.capabilities.mode, len(ids))
         result = RunResult(run_id, cutoff)
         started, calls_before = time.monotonic(), self.client.log.calls
@@ -149,7 +157,11 @@ class Tracker:
             result.message = str(exc)
             result.retry_after = exc.retry_after
         except asyncio.CancelledError:
-            result.status, result.message = "cancelled", "the run was cancelled; what was fetched is kept"
+            result.status = self.stop_reason
+            result.message = f"the run was {self.stop_reason}; what was fetched is kept"
+            raise
+        except BaseException as exc:
+            result.status, result.message = "failed", str(exc) or type(exc).__name__
             raise
         finally:
             for task in tasks:
@@ -168,15 +180,23 @@ class Tracker:
         return result
 
     def _finish(self, result: RunResult, started: float) -> None:
+        """Write what is left and the run's record, however the run ended. When the store cannot be written
+        (another process holds it), the record stays 'running' until a later run finds its process gone."""
         caps = self.client.capabilities
-        if caps.mode != "unknown" or caps.page_max:
-            self.store.save_capabilities(self.client.settings.api_url, caps.batch, caps.page_max)
-        self._write_learned(result.run_id, final=True)
-        self._unwritten_calls = None
-        self.store.record_cache_stats(result.run_id, {t: s.snapshot() for t, s in self.cache.stats.items()})
-        self.store.finish_run(result.run_id, result.status, message=result.message, api_calls=result.api_calls,
-                              releases=len(result.releases), new_releases=len(result.new_keys),
-                              artists_fetched=result.artists_fetched, mode=caps.mode)
+        try:
+            if caps.mode != "unknown" or caps.page_max:
+                self.store.save_capabilities(self.client.settings.api_url, caps.batch, caps.page_max)
+            self._write_learned(result.run_id, final=True)
+            self.store.record_cache_stats(result.run_id, {t: s.snapshot() for t, s in self.cache.stats.items()})
+            self.store.finish_run(result.run_id, result.status, message=result.message, api_calls=result.api_calls,
+                                  releases=len(result.releases), new_releases=len(result.new_keys),
+                                  artists_fetched=result.artists_fetched, mode=caps.mode)
+        except StoreError:
+            if result.status != "failed":
+                raise
+            self._unrecorded.append(result)  # written at the start of this tracker's next run
+        finally:
+            self._unwritten_calls = None
         self.on_event(RunFinished(result.run_id, result.status, len(result.releases), len(result.new_keys),
                                   result.api_calls, result.artists_fetched, time.monotonic() - started, result.message))
 
@@ -194,6 +214,10 @@ class Tracker:
         finally:
             _current_artist.reset(token)
             self._calls_by_artist.pop(artist_id, None)
+
+    def mark_seen(self, keys: Iterable[str]) -> None:
+        """The user has seen these releases: they are no longer new, in this run or any later one."""
+        self.store.mark_seen(keys)
 
     # ----- one artist ------------------------------------------------------------------------------------
 
@@ -231,18 +255,22 @@ class Tracker:
             _current_artist.reset(token)
 
     async def _scan(self, artist_id: str, cutoff: dt.date, result: RunResult):
+        """List the artist's albums back to the cutoff, read the ones not known yet, and add what was
+        learned to what is known (nothing known is ever dropped, whatever the window)."""
         row = self.store.artist(artist_id)
         # Options.incremental off: every scan starts from nothing (all albums listed and read again).
         known = self.store.known_album_ids(artist_id) if self.options.incremental else set()
-        # Stopping at a known album is safe only when the earlier scan reached at least this far back.
-        complete_back_to = dt.date.fromisoformat(row.scan_cutoff) if row and row.scan_cutoff else None
-        incremental = self.options.incremental and complete_back_to is not None and complete_back_to <= cutoff
-        listed, total = await self._list_albums(artist_id, cutoff, known if incremental else set(),
-                                                row.listing_total if incremental and row else None, result)
-        new_albums = [a for a in listed if a["id"] not in known]
+        listed_back_to = (dt.date.fromisoformat(row.listed_back_to)
+                          if self.options.incremental and row and row.listed_back_to else None)
+        # Within what earlier listings covered, a group's listing may stop at its first known album: older
+        # ones were seen already. Wider than that, the listing goes on to the cutoff, skipping known albums.
+        within = listed_back_to is not None and listed_back_to <= cutoff
+        listing = _Listing(cutoff, known, listed_back_to if within else None)
+        total = await self._list_albums(artist_id, listing, row.listing_total if within and row else None, result)
+        covered = listed_back_to if within and not listing.gap else cutoff
         albums_rows, track_rows, new_candidates = [], [], []
         to_read = []
-        for album in new_albums:
+        for album in listing.found:
             noise = self.noise.is_noise(str(album.get("name", "")))
             albums_rows.append({"id": album["id"], "name": str(album.get("name", "")),
                                 "album_type": str(album.get("album_type", "")),
@@ -277,82 +305,85 @@ class Tracker:
                                                                if isinstance(a, dict)], ensure_ascii=False)})
             isrc = isrcs.get(track["id"])
             new_candidates.append(Candidate(release_key(isrc, track["id"]), isrc, track["id"], album["id"], album_date(album)))
-        old = [c for c in self.store.cached_candidates(artist_id, cutoff) if c.album_id in known]
-        return self.cache.save_artist_scan(artist_id, cutoff, self.today(), albums_rows, track_rows,
-                                           old + new_candidates, total)
+        return self.cache.save_artist_scan(artist_id, covered, self.today(), albums_rows, track_rows,
+                                           new_candidates, total)
 
-    async def _list_albums(self, artist_id: str, cutoff: dt.date, known: set[str], previous_total: int | None,
-                           result: RunResult) -> tuple[list[dict], int | None]:
-        """The artist's own in-window albums not known yet, for as few pages as the order allows.
+    async def _list_albums(self, artist_id: str, listing: "_Listing", previous_total: int | None,
+                           result: RunResult) -> int | None:
+        """Find the artist's own in-window albums not known yet (into `listing.found`), for as few pages as
+        the order allows; returns the listing's total.
 
         Spotify lists albums grouped (album, single, compilation), newest first
         in each group. So a group is finished at its first album older than the
-        cutoff, or already known; the first page settles every group it shows
-        before its last one; and when the total grew by k since the last scan,
-        listing stops once k new albums are found (at once when it did not grow).
+        cutoff (or, within what earlier listings covered, already known); the
+        first page settles every group it shows before its last one; and when
+        the total grew by k since the last scan, listing stops once k new
+        albums are found (at once when it did not grow).
         """
         path = f"/artists/{artist_id}/albums"
         first = await self.client.page(path, {"include_groups": ",".join(OWN_GROUPS)}, template=ALBUMS_TEMPLATE)
         total = first.get("total") if isinstance(first.get("total"), int) else None
         if not self.options.listing_cutoff:
-            return await self._list_every_album(first, cutoff, known, result), total
+            await self._list_every_album(first, listing, result)
+            return total
         expected_new = total - previous_total if total is not None and previous_total is not None else None
-        found: list[dict] = []
         seen: Counter[str] = Counter()
-        finished: set[str] = set()
         order: list[str] = []
         for album in page_items(first, ALBUMS_TEMPLATE):
             group = _group(album)
             if group not in order:
                 order.append(group)
             seen[group] += 1
-            self._take(album, group, cutoff, known, found, finished, result)
+            self._take(album, group, listing, result)
         if next_link(first) is None:
-            return found, total
+            return total
         for group in OWN_GROUPS:
-            if expected_new is not None and len(found) >= expected_new:
+            if expected_new is not None and len(listing.found) >= expected_new:
                 break  # every album added since the last scan is accounted for
-            if group in finished or (group in order and group != order[-1]):
+            if group in listing.finished or (group in order and group != order[-1]):
                 continue
             offset = seen[group] if order and group == order[-1] else 0
             page = await self.client.page(path, {"include_groups": group, "offset": offset}, template=ALBUMS_TEMPLATE)
             while True:
                 for album in page_items(page, ALBUMS_TEMPLATE):
-                    if self._take(album, group, cutoff, known, found, finished, result):
+                    if self._take(album, group, listing, result):
                         break
-                if group in finished or not next_link(page) or (expected_new is not None and len(found) >= expected_new):
+                if (group in listing.finished or not next_link(page)
+                        or (expected_new is not None and len(listing.found) >= expected_new)):
                     break
                 page = await self.client.get(next_link(page), template=ALBUMS_TEMPLATE)
-        return found, total
+        return total
 
-    async def _list_every_album(self, page: dict[str, Any], cutoff: dt.date, known: set[str],
-                                result: RunResult) -> list[dict]:
+    async def _list_every_album(self, page: dict[str, Any], listing: "_Listing", result: RunResult) -> None:
         """Options.listing_cutoff off: every page of the listing, in-window albums kept (the order not relied on)."""
-        found: list[dict] = []
         while True:
             for album in page_items(page, ALBUMS_TEMPLATE):
                 if not usable_album(album):
                     result.skipped_items += 1
-                elif album_date(album) >= cutoff and album["id"] not in known:
-                    found.append(album)
+                elif album_date(album) >= listing.cutoff and album["id"] not in listing.known:
+                    listing.found.append(album)
             link = next_link(page)
             if link is None:
-                return found
+                return
             page = await self.client.get(link, template=ALBUMS_TEMPLATE)
 
-    def _take(self, album: Any, group: str, cutoff: dt.date, known: set[str], found: list[dict],
-              finished: set[str], result: RunResult) -> bool:
-        """Keep an in-window album of an unfinished group; returns True when its group is finished."""
-        if group in finished:
+    @staticmethod
+    def _take(album: Any, group: str, listing: "_Listing", result: RunResult) -> bool:
+        """Keep an in-window album not known yet; returns True when its group is finished."""
+        if group in listing.finished:
             return True
         if not usable_album(album):
             result.skipped_items += 1
             return False
-        date = album_date(album)
-        if date < cutoff or album["id"] in known:
-            finished.add(group)
+        date, known = album_date(album), album["id"] in listing.known
+        stop_at_known = listing.stop_back_to is not None
+        if date < listing.cutoff or (known and stop_at_known):
+            listing.finished.add(group)
+            if stop_at_known and not known and date >= listing.stop_back_to:
+                listing.gap = True  # an album nobody read lies in what was covered: the cover now ends at the cutoff
             return True
-        found.append(album)
+        if not known:
+            listing.found.append(album)
         return False
 
     async def _album_tracks(self, album_ids: list[str], shared: Collection[str] = ()) -> list[list[dict[str, Any]]]:
@@ -431,11 +462,11 @@ class Tracker:
         if release is not None:
             release = Release(**{**_fields(release), "key": candidate.key, "found_for": (artist_id,)})
             seen[candidate.key] = release
-            new = self.store.release_is_new(candidate.key)
+            found_before, seen = self.store.release_state(candidate.key)
             self._unwritten_releases.append((release, time.time()))
-            if new:
+            if not found_before:
                 result.new_keys.add(candidate.key)
-            self.on_event(ReleaseFound(release, new=new))
+            self.on_event(ReleaseFound(release, new=not seen))
 
     async def _earliest(self, candidate: Candidate, cutoff: dt.date, remembered: bool = True) -> Release | None:
         """The release a candidate stands for, or None when it is a re-release of older material
@@ -479,6 +510,19 @@ class Tracker:
         if best is None:  # search does not know it: the candidate itself is the earliest we can see
             return self.store.track_release(candidate.track_id), False
         return _release_of(best[1], isrc), True
+
+
+@dataclass
+class _Listing:
+    """One artist's album listing as it goes: what is in-window and new, which groups are done, and whether
+    an unread album turned up inside what earlier listings claimed to cover (`gap`)."""
+
+    cutoff: dt.date
+    known: set[str]
+    stop_back_to: dt.date | None  # earlier listings are complete back to here: a known album ends a group
+    found: list[dict[str, Any]] = field(default_factory=list)
+    finished: set[str] = field(default_factory=set)
+    gap: bool = False
 
 
 def _group(album: Any) -> str:

@@ -25,7 +25,7 @@ class ArtistStarted:
 @dataclass(frozen=True)
 class ReleaseFound:
     release: Release
-    new: bool  # never seen by an earlier run
+    new: bool  # the user has not marked it seen yet
     at: float = field(default_factory=time.monotonic)
 
 
@@ -55,7 +55,7 @@ class Progress:
 @dataclass(frozen=True)
 class RunFinished:
     run_id: int
-    status: str  # ok | partial | quota | rate_limited | cancelled | failed
+    status: str  # ok | partial | quota | rate_limited | cancelled | interrupted | failed
     releases: int
     new_releases: int
     api_calls: int

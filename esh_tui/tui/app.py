@@ -61,6 +61,8 @@ class EshApp(App):
         Binding("s", "sort", "Sort", id="sort", show=False),
         Binding("o", "open_release", "Open", id="open_release", show=False),
         Binding("c", "copy_release", "Copy URI", id="copy_release", show=False),
+        Binding("m", "mark_seen", "Mark seen", id="mark_seen", show=False),
+        Binding("M", "mark_all_seen", "Mark all seen", id="mark_all_seen", show=False),
         Binding("l", "toggle_log", "Log", id="toggle_log"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
@@ -86,6 +88,7 @@ class EshApp(App):
         self._expected_tick = 0.0
         self.started_at = time.perf_counter()
         self.first_paint_s: float | None = None
+        self._fetching: set[str] = set()  # artists showing ⟳: every one is cleared when the run ends
         self._unshown: list[ReleaseFound] = []  # found during a run, not in the table yet (see _flush)
         self._last_rows_at = 0.0
         self._load_keymap()
@@ -117,14 +120,15 @@ class EshApp(App):
         self.theme = "textual-dark"
         artists = self.query_one(ArtistsTable)
         now = self.clock()
-        for artist in self.runtime.store.artists():
+        tracked = self.runtime.store.artists()
+        for artist in tracked:
             artists.show(artist, now=now)
         artists.resort()
         last = self.runtime.store.last_finished_run()
         self.last_run = time.strftime("%H:%M", time.localtime(last["finished_at"])) if last else "never"
         releases = self.query_one(ReleasesTable)
-        for release, first_run in self.runtime.store.releases_since(self.cutoff()):
-            releases.show(release, new=bool(last) and first_run == last["id"])
+        for release, unseen in self.runtime.store.releases_since(self.cutoff(), artist_ids=[a.id for a in tracked]):
+            releases.show(release, new=unseen)
         releases.resort()
         releases.focus()
         # What exists now lives as long as the app (the offline catalog alone is hundreds of thousands of
@@ -178,6 +182,8 @@ class EshApp(App):
             ("Refresh", "Fetch the artists that are due", self.action_refresh),
             ("Force refresh", "Fetch every artist, fresh or not", self.action_force_refresh),
             ("Cancel run", "Stop the running refresh", self.action_cancel_run),
+            ("Mark seen", "Clear the ★ of the selected release", self.action_mark_seen),
+            ("Mark all seen", "Clear every ★", self.action_mark_all_seen),
             ("Toggle event log", "Show or hide the event log", self.action_toggle_log),
             ("Keys", "Show the key bindings", self.action_help),
         ):
@@ -274,14 +280,17 @@ class EshApp(App):
                         self.state = f"refreshing 0 of {event.artists}"
                     self.log_line(f"run {event.run_id}: {event.artists} artists, releases since {event.cutoff}")
                 elif isinstance(event, ArtistStarted):
+                    self._fetching.add(event.artist_id)
                     artists.set_state(event.artist_id, STATE_GLYPHS["fetching"], "fetching…")
                 elif isinstance(event, ArtistDone):
+                    self._fetching.discard(event.artist_id)
                     row = self.runtime.store.artist(event.artist_id)
                     if row is not None:
                         artists.show(row, now=self.clock())
                     if event.source == "api":
                         self.log_line(f"{self._artist_name(event.artist_id)}: {event.api_calls} calls, {event.candidates} candidates")
                 elif isinstance(event, ArtistFailed):
+                    self._fetching.discard(event.artist_id)
                     artists.set_state(event.artist_id, STATE_GLYPHS["failed"], "failed: " + clean(event.reason)[:80])
                     self.log_line(f"{self._artist_name(event.artist_id)} failed: {event.reason}")
                 elif isinstance(event, ReleaseFound):
@@ -291,6 +300,11 @@ class EshApp(App):
                     if self.running:  # a late event must not undo "idle"
                         self.state = f"refreshing {event.done} of {event.total}"
                 elif isinstance(event, RunFinished):
+                    for artist_id in self._fetching:  # cancelled or stopped mid-artist: back to what the store says
+                        row = self.runtime.store.artist(artist_id)
+                        if row is not None:
+                            artists.show(row, now=self.clock())
+                    self._fetching.clear()
                     self.last_run = time.strftime("%H:%M", time.localtime(self.clock()))
                     self.log_line(f"run {event.run_id} {event.status}: {event.releases} releases ({event.new_releases} new), "
                                   f"{event.api_calls} API calls, {event.seconds:.1f} s, "
@@ -460,6 +474,24 @@ class EshApp(App):
         if release is not None:
             import webbrowser
             webbrowser.open(release.url)
+
+    def action_mark_seen(self) -> None:
+        release = self._selected_release()
+        if release is not None:
+            self._mark_seen([release.key])
+
+    def action_mark_all_seen(self) -> None:
+        table = self.query_one(ReleasesTable)
+        unseen = [key for key in table.releases if table.is_new(key)]
+        self._mark_seen(unseen)
+        self.notify(f"{len(unseen)} release{'s' if len(unseen) != 1 else ''} marked seen")
+
+    def _mark_seen(self, keys: list[str]) -> None:
+        """Seen is kept in the store: a star stays until the user clears it, whatever runs come and go."""
+        self.tracker.mark_seen(keys)
+        table = self.query_one(ReleasesTable)
+        for key in keys:
+            table.show(table.releases[key], new=False)
 
     def action_copy_release(self) -> None:
         release = self._selected_release()

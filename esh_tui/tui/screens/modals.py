@@ -178,6 +178,6 @@ class HelpScreen(ModalScreen[None]):
             yield Label("[b]esh-tui[/b] — never miss a new release")
             for key, description in self.keys:
                 yield Static(Text.assemble((f"{key:>8}  ", "bold"), description))
-            yield Static("On a release: Enter details · o open link · c copy URI · ★ new since the last run")
+            yield Static("On a release: Enter details · o open link · c copy URI · m mark seen (M all) · ★ not seen yet")
             yield Static("Artists: ✓ fresh · · due · ⟳ fetching · ✗ failed (the Next check column says more)")
             yield Static("Remap keys in config.toml in the data directory, e.g. [keys] refresh = \"f5\"")

@@ -163,9 +163,14 @@ class ReleasesTable(KeyedTable):
         super().__init__(**kwargs)
         self.sort_column, self.sort_reverse = "date", True
         self.releases: dict[str, Release] = {}
+        self._new: dict[str, bool] = {}
+
+    def is_new(self, key: str) -> bool:
+        return self._new.get(key, False)
 
     def show(self, release: Release, new: bool) -> None:
         self.releases[release.key] = release
+        self._new[release.key] = new
         self.upsert(release.key, (Text("★" if new else " ", style="bold"), Text(release.release_date.isoformat()),
                                   safe(", ".join(release.artist_names)), safe(release.track_name),
                                   safe(release.album_name), Text(release.album_type)))
@@ -173,6 +178,7 @@ class ReleasesTable(KeyedTable):
     def keep_only(self, keys: set[str]) -> None:
         for key in [k for k in self.releases if k not in keys]:
             self.releases.pop(key)
+            self._new.pop(key, None)
             self.drop(key)
 
 

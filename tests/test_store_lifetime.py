@@ -1,0 +1,332 @@
+"""A store lives through many runs: any sequence of them reports exactly what the oracle says.
+
+A hypothesis state machine drives one store through random sequences of what
+users do: runs with any window (1 to 365 days, or --since), forced or not,
+--delta-only or not; runs cancelled after a few artists; days and hours
+passing; artists added and removed. After every run that finishes, its
+releases equal the oracle's for that window on that day, exactly, and
+--delta-only has printed every release of its window once and only once.
+
+ESH_LIFETIME_EXAMPLES sets how many sequences to try (CI: a bounded number).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import multiprocessing
+import os
+import signal
+
+import pytest
+from hypothesis import HealthCheck, settings, strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from esh_tui.sim.catalog import Catalog
+from esh_tui.spotify.client import SpotifyClient
+from esh_tui.storage.cache import ReleaseCache
+from esh_tui.storage.store import Store
+from esh_tui.tracker.engine import Tracker
+from esh_tui.tracker.events import ArtistDone
+
+from conftest import TODAY
+from reliability_support import FakeWorld, assert_matches_oracle, expected, half_written_artists
+
+EXAMPLES = int(os.environ.get("ESH_LIFETIME_EXAMPLES", "30"))
+STEPS = int(os.environ.get("ESH_LIFETIME_STEPS", "12"))
+CATALOG_SIZE = 16
+
+
+class StoreLifetime(RuleBasedStateMachine):
+    """One user's store, in one API mode, over weeks of use. The oracle is the model."""
+
+    mode = "development"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.directory = _scratch_directory()
+        self.reported: set[str] = set()  # what --delta-only runs printed so far (the model of "reported")
+        self.delta_window: dt.date | None = None
+
+    @initialize(seed=st.integers(1, 6), tracked=st.integers(3, 8))
+    def start(self, seed: int, tracked: int) -> None:
+        catalog = Catalog.generate(seed, CATALOG_SIZE, TODAY)
+        self.seed, self.days_passed = seed, 0
+        self.world = FakeWorld(catalog, self.directory / "esh.db", mode=self.mode)
+        self.everyone = [a.id for a in catalog.real_artists()]
+        self.tracked = self.everyone[:tracked]
+        self._store(lambda store: store.add_artists((i, catalog.artists[i].name, "test") for i in self.tracked))
+
+    # ----- what users do ------------------------------------------------------------------------------------
+
+    @rule(days=st.one_of(st.integers(1, 365), st.sampled_from([7, 14, 30, 90])), force=st.booleans(),
+          delta=st.booleans(), since=st.booleans())
+    def track(self, days: int, force: bool, delta: bool, since: bool) -> None:
+        cutoff = self.world.catalog.today - dt.timedelta(days=days)
+        if since:  # --since names a date; the same window as --days, but kept when days pass
+            cutoff = dt.date(cutoff.year, cutoff.month, 1)
+        result = self._run(cutoff, force)
+        assert result.status == "ok", result.message
+        want = expected(self.world.catalog, self.tracked, (self.world.catalog.today - cutoff).days)
+        assert_matches_oracle(result, want)
+        if delta:
+            store = Store(self.world.path)
+            try:
+                unreported = store.unreported(r.key for r in result.releases)
+                printed = {r.key for r in result.releases if r.key in unreported}
+                assert printed == set(want) - self.reported, "--delta-only prints each release once"
+                store.mark_reported(printed)
+            finally:
+                store.close()
+            self.reported |= printed
+
+    @rule(after=st.integers(0, 6), days=st.integers(1, 365), force=st.booleans())
+    def cancelled_run(self, after: int, days: int, force: bool) -> None:
+        cutoff = self.world.catalog.today - dt.timedelta(days=days)
+        try:
+            self._run(cutoff, force, cancel_after=after)
+        except asyncio.CancelledError:
+            pass
+        store = Store(self.world.path)
+        try:
+            assert store.runs(1)[0]["status"] in ("cancelled", "ok")  # ok: it ended before `after` artists
+        finally:
+            store.close()
+
+    @rule(days=st.integers(0, 30), hours=st.integers(0, 23))
+    def time_passes(self, days: int, hours: int) -> None:
+        self.world.catalog.advance(days)
+        self.days_passed += days
+        self.world.time.now += days * 86_400 + hours * 3_600
+
+    @rule(pick=st.integers(0, CATALOG_SIZE))
+    def add_artist(self, pick: int) -> None:
+        artist_id = self.everyone[pick % len(self.everyone)]
+        if artist_id not in self.tracked:
+            self.tracked.append(artist_id)
+            name = self.world.catalog.artists[artist_id].name
+            self._store(lambda store: store.add_artists([(artist_id, name, "test")]))
+
+    @precondition(lambda self: len(self.tracked) > 1)
+    @rule(pick=st.integers(0, CATALOG_SIZE))
+    def remove_artist(self, pick: int) -> None:
+        artist_id = self.tracked.pop(pick % len(self.tracked))
+        self._store(lambda store: store.remove_artists([artist_id]))
+
+    # ----- what always holds ---------------------------------------------------------------------------------
+
+    @invariant()
+    def store_is_whole(self) -> None:
+        if hasattr(self, "world") and self.world.path.exists():
+            assert half_written_artists(self.world.path) == []
+
+    def teardown(self) -> None:
+        for path in self.directory.glob("*"):
+            path.unlink()
+        self.directory.rmdir()
+
+    # ----- helpers -------------------------------------------------------------------------------------------
+
+    def _store(self, action) -> None:
+        store = Store(self.world.path)
+        try:
+            action(store)
+        finally:
+            store.close()
+
+    def _run(self, cutoff: dt.date, force: bool, cancel_after: int | None = None):
+        """One run in a fresh client, store and cache (a new process, as far as the store can tell)."""
+        world = self.world
+
+        async def run():
+            store = Store(world.path)
+            try:
+                async with SpotifyClient(world.settings, world.transport(), sleep=world.time.sleep,
+                                         clock=world.time.clock) as client:
+                    done = 0
+                    task = asyncio.current_task()
+
+                    def on_event(event) -> None:
+                        nonlocal done
+                        if isinstance(event, ArtistDone):
+                            done += 1
+                            if cancel_after is not None and done > cancel_after:
+                                task.cancel()
+
+                    tracker = Tracker(client, store, ReleaseCache(store, clock=world.time.clock),
+                                      today=lambda: world.catalog.today, on_event=on_event)
+                    return await tracker.run(cutoff, self.tracked, force=force)
+            finally:
+                store.close()
+
+        return asyncio.run(run())
+
+
+class StoreLifetimeExtended(StoreLifetime):
+    mode = "extended"
+
+
+class StoreLifetimeWithKills(StoreLifetime):
+    """The same, with runs SIGKILLed inside SQLite at a random statement (a real process each: slower)."""
+
+    @rule(days=st.integers(1, 365), force=st.booleans(), statement=st.integers(1, 1_500),
+          instructions=st.integers(1, 3_000))
+    def killed_run(self, days: int, force: bool, statement: int, instructions: int) -> None:
+        cutoff = self.world.catalog.today - dt.timedelta(days=days)
+        context = multiprocessing.get_context("spawn")
+        process = context.Process(target=_run_killed_at, args=(
+            str(self.world.path), self.seed, self.days_passed, self.world.time.now, self.mode, cutoff.isoformat(),
+            list(self.tracked), force, statement, instructions))
+        process.start()
+        process.join(120)
+        assert process.exitcode in (0, -signal.SIGKILL), process.exitcode
+        store = Store(self.world.path)
+        try:
+            assert store.integrity_ok()
+            store.close_abandoned_runs()
+            assert [r["status"] for r in store.runs(1)] in ([], ["ok"], ["interrupted"], ["cancelled"])
+        finally:
+            store.close()
+
+
+def _run_killed_at(path: str, seed: int, days_passed: int, now: float, mode: str, cutoff: str, ids: list[str],
+                   force: bool, statement: int, instructions: int) -> None:
+    """In a process of its own: the same catalog and clock, and a SIGKILL `instructions` SQLite steps after
+    the `statement`-th statement (often mid-transaction, sometimes mid-commit), if the run gets that far."""
+    from pathlib import Path
+
+    from esh_tui.storage import store as store_module
+    from reliability_support import FakeTime
+
+    catalog = Catalog.generate(seed, CATALOG_SIZE, TODAY)
+    catalog.advance(days_passed)
+    world = FakeWorld(catalog, Path(path), mode=mode, time_=FakeTime(now))
+    counted = {"statements": 0}
+    original = store_module.Store.__init__
+
+    def die() -> int:
+        os.kill(os.getpid(), signal.SIGKILL)
+        return 1  # pragma: no cover
+
+    def opened(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        conn = self.db.conn
+
+        def trace(sql: str) -> None:
+            counted["statements"] += 1
+            if counted["statements"] == statement:
+                conn.set_progress_handler(die, instructions)
+
+        conn.set_trace_callback(trace)
+
+    store_module.Store.__init__ = opened
+    days = (catalog.today - dt.date.fromisoformat(cutoff)).days
+    asyncio.run(world.run(days, ids, force=force))
+
+
+_SCRATCH = {"root": None, "count": 0}
+
+
+def _scratch_directory():
+    _SCRATCH["count"] += 1
+    path = _SCRATCH["root"] / f"store-{_SCRATCH['count']}"
+    path.mkdir()
+    return path
+
+
+LIFETIME_SETTINGS = settings(max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None,
+                             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+
+
+@pytest.mark.parametrize("machine", [StoreLifetime, StoreLifetimeExtended], ids=["development", "extended"])
+def test_any_sequence_of_runs_windows_cancels_days_and_artist_changes_reports_exactly_the_oracle(machine, tmp_path):
+    _SCRATCH["root"], _SCRATCH["count"] = tmp_path, 0
+    machine.TestCase.settings = LIFETIME_SETTINGS
+    machine.TestCase().runTest()
+
+
+@pytest.mark.slow
+def test_any_sequence_with_runs_sigkilled_at_random_points_reports_exactly_the_oracle(tmp_path):
+    _SCRATCH["root"], _SCRATCH["count"] = tmp_path, 0
+    StoreLifetimeWithKills.TestCase.settings = settings(
+        LIFETIME_SETTINGS, max_examples=int(os.environ.get("ESH_LIFETIME_KILL_EXAMPLES", "6")), stateful_step_count=8)
+    StoreLifetimeWithKills.TestCase().runTest()
+
+
+# ----- how runs end: a true record ------------------------------------------------------------------------------
+
+async def test_a_run_stopped_by_a_busy_store_is_recorded_failed_never_ok(tmp_path):
+    import sqlite3
+
+    catalog = Catalog.generate(2, 20, TODAY)
+    world = FakeWorld(catalog, tmp_path / "esh.db")
+    ids = [a.id for a in catalog.real_artists()]
+    store = Store(world.path, busy_timeout_ms=50)
+    store.add_artists((i, catalog.artists[i].name, "test") for i in ids)
+    other = sqlite3.connect(world.path, isolation_level=None)
+
+    def hold_the_store_after_one_artist(event) -> None:
+        if isinstance(event, ArtistDone) and not other.in_transaction:
+            other.execute("BEGIN IMMEDIATE")  # another esh-tui writes, for longer than the busy timeout
+
+    try:
+        async with SpotifyClient(world.settings, world.transport(), sleep=world.time.sleep,
+                                 clock=world.time.clock) as client:
+            tracker = Tracker(client, store, ReleaseCache(store, clock=world.time.clock),
+                              today=lambda: catalog.today, on_event=hold_the_store_after_one_artist)
+            with pytest.raises(Exception, match="busy"):
+                await tracker.run(world.cutoff(), ids)
+            other.execute("ROLLBACK")
+            tracker.on_event = lambda event: None
+            result = await tracker.run(world.cutoff(), ids)
+        runs = store.runs(2)
+        assert [r["status"] for r in runs] == ["ok", "failed"]
+        assert "busy" in runs[1]["message"]
+        assert_matches_oracle(result, expected(catalog, ids))
+    finally:
+        other.close()
+        store.close()
+
+
+def test_a_run_whose_process_died_is_recorded_interrupted(tmp_path):
+    store = Store(tmp_path / "esh.db")
+    try:
+        run_id = store.start_run(TODAY, False, "development", 3)
+        store.db.execute("UPDATE runs SET pid = ? WHERE id = ?", (_a_pid_that_is_gone(), run_id))
+        assert store.close_abandoned_runs() == 1
+        assert store.runs(1)[0]["status"] == "interrupted"
+        mine = store.start_run(TODAY, False, "development", 3)
+        assert store.close_abandoned_runs() == 0 and store.runs(1)[0]["id"] == mine, "a live run is left alone"
+    finally:
+        store.close()
+
+
+def _a_pid_that_is_gone() -> int:
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_a_schema_1_store_is_migrated_relisting_every_artist_and_keeping_releases_seen_and_reported(tmp_path, monkeypatch):
+    from esh_tui.storage import store as store_module
+
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 1)
+    old = Store(tmp_path / "esh.db")
+    old.add_artists([("a" * 22, "Old Artist", "test")])
+    old.db.execute("UPDATE artists SET scan_cutoff = '2026-11-01', next_due = 9e12, listing_total = 4")
+    old.db.execute("INSERT INTO artist_albums (artist_id, album_id) VALUES (?, ?)", ("a" * 22, "b" * 22))
+    old.db.execute("INSERT INTO releases (key, track_id, release_date, first_seen_at) VALUES ('K', 't', '2026-11-02', 5.0)")
+    old.close()
+    monkeypatch.undo()
+    store = Store(tmp_path / "esh.db")
+    try:
+        artist = store.artist("a" * 22)
+        assert (artist.listed_back_to, artist.next_due, artist.listing_total) == (None, None, None), "due, listed anew"
+        assert store.known_album_ids("a" * 22) == set()
+        assert store.unreported(["K"]) == set() and store.unseen(["K"]) == set()
+        assert store.release_state("K") == (True, True)
+    finally:
+        store.close()

@@ -1,0 +1,144 @@
+"""The dashboard over a store that lives through many runs: the same releases after any run, stars that
+last until the user clears them, no ⟳ left behind, and a cron run beside it on the same store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+import time
+
+from esh_tui.config import load_settings
+from esh_tui.runtime import open_runtime
+from esh_tui.sim import oracle
+from esh_tui.sim.api import SimConfig, SimSpotify
+from esh_tui.sim.catalog import Catalog
+from esh_tui.sim.server import SimServer
+from esh_tui.storage.store import Store
+from esh_tui.tui.app import EshApp
+from esh_tui.tui.widgets.tables import STATE_GLYPHS, ArtistsTable, ReleasesTable
+
+from reliability_support import SECRET, tracked_ids
+from tui_support import NOW, make_app
+
+SIZE = (110, 34)
+
+
+async def _settle(app, pilot):
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    app._flush(all_rows=True)
+    await pilot.pause()
+
+
+def _stars(app) -> set[str]:
+    table = app.query_one(ReleasesTable)
+    return {key for key in table.releases if str(table.get_row(key)[0]) == "★"}
+
+
+async def test_a_narrower_forced_run_in_between_leaves_the_dashboard_showing_every_release_after_R():
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        ids = [a.id for a in app.runtime.store.artists()]
+        catalog = app.runtime.offline.catalog
+        want = set(oracle.expected_releases(catalog, ids, app.cutoff()))
+        assert set(app.query_one(ReleasesTable).releases) == want
+        narrow = await app.tracker.run(catalog.today - dt.timedelta(days=14), force=True)  # a cron job's window
+        assert {r.key for r in narrow.releases} == set(oracle.expected_releases(
+            catalog, ids, catalog.today - dt.timedelta(days=14)))
+        await pilot.press("R")
+        await _settle(app, pilot)
+        assert app.last_result.status == "ok"
+        assert set(app.query_one(ReleasesTable).releases) == want, "nothing forgotten"
+
+
+async def test_stars_survive_a_cancelled_run_and_marking_seen_survives_a_restart():
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        found = set(app.query_one(ReleasesTable).releases)
+        assert found and _stars(app) == found, "everything the first run found is new"
+    app.runtime.close()
+
+    app, gated = make_app(gate_artist_index=3, autostart=False)
+    async with app.run_test(size=SIZE) as pilot:
+        assert _stars(app) == found, "a restart keeps the stars"
+        await pilot.press("R")
+        await gated.reached.wait()
+        await pilot.press("x")
+        await _settle(app, pilot)
+        assert "cancelled" in app.state
+        assert _stars(app) == found, "a cancelled run clears no star"
+        artists = app.query_one(ArtistsTable)
+        glyphs = {str(artists.get_row(a.id)[0]) for a in app.runtime.store.artists()}
+        assert STATE_GLYPHS["fetching"] not in glyphs, "no ⟳ after the run ended"
+        assert app.runtime.store.runs(1)[0]["status"] == "cancelled"
+        table = app.query_one(ReleasesTable)
+        table.focus()
+        table.move_cursor(row=0)
+        first = table.selected_key
+        await pilot.press("m")
+        assert _stars(app) == found - {first}
+    app.runtime.close()
+
+    app, _ = make_app(autostart=False)
+    async with app.run_test(size=SIZE) as pilot:
+        assert _stars(app) == found - {first}, "marked seen, for good"
+        await pilot.press("M")
+        assert _stars(app) == set()
+    app.runtime.close()
+    app, _ = make_app(autostart=False)
+    async with app.run_test(size=SIZE) as pilot:
+        assert _stars(app) == set() and set(app.query_one(ReleasesTable).releases) == found
+    app.runtime.close()
+
+
+async def test_the_dashboard_and_a_cron_track_on_one_store_both_finish_with_the_oracles_releases(tmp_path, monkeypatch):
+    today = dt.date.today()  # a store with credentials follows the real date: so does this simulator
+    catalog = Catalog.generate(4, 40, today)
+    ids = tracked_ids(catalog)
+    sim = SimSpotify(catalog, SimConfig(mode="development", latency_ms=15, jitter_ms=5))
+    data = tmp_path / "data"
+    store = Store(data / "esh.db")
+    store.add_artists((i, catalog.artists[i].name, "test") for i in ids)
+    store.close()
+    server = SimServer(sim).start_in_thread()
+    try:
+        for name, value in (("ESH_API_URL", server.api_url), ("ESH_ACCOUNTS_URL", server.url),
+                            ("SPOTIFY_CLIENT_ID", "esh-test-client"), ("SPOTIFY_CLIENT_SECRET", SECRET),
+                            ("ESH_DATA_DIR", str(data))):
+            monkeypatch.setenv(name, value)
+        cron = subprocess.Popen([sys.executable, "-m", "esh_tui", "track", "--days", "90", "--format", "ids"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while sim.calls() < 20 and cron.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)  # until the cron run is under way: the dashboard's run starts in the middle of it
+        app = EshApp(open_runtime(load_settings()), prefetch=False, clock=lambda: NOW)
+        async with app.run_test(size=SIZE) as pilot:
+            await _settle(app, pilot)
+            shown = {r.track_id for r in app.query_one(ReleasesTable).releases.values()}
+            assert app.last_result.status == "ok"
+        app.runtime.close()
+        out, err = cron.communicate(timeout=120)
+    finally:
+        server.stop_thread()
+    assert cron.returncode == 0, err
+    want = {r.track_id for r in oracle.expected_releases(catalog, ids, today - dt.timedelta(days=90)).values()}
+    assert set(out.split()) == want and shown == want
+    runs = sorted(store_runs(data), key=lambda r: r["started_at"])
+    assert runs[1]["started_at"] < runs[0]["finished_at"], "the two runs overlapped"
+    store = Store(data / "esh.db")
+    try:
+        assert store.integrity_ok()
+        assert [r["status"] for r in store.runs(2)] == ["ok", "ok"]
+    finally:
+        store.close()
+
+
+def store_runs(data) -> list[dict]:
+    store = Store(data / "esh.db")
+    try:
+        return store.runs(2)
+    finally:
+        store.close()
