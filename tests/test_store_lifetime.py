@@ -17,6 +17,7 @@ import datetime as dt
 import multiprocessing
 import os
 import signal
+from collections import Counter
 
 import pytest
 from hypothesis import HealthCheck, settings, strategies as st
@@ -35,6 +36,7 @@ from reliability_support import FakeWorld, assert_matches_oracle, expected, half
 EXAMPLES = int(os.environ.get("ESH_LIFETIME_EXAMPLES", "30"))
 STEPS = int(os.environ.get("ESH_LIFETIME_STEPS", "12"))
 CATALOG_SIZE = 16
+TALLY: Counter[str] = Counter()  # sequences and steps run, printed at the end (pytest -s shows them)
 
 
 class StoreLifetime(RuleBasedStateMachine):
@@ -62,6 +64,7 @@ class StoreLifetime(RuleBasedStateMachine):
     @rule(days=st.one_of(st.integers(1, 365), st.sampled_from([7, 14, 30, 90])), force=st.booleans(),
           delta=st.booleans(), since=st.booleans())
     def track(self, days: int, force: bool, delta: bool, since: bool) -> None:
+        TALLY['track'] += 1
         cutoff = self.world.catalog.today - dt.timedelta(days=days)
         if since:  # --since names a date; the same window as --days, but kept when days pass
             cutoff = dt.date(cutoff.year, cutoff.month, 1)
@@ -82,6 +85,7 @@ class StoreLifetime(RuleBasedStateMachine):
 
     @rule(after=st.integers(0, 6), days=st.integers(1, 365), force=st.booleans())
     def cancelled_run(self, after: int, days: int, force: bool) -> None:
+        TALLY['cancelled_run'] += 1
         cutoff = self.world.catalog.today - dt.timedelta(days=days)
         try:
             self._run(cutoff, force, cancel_after=after)
@@ -95,12 +99,14 @@ class StoreLifetime(RuleBasedStateMachine):
 
     @rule(days=st.integers(0, 30), hours=st.integers(0, 23))
     def time_passes(self, days: int, hours: int) -> None:
+        TALLY['time_passes'] += 1
         self.world.catalog.advance(days)
         self.days_passed += days
         self.world.time.now += days * 86_400 + hours * 3_600
 
     @rule(pick=st.integers(0, CATALOG_SIZE))
     def add_artist(self, pick: int) -> None:
+        TALLY['add_artist'] += 1
         artist_id = self.everyone[pick % len(self.everyone)]
         if artist_id not in self.tracked:
             self.tracked.append(artist_id)
@@ -110,6 +116,7 @@ class StoreLifetime(RuleBasedStateMachine):
     @precondition(lambda self: len(self.tracked) > 1)
     @rule(pick=st.integers(0, CATALOG_SIZE))
     def remove_artist(self, pick: int) -> None:
+        TALLY['remove_artist'] += 1
         artist_id = self.tracked.pop(pick % len(self.tracked))
         self._store(lambda store: store.remove_artists([artist_id]))
 
@@ -121,6 +128,7 @@ class StoreLifetime(RuleBasedStateMachine):
             assert half_written_artists(self.world.path) == []
 
     def teardown(self) -> None:
+        TALLY["sequences"] += 1
         for path in self.directory.glob("*"):
             path.unlink()
         self.directory.rmdir()
@@ -172,6 +180,7 @@ class StoreLifetimeWithKills(StoreLifetime):
     @rule(days=st.integers(1, 365), force=st.booleans(), statement=st.integers(1, 1_500),
           instructions=st.integers(1, 3_000))
     def killed_run(self, days: int, force: bool, statement: int, instructions: int) -> None:
+        TALLY['killed_run'] += 1
         cutoff = self.world.catalog.today - dt.timedelta(days=days)
         context = multiprocessing.get_context("spawn")
         process = context.Process(target=_run_killed_at, args=(
@@ -187,6 +196,7 @@ class StoreLifetimeWithKills(StoreLifetime):
             assert [r["status"] for r in store.runs(1)] in ([], ["ok"], ["interrupted"], ["cancelled"])
         finally:
             store.close()
+        self.track(days, False, False, False)  # the next run, in the same window, is exact
 
 
 def _run_killed_at(path: str, seed: int, days_passed: int, now: float, mode: str, cutoff: str, ids: list[str],
@@ -242,7 +252,9 @@ LIFETIME_SETTINGS = settings(max_examples=EXAMPLES, stateful_step_count=STEPS, d
 def test_any_sequence_of_runs_windows_cancels_days_and_artist_changes_reports_exactly_the_oracle(machine, tmp_path):
     _SCRATCH["root"], _SCRATCH["count"] = tmp_path, 0
     machine.TestCase.settings = LIFETIME_SETTINGS
+    TALLY.clear()
     machine.TestCase().runTest()
+    print(f"\n{machine.mode}: {dict(TALLY)}")
 
 
 @pytest.mark.slow
@@ -250,7 +262,9 @@ def test_any_sequence_with_runs_sigkilled_at_random_points_reports_exactly_the_o
     _SCRATCH["root"], _SCRATCH["count"] = tmp_path, 0
     StoreLifetimeWithKills.TestCase.settings = settings(
         LIFETIME_SETTINGS, max_examples=int(os.environ.get("ESH_LIFETIME_KILL_EXAMPLES", "6")), stateful_step_count=8)
+    TALLY.clear()
     StoreLifetimeWithKills.TestCase().runTest()
+    print(f"\nwith kills: {dict(TALLY)}")
 
 
 # ----- how runs end: a true record ------------------------------------------------------------------------------
@@ -330,3 +344,15 @@ def test_a_schema_1_store_is_migrated_relisting_every_artist_and_keeping_release
         assert store.release_state("K") == (True, True)
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("mode", ["development", "extended"])
+def test_widening_a_window_fetches_only_what_lies_between_the_cutoffs(mode):
+    from benchmarks.widening import measure
+
+    figures = measure(mode, 30, 2)
+    assert all(run["exact"] for run in figures["runs"])
+    assert figures["widening_calls"] <= 1.15 * figures["widening_minimum"], figures
+    narrowed, again = figures["runs"][2], figures["runs"][3]
+    assert narrowed["calls"] <= figures["artists"] * 2, "narrowing asks only for what is new"
+    assert again["calls"] == 0, "a window already known, while fresh, costs nothing"
