@@ -167,3 +167,47 @@ def half_written_artists(path: Path) -> list[str]:
         return sorted(bad)
     finally:
         conn.close()
+
+
+def sigkill_inside_sqlite(statement: int, instructions: int) -> None:
+    """In a process of its own: every Store opened from now on SIGKILLs the process `instructions` SQLite VM
+    steps after its `statement`-th statement (often mid-transaction, sometimes mid-commit)."""
+    import os
+    import signal
+
+    from esh_tui.storage import store as store_module
+
+    counted = {"statements": 0}
+    original = store_module.Store.__init__
+
+    def die() -> int:
+        os.kill(os.getpid(), signal.SIGKILL)
+        return 1  # pragma: no cover
+
+    def opened(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        conn = self.db.conn
+
+        def trace(sql: str) -> None:
+            counted["statements"] += 1
+            if counted["statements"] == statement:
+                conn.set_progress_handler(die, instructions)
+
+        conn.set_trace_callback(trace)
+
+    store_module.Store.__init__ = opened
+
+
+def simulator_environment(server, data) -> dict[str, str]:
+    """What an esh-tui process needs to use the loopback simulator `server` and the store in `data`."""
+    return {"ESH_API_URL": server.api_url, "ESH_ACCOUNTS_URL": server.url, "ESH_DATA_DIR": str(data),
+            "SPOTIFY_CLIENT_ID": "esh-test-client", "SPOTIFY_CLIENT_SECRET": SECRET}
+
+
+def store_tracking(path: Path, catalog: Catalog, ids: list[str]) -> None:
+    """A store at `path` that tracks these artists of the catalog."""
+    store = Store(path)
+    try:
+        store.add_artists((i, catalog.artists[i].name, "test") for i in ids)
+    finally:
+        store.close()

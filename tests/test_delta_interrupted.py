@@ -25,16 +25,14 @@ from esh_tui.sim.server import SimServer
 from esh_tui.storage.store import Store
 
 from conftest import TODAY, fresh_catalog
-from reliability_support import SECRET, expected, tracked_ids
+from reliability_support import expected, simulator_environment, store_tracking, tracked_ids
 
 DAYS = 120
 
 
 def _environment(server: SimServer, data) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SPOTIFY_", "SPOTIPY_", "ESH_"))}
-    env.update(ESH_API_URL=server.api_url, ESH_ACCOUNTS_URL=server.url, ESH_DATA_DIR=str(data),
-               SPOTIFY_CLIENT_ID="esh-test-client", SPOTIFY_CLIENT_SECRET=SECRET)
-    return env
+    return env | simulator_environment(server, data)
 
 
 def _track(env: dict[str, str], since: str) -> subprocess.Popen:
@@ -56,9 +54,7 @@ def test_delta_only_killed_at_random_points_prints_every_release_exactly_once(tm
     ids = tracked_ids(catalog)
     sim = SimSpotify(catalog, SimConfig(mode="development", latency_ms=4, jitter_ms=2))
     data = tmp_path / "data"
-    store = Store(data / "esh.db")
-    store.add_artists((i, catalog.artists[i].name, "test") for i in ids)
-    store.close()
+    store_tracking(data / "esh.db", catalog, ids)
     since = (TODAY - dt.timedelta(days=DAYS)).isoformat()
     rng = random.Random(seed)
     printed: Counter[str] = Counter()

@@ -28,7 +28,7 @@ from esh_tui.storage.store import SCHEMA_VERSION, Store, StoreBusyError
 from conftest import TODAY, fresh_catalog
 from reliability_support import (
     SECRET, FakeTime, FakeWorld, assert_matches_oracle, db_digest, expected, half_written_artists, share_offline_spotify,
-    tracked_ids,
+    sigkill_inside_sqlite, tracked_ids,
 )
 
 # ----- faults --------------------------------------------------------------------------------------------------
@@ -267,28 +267,8 @@ def _run_until_killed(path: str, kill_at_statement: int, then_instructions: int)
     statements, within the next `then_instructions` VM steps (often mid-transaction, sometimes mid-commit)."""
     from pathlib import Path
 
-    from esh_tui.storage import store as store_module
-
     catalog = Catalog.generate(KILL_SEED, KILL_SIZE, TODAY)
-    counted = {"statements": 0}
-    original = store_module.Store.__init__
-
-    def die() -> int:
-        os.kill(os.getpid(), signal.SIGKILL)
-        return 1  # pragma: no cover
-
-    def opened(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        conn = self.db.conn
-
-        def trace(sql: str) -> None:
-            counted["statements"] += 1
-            if counted["statements"] == kill_at_statement:
-                conn.set_progress_handler(die, then_instructions)
-
-        conn.set_trace_callback(trace)
-
-    store_module.Store.__init__ = opened
+    sigkill_inside_sqlite(kill_at_statement, then_instructions)
     asyncio.run(FakeWorld(catalog, Path(path)).run())
 
 

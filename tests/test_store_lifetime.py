@@ -205,31 +205,12 @@ def _run_killed_at(path: str, seed: int, days_passed: int, now: float, mode: str
     the `statement`-th statement (often mid-transaction, sometimes mid-commit), if the run gets that far."""
     from pathlib import Path
 
-    from esh_tui.storage import store as store_module
-    from reliability_support import FakeTime
+    from reliability_support import FakeTime, sigkill_inside_sqlite
 
     catalog = Catalog.generate(seed, CATALOG_SIZE, TODAY)
     catalog.advance(days_passed)
     world = FakeWorld(catalog, Path(path), mode=mode, time_=FakeTime(now))
-    counted = {"statements": 0}
-    original = store_module.Store.__init__
-
-    def die() -> int:
-        os.kill(os.getpid(), signal.SIGKILL)
-        return 1  # pragma: no cover
-
-    def opened(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        conn = self.db.conn
-
-        def trace(sql: str) -> None:
-            counted["statements"] += 1
-            if counted["statements"] == statement:
-                conn.set_progress_handler(die, instructions)
-
-        conn.set_trace_callback(trace)
-
-    store_module.Store.__init__ = opened
+    sigkill_inside_sqlite(statement, instructions)
     days = (catalog.today - dt.date.fromisoformat(cutoff)).days
     asyncio.run(world.run(days, ids, force=force))
 

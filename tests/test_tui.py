@@ -11,17 +11,9 @@ from esh_tui.text import clean
 from esh_tui.tui.screens import modals
 from esh_tui.tui.widgets.tables import ArtistsTable, ReleasesTable
 
-from tui_support import TODAY, make_app
+from tui_support import TODAY, make_app, settle as _settle
 
 SIZE = (110, 34)
-
-
-async def _settle(app, pilot):
-    """Wait for the app's workers, then apply queued engine events."""
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-    app._flush(all_rows=True)
-    await pilot.pause()
 
 
 async def test_first_start_runs_on_the_simulator_and_shows_hostile_names_literally():

@@ -18,17 +18,10 @@ from esh_tui.storage.store import Store
 from esh_tui.tui.app import EshApp
 from esh_tui.tui.widgets.tables import STATE_GLYPHS, ArtistsTable, ReleasesTable
 
-from reliability_support import SECRET, tracked_ids
-from tui_support import NOW, make_app
+from reliability_support import simulator_environment, store_tracking, tracked_ids
+from tui_support import NOW, make_app, settle as _settle
 
 SIZE = (110, 34)
-
-
-async def _settle(app, pilot):
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-    app._flush(all_rows=True)
-    await pilot.pause()
 
 
 def _stars(app) -> set[str]:
@@ -100,14 +93,10 @@ async def test_the_dashboard_and_a_cron_track_on_one_store_both_finish_with_the_
     ids = tracked_ids(catalog)
     sim = SimSpotify(catalog, SimConfig(mode="development", latency_ms=15, jitter_ms=5))
     data = tmp_path / "data"
-    store = Store(data / "esh.db")
-    store.add_artists((i, catalog.artists[i].name, "test") for i in ids)
-    store.close()
+    store_tracking(data / "esh.db", catalog, ids)
     server = SimServer(sim).start_in_thread()
     try:
-        for name, value in (("ESH_API_URL", server.api_url), ("ESH_ACCOUNTS_URL", server.url),
-                            ("SPOTIFY_CLIENT_ID", "esh-test-client"), ("SPOTIFY_CLIENT_SECRET", SECRET),
-                            ("ESH_DATA_DIR", str(data))):
+        for name, value in simulator_environment(server, data).items():
             monkeypatch.setenv(name, value)
         cron = subprocess.Popen([sys.executable, "-m", "esh_tui", "track", "--days", "90", "--format", "ids"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -63,3 +63,11 @@ def make_app(gate_artist_index: int | None = None, frozen: bool = False, **optio
     if gate_artist_index is not None:
         app.tracker.artist_concurrency = 1  # one artist at a time: everything before the gate is done
     return app, gated
+
+
+async def settle(app, pilot):
+    """Wait for the app's workers, then apply queued engine events."""
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    app._flush(all_rows=True)
+    await pilot.pause()
