@@ -232,3 +232,16 @@ async def test_command_palette_lists_every_action():
 def test_textual_is_only_imported_by_the_tui():
     import esh_tui.tui.app  # noqa: F401 - the dashboard itself may import textual
     assert TODAY.year == 2026 and clean("x") == "x"
+
+
+async def test_removing_an_artist_named_in_markup_shows_its_name_literally_in_the_toast():
+    app, _ = make_app(autostart=False)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(ArtistsTable)
+        hostile = next(a for a in app.runtime.store.artists() if a.name.startswith("[link="))
+        table.focus()
+        table.move_cursor(row=table.get_row_index(hostile.id))
+        await pilot.press("d", "y")
+        await pilot.pause()
+        toast = list(app._notifications)[-1]
+        assert toast.message == f"Stopped tracking {hostile.name}" and not toast.markup

@@ -154,6 +154,11 @@ class EshApp(App):
     async def on_unmount(self) -> None:
         await self.client.aclose()
 
+    def notify(self, message: str, *, markup: bool = False, **options) -> None:
+        """Notifications show their text literally: names, paths and errors come from outside, and none of
+        the dashboard's own messages use markup."""
+        super().notify(message, markup=markup, **options)
+
     # ----- key map ---------------------------------------------------------------------------------------
 
     def _load_keymap(self) -> None:
