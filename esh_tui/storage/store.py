@@ -347,20 +347,20 @@ class Store:
 
     def unreported(self, keys: Iterable[str]) -> set[str]:
         """The keys among these that no earlier `--delta-only` output printed."""
-        return self._keys_where(keys, "reported_at IS NOT NULL", negate=True)
+        return self._not_stamped(keys, "reported_at")
 
     def unseen(self, keys: Iterable[str]) -> set[str]:
         """The keys among these the user has not marked seen (unknown keys count as unseen)."""
-        return self._keys_where(keys, "seen_at IS NOT NULL", negate=True)
+        return self._not_stamped(keys, "seen_at")
 
-    def _keys_where(self, keys: Iterable[str], condition: str, negate: bool = False) -> set[str]:
+    def _not_stamped(self, keys: Iterable[str], column: str) -> set[str]:
         keys = list(dict.fromkeys(keys))
-        matching: set[str] = set()
+        stamped: set[str] = set()
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
-            sql = f"SELECT key FROM releases WHERE key IN ({','.join('?' * len(chunk))}) AND {condition}"
-            matching.update(row[0] for row in self.db.execute(sql, chunk))
-        return set(keys) - matching if negate else matching
+            sql = f"SELECT key FROM releases WHERE key IN ({','.join('?' * len(chunk))}) AND {column} IS NOT NULL"
+            stamped.update(row[0] for row in self.db.execute(sql, chunk))
+        return set(keys) - stamped
 
     def mark_reported(self, keys: Iterable[str], at: float | None = None) -> None:
         """Printed by a `--delta-only` run: call only once the output was written and flushed."""
@@ -512,7 +512,7 @@ def _process_alive(pid: int | None) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:  # another user's process: alive
-        return True
+        pass
     return True
 
 

@@ -58,10 +58,6 @@ class RunResult:
     api_calls: int = 0
     skipped_items: int = 0
 
-    @property
-    def new_releases(self) -> list[Release]:
-        return [r for r in self.releases if r.key in self.new_keys]
-
 
 def album_date(album: dict[str, Any]) -> dt.date | None:
     try:
@@ -122,10 +118,7 @@ class Tracker:
     async def run(self, cutoff: dt.date, artist_ids: Iterable[str] | None = None, force: bool = False) -> RunResult:
         ids = list(dict.fromkeys(artist_ids if artist_ids is not None else (a.id for a in self.store.artists())))
         while self._unrecorded:
-            failed = self._unrecorded[0]
-            self.store.finish_run(failed.run_id, failed.status, message=failed.message, api_calls=failed.api_calls,
-                                  releases=len(failed.releases), new_releases=len(failed.new_keys),
-                                  artists_fetched=failed.artists_fetched)
+            self._record_end(self._unrecorded[0])
             self._unrecorded.pop(0)
         run_id = self.store.start_run(cutoff, force, self.client.capabilities.mode, len(ids))
         result = RunResult(run_id, cutoff)
@@ -180,17 +173,16 @@ class Tracker:
         return result
 
     def _finish(self, result: RunResult, started: float) -> None:
-        """Write what is left and the run's record, however the run ended. When the store cannot be written
-        (another process holds it), the record stays 'running' until a later run finds its process gone."""
+        """Write what is left and the run's record, however the run ended. When a failed run cannot write its
+        record (another process holds the store), this tracker's next run writes it; if there is none, the
+        record stays 'running' until a later run finds its process gone."""
         caps = self.client.capabilities
         try:
             if caps.mode != "unknown" or caps.page_max:
                 self.store.save_capabilities(self.client.settings.api_url, caps.batch, caps.page_max)
             self._write_learned(result.run_id, final=True)
             self.store.record_cache_stats(result.run_id, {t: s.snapshot() for t, s in self.cache.stats.items()})
-            self.store.finish_run(result.run_id, result.status, message=result.message, api_calls=result.api_calls,
-                                  releases=len(result.releases), new_releases=len(result.new_keys),
-                                  artists_fetched=result.artists_fetched, mode=caps.mode)
+            self._record_end(result)
         except StoreError:
             if result.status != "failed":
                 raise
@@ -199,6 +191,11 @@ class Tracker:
             self._unwritten_calls = None
         self.on_event(RunFinished(result.run_id, result.status, len(result.releases), len(result.new_keys),
                                   result.api_calls, result.artists_fetched, time.monotonic() - started, result.message))
+
+    def _record_end(self, result: RunResult) -> None:
+        self.store.finish_run(result.run_id, result.status, message=result.message, api_calls=result.api_calls,
+                              releases=len(result.releases), new_releases=len(result.new_keys),
+                              artists_fetched=result.artists_fetched, mode=self.client.capabilities.mode)
 
     async def prefetch(self, artist_id: str, cutoff: dt.date) -> None:
         """Refresh one artist ahead of time: its scan and its releases' ISRCs, with no run recorded."""
