@@ -119,7 +119,7 @@ class LoopbackWorld(World):
 
     def __init__(self, catalog: Catalog, mode: str, **knobs: Any):
         super().__init__(catalog, mode, **knobs)
-        command = [sys.executable, "-m", "esh_tui.cli", "sim", "serve", "--port", "0", "--mode", mode,
+        command = [sys.executable, "-m", "esh_tui", "sim", "serve", "--port", "0", "--mode", mode,
                    "--seed", str(catalog.seed), "--artists", str(catalog.size), "--today", TODAY.isoformat(),
                    "--latency-ms", str(self.latency_ms), "--jitter-ms", str(self.jitter_ms)]
         if self.rate_limit:

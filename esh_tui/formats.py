@@ -12,10 +12,6 @@ import io
 import json
 from collections.abc import Collection, Sequence
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-
 from esh_tui.models import Release
 from esh_tui.text import clean
 
@@ -58,6 +54,10 @@ def render(releases: Sequence[Release], fmt: str, console_width: int | None = No
 
 
 def _pretty(rows: list[dict[str, str]], width: int | None) -> str:
+    from rich.console import Console  # here, not at the top: the CLI's parser imports FORMATS, and --help stays quick
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title=f"{len(rows)} new release{'s' if len(rows) != 1 else ''}", title_justify="left")
     for column, style in (("date", "cyan"), ("artist", "bold"), ("track", ""), ("album", "dim"), ("type", "dim")):
         table.add_column(column.capitalize(), style=style, overflow="fold")

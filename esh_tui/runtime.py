@@ -58,6 +58,12 @@ class Runtime:
     def close(self) -> None:
         self.store.close()
 
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
 
 def open_runtime(settings: Settings | None = None, today: dt.date | None = None) -> Runtime:
     """With credentials: Spotify and your store. Without: the offline Spotify, its own store, sample artists."""

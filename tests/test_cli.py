@@ -152,3 +152,45 @@ def test_json_says_which_releases_are_new_until_seen_and_delta_only_prints_each_
     assert sorted(narrow + wide) == sorted(r["track_id"] for r in first), "each release printed once"
     assert main(["track", "--delta-only", "--format", "ids", "--days", "90"]) == 0
     assert capsys.readouterr().out == ""
+
+
+def test_version_and_help_load_neither_the_engine_nor_the_store_nor_the_simulator():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom esh_tui.cli import main\nfor argv in (['--version'], ['--help'], ['artists', '--help']):\n"
+            "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
+            "heavy = sorted(m for m in sys.modules if m.startswith(('esh_tui.sim', 'esh_tui.storage', "
+            "'esh_tui.tracker.engine', 'esh_tui.spotify', 'esh_tui.runtime', 'textual', 'httpx', 'rich')))\n"
+            "print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines()[-1] == "[]"
+
+
+def test_a_run_on_a_terminal_shows_a_progress_bar_then_a_summary_on_stderr(tmp_path):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    leader, follower = pty.openpty()
+    env = {**os.environ, "ESH_DATA_DIR": str(tmp_path / "data"), "TERM": "xterm-256color", "COLUMNS": "100"}
+    env.pop("NO_COLOR", None)
+    process = subprocess.Popen([sys.executable, "-m", "esh_tui", "track", "--format", "ids"], env=env,
+                               stdout=subprocess.PIPE, stderr=follower, stdin=subprocess.DEVNULL)
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the run ended and closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    out, _ = process.communicate(timeout=120)
+    os.close(leader)
+    text = shown.decode("utf-8", "replace")
+    assert process.returncode == 0 and out.strip()
+    assert "artists" in text and "━" in text, "a rich progress bar was drawn while the run lasted"
+    assert "API calls" in text and "fresh from the cache" in text

@@ -1,15 +1,31 @@
-"""Turning what a user typed (a name, an ID, a URI, a URL) into a Spotify artist."""
+"""The artists a user tracks: adding, removing and importing them, the same way from the CLI and the dashboard.
+
+Every operation resolves or reads everything first and writes the store once at
+the end, so a bad line or a refusal from Spotify changes nothing. What the user
+got wrong is an `ArtistInputError` with one line that says what and what to do.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+
 from esh_tui.models import clean_ref, is_name, is_spotify_id, parse_spotify_ref
 from esh_tui.spotify.client import SpotifyClient
-from esh_tui.spotify.errors import NotFoundError
-from esh_tui.text import clean
+from esh_tui.spotify.errors import AuthError, ForbiddenError, NotFoundError
 from esh_tui.spotify.paging import page_items
+from esh_tui.storage.store import ArtistRow, Store
+from esh_tui.text import clean
+from esh_tui.tracker.imports import ImportFileError, followed_artists, liked_artists, playlist_artists, read_artist_file
+
+Found = list[tuple[str, str]]  # (artist id, name)
 
 
-class ArtistNotFound(ValueError):
+class ArtistInputError(ValueError):
+    """What the user named cannot be used; nothing was changed."""
+
+
+class ArtistNotFound(ArtistInputError):
     """The input names no artist; the message says what was tried."""
 
 
@@ -44,3 +60,154 @@ async def resolve_artist(client: SpotifyClient, ref: str) -> tuple[str, str]:
         hints = ", ".join(f"{clean(a.get('name', ''))} ({a['id']})" for a in artists[:3])
         raise ArtistNotFound(f"no artist is named exactly {clean_ref(text)}; did you mean: {hints}?")
     raise ArtistNotFound(f"Spotify finds no artist named {clean_ref(text)}")
+
+
+def playlist_id(ref: str) -> str:
+    """The playlist ID in an ID, URI or URL."""
+    try:
+        found = parse_spotify_ref(ref, "playlist")
+    except ValueError as exc:
+        raise ArtistInputError(str(exc)) from None
+    if found is None:
+        raise ArtistInputError(f"{clean_ref(ref.strip())} is not a Spotify playlist ID or URL")
+    return found
+
+
+@dataclass(frozen=True)
+class Added:
+    """What an add or an import found, and how many of those were not tracked before."""
+
+    found: Found
+    added: int
+    source: str  # "manual", "import", "playlist", "liked songs", "followed artists"
+    origin: str = ""  # where they came from, for the summary: a file name, "your liked songs"
+
+    @property
+    def already(self) -> int:
+        return len(self.found) - self.added
+
+    def summary(self) -> str:
+        origin = f" from {self.origin}" if self.origin else ""
+        return f"{self.added} artist{'s' if self.added != 1 else ''} added{origin}, {self.already} already tracked"
+
+
+class ArtistService:
+    """Adds, removes and imports tracked artists. `runtime` gives the store and Spotify clients
+    (`client()`, `client(user=True)`, `playlist_client()`); `forget` drops an artist from a memory tier."""
+
+    def __init__(self, runtime, forget: Callable[[str], None] | None = None):
+        self.runtime = runtime
+        self.store: Store = runtime.store
+        self._forget = forget
+
+    # ----- by name or ID ----------------------------------------------------------------------------------
+
+    async def add(self, refs: Sequence[str], client: SpotifyClient | None = None) -> Added:
+        """Resolve every reference, then track them all; one that names no artist adds nothing."""
+        async def resolve(reader: SpotifyClient) -> Found:
+            return [await resolve_artist(reader, ref) for ref in refs]
+
+        found = await self._with_client(resolve, client)
+        return self._track(found, "manual")
+
+    def remove(self, refs: Iterable[str]) -> list[ArtistRow]:
+        """Stop tracking artists named by ID, URI, URL or exact name (every artist of that name)."""
+        tracked = self.store.artists()
+        chosen: dict[str, ArtistRow] = {}
+        for ref in refs:
+            try:
+                artist_id = parse_spotify_ref(ref, "artist")
+            except ValueError as exc:
+                raise ArtistInputError(str(exc)) from None
+            wanted = ref.strip().casefold()
+            matches = [a for a in tracked if a.id == artist_id or (artist_id is None and a.name.casefold() == wanted)]
+            if not matches:
+                raise ArtistInputError(f"{clean_ref(ref.strip())} is not among the artists you track "
+                                       "(see 'esh-tui artists list')")
+            chosen.update((a.id, a) for a in matches)
+        self.store.remove_artists(chosen)
+        for artist_id in chosen:
+            if self._forget:
+                self._forget(artist_id)
+        return list(chosen.values())
+
+    # ----- imports ----------------------------------------------------------------------------------------
+
+    async def import_file(self, name: str, client: SpotifyClient | None = None,
+                          on_progress: Callable[[int, int], None] | None = None) -> Added:
+        """Track the artists in a file (`-`: standard input); a bad line names its number and imports nothing."""
+        try:
+            refs = read_artist_file(name)
+        except ImportFileError as exc:
+            raise ArtistInputError(str(exc)) from None
+
+        async def resolve(reader: SpotifyClient) -> Found:
+            found = []
+            for done, (number, ref) in enumerate(refs, start=1):
+                try:
+                    found.append(await resolve_artist(reader, ref))
+                except ArtistNotFound as exc:
+                    raise ArtistInputError(f"{clean(name)} line {number}: {exc}; nothing was imported") from None
+                if on_progress:
+                    on_progress(done, len(refs))
+            return found
+
+        return self._track(await self._with_client(resolve, client), "import", origin=clean(name))
+
+    async def playlist_artists(self, ref: str) -> Found:
+        """The artists on a playlist, without tracking them (for a run over a playlist)."""
+        wanted = playlist_id(ref)
+        found = await self._read_spotify("playlist", lambda client: playlist_artists(client, wanted),
+                                         self.runtime.playlist_client)
+        if not found:
+            raise ArtistInputError("that playlist has no artists to track")
+        return found
+
+    async def import_playlist(self, ref: str) -> Added:
+        wanted = playlist_id(ref)
+        return await self._import("playlist", lambda client: playlist_artists(client, wanted),
+                                  self.runtime.playlist_client, origin="your playlist")
+
+    async def import_liked(self, min_tracks: int = 1) -> Added:
+        return await self._import("liked songs", lambda client: liked_artists(client, min_tracks), self._user_client)
+
+    async def import_followed(self) -> Added:
+        return await self._import("followed artists", followed_artists, self._user_client)
+
+    # ----- the parts --------------------------------------------------------------------------------------
+
+    async def _import(self, source: str, fetch: Callable[[SpotifyClient], Awaitable[Found]],
+                      reader: Callable[[], SpotifyClient], origin: str = "") -> Added:
+        found = await self._read_spotify(source, fetch, reader)
+        if not found:
+            raise ArtistInputError(f"no artists found in that {source}; nothing was added")
+        return self._track(found, source, origin=origin or f"your {source}")
+
+    @staticmethod
+    async def _read_spotify(source: str, fetch: Callable[[SpotifyClient], Awaitable[Found]],
+                            reader: Callable[[], SpotifyClient]) -> Found:
+        """Spotify refusing what the user named, or no login, becomes an input error that says why."""
+        try:
+            async with reader() as client:
+                return await fetch(client)
+        except NotFoundError:
+            raise ArtistInputError(f"Spotify has no such {source} (check the ID or URL)") from None
+        except ForbiddenError:
+            raise ArtistInputError(f"Spotify does not let this app read that {source}: development-mode apps may "
+                                   "only read playlists you own (log in with 'esh-tui login' as the owner)") from None
+        except AuthError as exc:
+            raise ArtistInputError(str(exc)) from None
+
+    def _user_client(self) -> SpotifyClient:
+        return self.runtime.client(user=True)
+
+    async def _with_client(self, work: Callable[[SpotifyClient], Awaitable[Found]],
+                           client: SpotifyClient | None) -> Found:
+        if client is not None:  # the dashboard's long-lived client
+            return await work(client)
+        async with self.runtime.client() as own:
+            return await work(own)
+
+    def _track(self, found: Found, source: str, origin: str = "") -> Added:
+        added = self.store.add_artists((artist_id, name, source) for artist_id, name in found)
+        return Added(found, added, source, origin)

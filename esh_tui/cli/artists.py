@@ -1,0 +1,87 @@
+"""`esh-tui artists ...`: add, remove, list, import, export and restore the artists you track."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+
+from esh_tui.cli.errors import EXIT_OK, UsageError, note
+from esh_tui.runtime import open_runtime
+from esh_tui.storage.backup import BackupError, read_backup, restore_backup, write_backup
+from esh_tui.text import clean
+from esh_tui.tracker.artists import Added, ArtistService
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    with open_runtime() as runtime:
+        added = asyncio.run(ArtistService(runtime).add(args.refs))  # all resolved before anything is written
+    for artist_id, name in added.found:
+        note(f"tracking {clean(name)} ({artist_id})")
+    note(added.summary())
+    return EXIT_OK
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    with open_runtime() as runtime:
+        removed = ArtistService(runtime).remove(args.refs)
+    note(f"{len(removed)} artist{'s' if len(removed) != 1 else ''} removed")
+    return EXIT_OK
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    with open_runtime() as runtime:
+        artists = runtime.store.artists()
+    if args.format == "json":
+        print(json.dumps([{"id": a.id, "name": a.name, "source": a.source, "added_at": a.added_at,
+                           "last_release": a.last_release, "frequency": a.frequency,
+                           "failed": a.failed_reason} for a in artists], ensure_ascii=False, indent=2))
+    else:
+        for a in artists:
+            fields = (a.id, clean(a.name), a.source, a.last_release or "", a.frequency or "")
+            print("\t".join(fields) if args.format == "tsv" else f"{a.id}  {clean(a.name):<40} {a.frequency or 'not checked yet'}")
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    return _import(lambda service: service.import_file(args.file))
+
+
+def cmd_import_playlist(args: argparse.Namespace) -> int:
+    return _import(lambda service: service.import_playlist(args.playlist))
+
+
+def cmd_import_liked(args: argparse.Namespace) -> int:
+    return _import(lambda service: service.import_liked(args.min_tracks))
+
+
+def cmd_import_followed(args: argparse.Namespace) -> int:
+    return _import(lambda service: service.import_followed())
+
+
+def _import(work) -> int:
+    with open_runtime() as runtime:
+        added: Added = asyncio.run(work(ArtistService(runtime)))
+    note(added.summary())
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    with open_runtime() as runtime:
+        try:
+            count = write_backup(runtime.store, args.file)
+        except BackupError as exc:
+            raise UsageError(str(exc)) from None
+    note(f"{count} artists and the settings saved to {'standard output' if str(args.file) == '-' else args.file}")
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    try:
+        read_backup(args.file)  # refuse a bad file before the store is even opened
+    except BackupError as exc:
+        raise UsageError(str(exc)) from None
+    with open_runtime() as runtime:
+        count = restore_backup(runtime.store, args.file)
+    note(f"restored {count} artists and the settings from {args.file}")
+    return EXIT_OK

@@ -1,0 +1,56 @@
+"""Exit codes, and which error ends a command with which code and line."""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LATER, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_CODES_HELP = ("Exit codes: 0 ok, 1 Spotify/network failure, 2 bad input, 3 rate limit or quota reached, "
+                   "130 interrupted.")
+
+
+class UsageError(Exception):
+    """Bad input from the user: one line, exit 2, nothing changed."""
+
+
+def note(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def exit_for(exc: Exception) -> int | None:
+    """Say what went wrong in one line and return the exit code, or None when `exc` is not an expected failure.
+    The error classes are imported here, after the fact, so that `--version` and `--help` load none of them."""
+    from esh_tui.config import ConfigError
+    from esh_tui.spotify.errors import QuotaExceededError, RateLimitedError, SpotifyError
+    from esh_tui.storage.store import StoreError, store_error
+    from esh_tui.tracker.artists import ArtistInputError
+
+    if isinstance(exc, (UsageError, ConfigError, ArtistInputError)):
+        note(f"esh-tui: error: {exc}")
+        return EXIT_USAGE
+    if isinstance(exc, StoreError):
+        note(f"esh-tui: error: {exc}")
+        return EXIT_FAILED
+    if isinstance(exc, sqlite3.DatabaseError):  # damage found after the store was opened (opening checks the header)
+        note(f"esh-tui: error: {store_error(exc, _store_path())}")
+        return EXIT_FAILED
+    if isinstance(exc, (QuotaExceededError, RateLimitedError)):
+        note(f"esh-tui: {exc}")
+        return EXIT_LATER
+    if isinstance(exc, SpotifyError):
+        note(f"esh-tui: error: {exc}")
+        return EXIT_FAILED
+    return None
+
+
+def _store_path():
+    """The store this command used (as `open_runtime` picks it), to name it in a message."""
+    from esh_tui.config import ConfigError, load_settings
+    from esh_tui.sim.offline import OFFLINE_STORE
+
+    try:
+        settings = load_settings()
+    except ConfigError:
+        return "in the data directory"
+    return settings.store_path if settings.has_credentials else settings.data_dir / OFFLINE_STORE

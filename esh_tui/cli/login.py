@@ -1,0 +1,38 @@
+"""`esh-tui login` and `esh-tui logout`: the user's Spotify login, for liked songs, followed artists, playlists."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import webbrowser
+
+import httpx
+
+from esh_tui.cli.errors import EXIT_OK, UsageError, note
+from esh_tui.config import load_settings
+from esh_tui.spotify.auth import login, logout
+
+
+def cmd_login(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if not settings.client_id:
+        raise UsageError("logging in needs a Spotify app: set SPOTIFY_CLIENT_ID (see the README); "
+                         "the built-in offline Spotify needs no login")
+
+    def open_browser(url: str) -> None:
+        note(f"Log in to Spotify in your browser: {url}")
+        if not args.no_browser:
+            webbrowser.open(url)
+
+    async def run() -> frozenset[str]:
+        async with httpx.AsyncClient(timeout=15) as http:
+            return await login(settings, http, open_browser)
+
+    scopes = asyncio.run(run())
+    note(f"Logged in to Spotify ({', '.join(sorted(scopes)) or 'no scopes'}).")
+    return EXIT_OK
+
+
+def cmd_logout(args: argparse.Namespace) -> int:
+    note("Logged out of Spotify." if logout(load_settings()) else "Not logged in; nothing to forget.")
+    return EXIT_OK

@@ -1,0 +1,174 @@
+"""The command line: argument types that name what was wrong, and the parser of every command.
+
+A command is named as (module in esh_tui.cli, function) and imported only when it runs,
+so `--version` and `--help` load neither the engine, nor the store, nor the simulator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+
+from esh_tui import __version__
+from esh_tui.cli.errors import EXIT_CODES_HELP, EXIT_USAGE
+from esh_tui.formats import FORMATS
+from esh_tui.tracker.select import MAX_PER_ARTIST_HELP
+
+MAX_DAYS = 36_500
+
+
+# ----- argument types: each names what was wrong and what to do ---------------------------------
+
+def days(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of days (try --days 90)") from None
+    if not 1 <= number <= MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"--days must be between 1 and {MAX_DAYS}, got {number}")
+    return number
+
+
+def date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a real date in the form YYYY-MM-DD (try 2026-08-01)") from None
+
+
+def count(low: int, high: int):
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}, got {number}")
+        return number
+    return parse
+
+
+def rate(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number between 0 and 1") from None
+    if not 0.0 <= number <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {number}")
+    return number
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _runs(parser: argparse.ArgumentParser, module: str, function: str) -> None:
+    parser.set_defaults(command_module=module, command_function=function)
+
+
+# ----- the commands ----------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="esh-tui", description="Never miss a new release from the artists you care about.",
+                     epilog="With no Spotify credentials configured, esh-tui runs on its built-in offline Spotify. "
+                            + EXIT_CODES_HELP)
+    parser.add_argument("--version", action="version", version=f"esh-tui {__version__}")
+    _add_run_options(parser)
+    _runs(parser, "track", "cmd_default")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    track = commands.add_parser("track", help="find new releases and print them (for cron and scripts)")
+    _add_run_options(track)
+    _runs(track, "track", "cmd_track")
+
+    login = commands.add_parser("login", help="log in to Spotify (for your liked songs, followed artists, playlists)")
+    login.add_argument("--no-browser", action="store_true", help="print the login link instead of opening a browser")
+    _runs(login, "login", "cmd_login")
+    logout = commands.add_parser("logout", help="forget the Spotify login")
+    _runs(logout, "login", "cmd_logout")
+
+    _add_artists_commands(commands)
+
+    stats = commands.add_parser("stats", help="what fetching cost: cache hits by tier, latency, API calls per release")
+    stats.add_argument("--runs", type=count(1, 1000), default=5, help="how many recent runs (default 5)")
+    _runs(stats, "stats", "cmd_stats")
+
+    _add_sim_commands(commands)
+    return parser
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    window = parser.add_mutually_exclusive_group()
+    window.add_argument("--days", type=days, default=90, help="releases from the last N days (default 90)")
+    window.add_argument("--since", type=date, help="releases on or after this date (YYYY-MM-DD)")
+    parser.add_argument("--format", choices=FORMATS, default="pretty", help="output format (default pretty)")
+    parser.add_argument("--artist", action="append", default=[], metavar="NAME_OR_ID",
+                        help="only this artist (name, Spotify ID, URI or URL); repeat for more")
+    parser.add_argument("--force-refresh", action="store_true", help="ask Spotify even for artists that are fresh")
+    parser.add_argument("--delta-only", action="store_true", help="only releases not reported by an earlier run")
+    parser.add_argument("--max-per-artist", type=count(1, 10_000), metavar="N", help=MAX_PER_ARTIST_HELP)
+    parser.add_argument("--playlist", metavar="ID_OR_URL",
+                        help="only the artists on this Spotify playlist (not added to your list)")
+
+
+def _add_artists_commands(commands) -> None:
+    artists = commands.add_parser("artists", help="manage the artists you track")
+    artist_commands = artists.add_subparsers(dest="artists_command", metavar="ARTISTS_COMMAND", required=True,
+                                             parser_class=_Parser)
+    add = artist_commands.add_parser("add", help="track artists by name, Spotify ID, URI or URL")
+    add.add_argument("refs", nargs="+", metavar="NAME_OR_ID")
+    _runs(add, "artists", "cmd_add")
+    remove = artist_commands.add_parser("remove", help="stop tracking artists (by name or ID)")
+    remove.add_argument("refs", nargs="+", metavar="NAME_OR_ID")
+    _runs(remove, "artists", "cmd_remove")
+    listing = artist_commands.add_parser("list", help="the artists you track")
+    listing.add_argument("--format", choices=("pretty", "tsv", "json"), default="pretty")
+    _runs(listing, "artists", "cmd_list")
+    imported = artist_commands.add_parser("import", help="track the artists in a file (one name, ID, URI or URL a line; # comments)")
+    imported.add_argument("file", metavar="FILE", help="a file, or - for standard input")
+    _runs(imported, "artists", "cmd_import")
+    from_playlist = artist_commands.add_parser("import-playlist", help="track every artist on a Spotify playlist")
+    from_playlist.add_argument("playlist", metavar="ID_OR_URL")
+    _runs(from_playlist, "artists", "cmd_import_playlist")
+    liked = artist_commands.add_parser("import-liked", help="track the artists of your liked songs (needs login)")
+    liked.add_argument("--min-tracks", type=count(1, 100_000), default=1, metavar="N",
+                       help="only artists with at least N liked songs (default 1)")
+    _runs(liked, "artists", "cmd_import_liked")
+    followed = artist_commands.add_parser("import-followed", help="track the artists you follow on Spotify (needs login)")
+    _runs(followed, "artists", "cmd_import_followed")
+    export = artist_commands.add_parser("export", help="back up the artist list and settings as JSON")
+    export.add_argument("file", metavar="FILE", type=Path, help="the JSON file to write, or - for standard output")
+    _runs(export, "artists", "cmd_export")
+    restore = artist_commands.add_parser("restore", help="restore the artist list and settings from a backup")
+    restore.add_argument("file", metavar="FILE", type=Path)
+    _runs(restore, "artists", "cmd_restore")
+
+
+def _add_sim_commands(commands) -> None:
+    sim = commands.add_parser("sim", help="the built-in offline Spotify")
+    sim_commands = sim.add_subparsers(dest="sim_command", metavar="SIM_COMMAND", required=True, parser_class=_Parser)
+    serve = sim_commands.add_parser("serve", help="serve the simulator on 127.0.0.1 until interrupted")
+    _add_catalog_options(serve)
+    serve.add_argument("--port", type=count(0, 65535), default=0, help="port (default 0: any free port)")
+    serve.add_argument("--mode", choices=("development", "extended"), default="development")
+    serve.add_argument("--latency-ms", type=float, default=0.0, help="mean latency per request")
+    serve.add_argument("--jitter-ms", type=float, default=0.0, help="latency varies by up to this much")
+    serve.add_argument("--rate-limit", type=count(1, 10**9), help="requests allowed per rolling 30 s")
+    serve.add_argument("--quota", type=count(1, 10**12), help="requests allowed per day")
+    serve.add_argument("--fault-rate", type=rate, default=0.0, help="share of requests that fail (0 to 1)")
+    serve.add_argument("--faults", default="500,502,503,timeout,drop", help="kinds of fault to inject")
+    _runs(serve, "sim", "cmd_serve")
+
+    oracle = sim_commands.add_parser("oracle", help="what a correct tracker must find, and its fewest API calls")
+    _add_catalog_options(oracle)
+    oracle.add_argument("--days", type=days, default=90, help="cutoff: the last N days (default 90)")
+    oracle.add_argument("--format", choices=("pretty", "json"), default="pretty")
+    _runs(oracle, "sim", "cmd_oracle")
+
+
+def _add_catalog_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", type=count(0, 2**31), default=1, help="catalog seed (default 1)")
+    parser.add_argument("--artists", type=count(10, 10_000), default=100, help="catalog size (default 100)")
+    parser.add_argument("--today", type=date, help="the catalog's today (default: the real today)")
