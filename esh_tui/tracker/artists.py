@@ -108,7 +108,7 @@ class ArtistService:
             return [await resolve_artist(reader, ref) for ref in refs]
 
         found = await self._with_client(resolve, client)
-        return self._track(found, "manual")
+        return self.track(found, "manual")
 
     def remove(self, refs: Iterable[str]) -> list[ArtistRow]:
         """Stop tracking artists named by ID, URI, URL or exact name (every artist of that name)."""
@@ -152,7 +152,7 @@ class ArtistService:
                     on_progress(done, len(refs))
             return found
 
-        return self._track(await self._with_client(resolve, client), "import", origin=clean(name))
+        return self.track(await self._with_client(resolve, client), "import", origin=clean(name))
 
     async def playlist_artists(self, ref: str) -> Found:
         """The artists on a playlist, without tracking them (for a run over a playlist)."""
@@ -181,7 +181,7 @@ class ArtistService:
         found = await self._read_spotify(source, fetch, reader)
         if not found:
             raise ArtistInputError(f"no artists found in that {source}; nothing was added")
-        return self._track(found, source, origin=origin or f"your {source}")
+        return self.track(found, source, origin=origin or f"your {source}")
 
     @staticmethod
     async def _read_spotify(source: str, fetch: Callable[[SpotifyClient], Awaitable[Found]],
@@ -208,6 +208,7 @@ class ArtistService:
         async with self.runtime.client() as own:
             return await work(own)
 
-    def _track(self, found: Found, source: str, origin: str = "") -> Added:
+    def track(self, found: Found, source: str, origin: str = "") -> Added:
+        """Track artists already resolved (picked in the dashboard's search, say)."""
         added = self.store.add_artists((artist_id, name, source) for artist_id, name in found)
         return Added(found, added, source, origin)
