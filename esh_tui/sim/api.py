@@ -24,51 +24,17 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from esh_tui.sim.catalog import BASE62, GROUP_ORDER, Catalog, SimPlaylist
+from esh_tui.sim.config import FAULT_KINDS, MODES, SimConfig
 from esh_tui.sim.objects import ObjectBuilder, paging
 
-MODES = ("development", "extended")
+__all__ = ["FAULT_KINDS", "MODES", "SimConfig", "SimReply", "SimSpotify", "USER_SCOPES"]
+
 RATE_WINDOW_SECONDS = 30.0
 DAY_SECONDS = 86_400.0
-FAULT_KINDS = ("500", "502", "503", "timeout", "drop")
 USER_SCOPES = {"user-library-read", "user-follow-read", "playlist-read-private",
                "playlist-modify-private", "playlist-modify-public"}
 _ID = re.compile(r"^[0-9A-Za-z]{22}$")
 _SEARCH_TYPES = ("album", "artist", "playlist", "track", "show", "episode", "audiobook")
-
-
-@dataclass
-class SimConfig:
-    """Knobs of the offline Spotify; every random choice is seeded and reproducible."""
-
-    mode: str = "development"
-    latency_ms: float = 0.0
-    jitter_ms: float = 0.0
-    rate_limit: int | None = None  # requests per rolling 30 s window
-    quota: int | None = None  # requests per day
-    fault_rate: float = 0.0
-    faults: tuple[str, ...] = FAULT_KINDS
-    slow_seconds: float = 30.0  # how long a "timeout" fault holds its response
-    retry_after_missing: float = 0.0  # share of 429s sent without Retry-After
-    seed: int = 1
-    token_ttl: int = 3600
-
-    def __post_init__(self) -> None:
-        if self.mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
-        unknown = set(self.faults) - set(FAULT_KINDS)
-        if unknown:
-            raise ValueError(f"unknown fault kinds {sorted(unknown)}; choose from {', '.join(FAULT_KINDS)}")
-        if not 0.0 <= self.fault_rate <= 1.0:
-            raise ValueError("fault_rate must be between 0 and 1")
-
-    @property
-    def extended(self) -> bool:
-        return self.mode == "extended"
-
-    @property
-    def page_max(self) -> int:
-        """Largest `limit` artist albums and search accept."""
-        return 50 if self.extended else 10
 
 
 @dataclass
