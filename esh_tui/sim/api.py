@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from esh_tui.sim.catalog import BASE62, GROUP_ORDER, Catalog, SimPlaylist
 from esh_tui.sim.config import FAULT_KINDS, MODES, SimConfig
+from esh_tui.sim.messages import ApiError, Request, SimReply, error_reply, json_reply, oauth_error, redirect, text_reply
 from esh_tui.sim.objects import ObjectBuilder, paging
 
 __all__ = ["FAULT_KINDS", "MODES", "SimConfig", "SimReply", "SimSpotify", "USER_SCOPES"]
@@ -38,37 +39,11 @@ _SEARCH_TYPES = ("album", "artist", "playlist", "track", "show", "episode", "aud
 
 
 @dataclass
-class SimReply:
-    status: int
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0  # seconds to hold the reply (latency, or a slow fault)
-    fault: str | None = None  # "timeout" or "drop": fail in transit
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
-        super().__init__(message)
-        self.status, self.message, self.headers = status, message, headers or {}
-
-
-@dataclass
 class _Token:
     client_id: str
     expires_at: float
     user_id: str | None = None
     scopes: frozenset[str] = frozenset()
-
-
-@dataclass
-class _Request:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: Mapping[str, str]
-    body: bytes
-    base: str  # scheme://host[:port]
-    token: _Token | None = None
 
 
 class SimSpotify:
@@ -103,16 +78,13 @@ class SimSpotify:
     # ----- entry point ------------------------------------------------------------------
 
     def handle(self, method: str, url: str, headers: Mapping[str, str], body: bytes = b"") -> SimReply:
-        parts = urlsplit(url)
-        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-        lowered = {k.lower(): v for k, v in headers.items()}
-        request = _Request(method.upper(), parts.path, query, lowered, body, f"{parts.scheme}://{parts.netloc}")
+        request = Request.parse(method, url, headers, body)
         with self._lock:
             template, reply = self._dispatch(request)
             self.counts[(template, reply.fault and _FAULT_STATUS[reply.fault] or reply.status)] += 1
         return reply
 
-    def _dispatch(self, request: _Request) -> tuple[str, SimReply]:
+    def _dispatch(self, request: Request) -> tuple[str, SimReply]:
         for method, pattern, template, handler, api in self._routes:
             match = pattern.match(request.path)
             if match is None or method != request.method:
@@ -123,15 +95,15 @@ class SimSpotify:
                 request.token = self._authenticate(request)
                 self._admit(request)
             except ApiError as err:
-                return template, _error_reply(err, self._latency(request))
+                return template, error_reply(err, self._latency(request))
             fault = self._fault_for(request)
             delay = self._latency(request)
             if fault in ("500", "502", "503"):  # the server failed before doing anything
-                return template, _error_reply(ApiError(int(fault), _FAULT_MESSAGES[fault]), delay)
+                return template, error_reply(ApiError(int(fault), _FAULT_MESSAGES[fault]), delay)
             try:
-                reply = _json_reply(201 if method == "POST" else 200, handler(request, **match.groupdict()))
+                reply = json_reply(201 if method == "POST" else 200, handler(request, **match.groupdict()))
             except ApiError as err:
-                reply = _error_reply(err, delay)
+                reply = error_reply(err, delay)
             reply.delay = delay
             if fault == "timeout":  # done, but answered too late
                 reply.delay, reply.fault = self.config.slow_seconds, "timeout"
@@ -139,12 +111,12 @@ class SimSpotify:
                 reply.fault = "drop"
             return template, reply
         if any(pattern.match(request.path) for _, pattern, _, _, _ in self._routes):
-            return f"{request.method} (not allowed)", _error_reply(ApiError(405, "Method not allowed"), 0.0)
-        return f"{request.method} (unknown)", _error_reply(ApiError(404, "Service not found"), 0.0)
+            return f"{request.method} (not allowed)", error_reply(ApiError(405, "Method not allowed"), 0.0)
+        return f"{request.method} (unknown)", error_reply(ApiError(404, "Service not found"), 0.0)
 
     # ----- auth, limits, faults ---------------------------------------------------------
 
-    def _authenticate(self, request: _Request) -> _Token:
+    def _authenticate(self, request: Request) -> _Token:
         header = request.headers.get("authorization", "")
         if not header.startswith("Bearer ") or not header[7:].strip():
             raise ApiError(401, "No token provided")
@@ -155,7 +127,7 @@ class SimSpotify:
             raise ApiError(401, "The access token expired")
         return token
 
-    def _admit(self, request: _Request) -> None:
+    def _admit(self, request: Request) -> None:
         """Apply the daily quota, then the rolling 30 s rate limit."""
         now = self.clock()
         if self._day_start is None or now - self._day_start >= DAY_SECONDS:
@@ -174,16 +146,16 @@ class SimSpotify:
         window.append(now)
         self._day_count += 1
 
-    def _request_key(self, request: _Request) -> str:
+    def _request_key(self, request: Request) -> str:
         return f"{request.method} {request.path}?{urlencode(sorted(request.query.items()))}"
 
-    def _draw(self, request: _Request, purpose: str) -> float:
+    def _draw(self, request: Request, purpose: str) -> float:
         """A reproducible number in [0, 1) for this request, its purpose and how often it was seen."""
         key = self._request_key(request)
         digest = hashlib.blake2b(f"{self.config.seed}|{purpose}|{key}|{self._seen[key]}".encode(), digest_size=8)
         return int.from_bytes(digest.digest(), "big") / 2**64
 
-    def _fault_for(self, request: _Request) -> str | None:
+    def _fault_for(self, request: Request) -> str | None:
         key = self._request_key(request)
         roll = self._draw(request, "fault")
         kind_roll = self._draw(request, "fault-kind")
@@ -194,7 +166,7 @@ class SimSpotify:
         self.faults_injected[kind] += 1
         return kind
 
-    def _latency(self, request: _Request) -> float:
+    def _latency(self, request: Request) -> float:
         cfg = self.config
         if not cfg.latency_ms and not cfg.jitter_ms:
             return 0.0
@@ -228,10 +200,10 @@ class SimSpotify:
 
     # ----- helpers --------------------------------------------------------------------------
 
-    def _objects(self, request: _Request) -> ObjectBuilder:
+    def _objects(self, request: Request) -> ObjectBuilder:
         return ObjectBuilder(self.catalog, f"{request.base}/v1", self.config.extended)
 
-    def _page_params(self, request: _Request, default: int, maximum: int) -> tuple[int, int]:
+    def _page_params(self, request: Request, default: int, maximum: int) -> tuple[int, int]:
         limit = _int_param(request.query, "limit", default)
         offset = _int_param(request.query, "offset", 0)
         if not 1 <= limit <= maximum:
@@ -240,12 +212,12 @@ class SimSpotify:
             raise ApiError(400, "Invalid offset: must be 0 or more")
         return limit, offset
 
-    def _page(self, request: _Request, items: list[Any], limit: int, offset: int) -> dict[str, Any]:
+    def _page(self, request: Request, items: list[Any], limit: int, offset: int) -> dict[str, Any]:
         def page_url(at: int) -> str:
             return f"{request.base}{request.path}?{urlencode({**request.query, 'offset': at, 'limit': limit})}"
         return paging(page_url(offset), items[offset:offset + limit], limit, offset, len(items), page_url)
 
-    def _ids(self, request: _Request, maximum: int, what: str) -> list[str]:
+    def _ids(self, request: Request, maximum: int, what: str) -> list[str]:
         if not self.config.extended:
             raise ApiError(403, f"Get several {what} is not available to apps in development mode")
         raw = request.query.get("ids", "")
@@ -258,7 +230,7 @@ class SimSpotify:
             _check_id(item_id)
         return ids
 
-    def _user(self, request: _Request, scope: str | None) -> str:
+    def _user(self, request: Request, scope: str | None) -> str:
         token = request.token
         if token is None or token.user_id is None:
             raise ApiError(401, "This endpoint needs a user access token (log in first)")
@@ -270,7 +242,7 @@ class SimSpotify:
 
     # ----- accounts: tokens and login --------------------------------------------------------
 
-    def _token(self, request: _Request) -> SimReply:
+    def _token(self, request: Request) -> SimReply:
         form = {k: v[-1] for k, v in parse_qs(request.body.decode("utf-8", "replace")).items()}
         client_id, client_secret = form.get("client_id"), form.get("client_secret")
         auth = request.headers.get("authorization", "")
@@ -278,33 +250,33 @@ class SimSpotify:
             try:
                 client_id, _, client_secret = base64.b64decode(auth[6:]).decode().partition(":")
             except (ValueError, UnicodeDecodeError):
-                return _oauth_error("invalid_client", "Invalid client")
+                return oauth_error("invalid_client", "Invalid client")
         grant = form.get("grant_type")
         now = self.clock()
         if grant == "client_credentials":
             if not client_id or not client_secret:
-                return _oauth_error("invalid_client", "Invalid client")
+                return oauth_error("invalid_client", "Invalid client")
             return self._issue(_Token(client_id, now + self.config.token_ttl))
         if grant == "authorization_code":
             code = self._codes.pop(form.get("code", ""), None)
             if code is None or code["expires_at"] <= now:
-                return _oauth_error("invalid_grant", "Invalid authorization code")
+                return oauth_error("invalid_grant", "Invalid authorization code")
             if form.get("redirect_uri") != code["redirect_uri"]:
-                return _oauth_error("invalid_grant", "Invalid redirect URI")
+                return oauth_error("invalid_grant", "Invalid redirect URI")
             if (client_id or form.get("client_id")) != code["client_id"]:
-                return _oauth_error("invalid_client", "Invalid client")
+                return oauth_error("invalid_client", "Invalid client")
             verifier = form.get("code_verifier", "")
             challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
             if challenge != code["challenge"]:
-                return _oauth_error("invalid_grant", "code_verifier was incorrect")
+                return oauth_error("invalid_grant", "code_verifier was incorrect")
             token = _Token(code["client_id"], now + self.config.token_ttl, self.catalog.user.id, code["scopes"])
             return self._issue(token, refresh=True)
         if grant == "refresh_token":
             old = self._refresh_tokens.get(form.get("refresh_token", ""))
             if old is None:
-                return _oauth_error("invalid_grant", "Invalid refresh token")
+                return oauth_error("invalid_grant", "Invalid refresh token")
             return self._issue(_Token(old.client_id, now + self.config.token_ttl, old.user_id, old.scopes))
-        return _oauth_error("unsupported_grant_type", f"grant_type {grant!r} is not supported")
+        return oauth_error("unsupported_grant_type", f"grant_type {grant!r} is not supported")
 
     def _issue(self, token: _Token, refresh: bool = False) -> SimReply:
         access = "sim-" + secrets.token_urlsafe(24)
@@ -316,21 +288,21 @@ class SimSpotify:
             refresh_token = "sim-refresh-" + secrets.token_urlsafe(24)
             self._refresh_tokens[refresh_token] = token
             body["refresh_token"] = refresh_token
-        return _json_reply(200, body)
+        return json_reply(200, body)
 
-    def _authorize(self, request: _Request) -> SimReply:
+    def _authorize(self, request: Request) -> SimReply:
         """Approve at once, as a user who clicks 'Agree', and redirect with a code."""
         q = request.query
         redirect_uri = q.get("redirect_uri", "")
         host = urlsplit(redirect_uri).hostname
         if not q.get("client_id"):
-            return _text_reply(400, "INVALID_CLIENT: Invalid client")
+            return text_reply(400, "INVALID_CLIENT: Invalid client")
         if urlsplit(redirect_uri).scheme != "http" or host not in ("127.0.0.1", "::1"):
-            return _text_reply(400, "INVALID_CLIENT: Insecure redirect URI (use a loopback IP like 127.0.0.1)")
+            return text_reply(400, "INVALID_CLIENT: Insecure redirect URI (use a loopback IP like 127.0.0.1)")
         if q.get("response_type") != "code":
-            return _redirect(redirect_uri, {"error": "unsupported_response_type", "state": q.get("state", "")})
+            return redirect(redirect_uri, {"error": "unsupported_response_type", "state": q.get("state", "")})
         if q.get("code_challenge_method") != "S256" or not q.get("code_challenge"):
-            return _redirect(redirect_uri, {"error": "invalid_request", "state": q.get("state", "")})
+            return redirect(redirect_uri, {"error": "invalid_request", "state": q.get("state", "")})
         scopes = frozenset(q.get("scope", "").split()) & USER_SCOPES
         code = secrets.token_urlsafe(24)
         self._codes[code] = {"client_id": q["client_id"], "redirect_uri": redirect_uri, "scopes": scopes,
@@ -338,23 +310,23 @@ class SimSpotify:
         params = {"code": code}
         if "state" in q:
             params["state"] = q["state"]
-        return _redirect(redirect_uri, params)
+        return redirect(redirect_uri, params)
 
     # ----- catalog endpoints ------------------------------------------------------------------
 
-    def _artist(self, request: _Request, item_id: str) -> dict[str, Any]:
+    def _artist(self, request: Request, item_id: str) -> dict[str, Any]:
         _check_id(item_id)
         artist = self.catalog.artists.get(item_id)
         if artist is None:
             raise ApiError(404, "Resource not found")
         return self._objects(request).artist(artist)
 
-    def _several_artists(self, request: _Request) -> dict[str, Any]:
+    def _several_artists(self, request: Request) -> dict[str, Any]:
         objects = self._objects(request)
         return {"artists": [objects.artist(self.catalog.artists[i]) if i in self.catalog.artists else None
                             for i in self._ids(request, 50, "artists")]}
 
-    def _artist_albums(self, request: _Request, item_id: str) -> dict[str, Any]:
+    def _artist_albums(self, request: Request, item_id: str) -> dict[str, Any]:
         _check_id(item_id)
         if item_id not in self.catalog.artists:
             raise ApiError(404, "Resource not found")
@@ -377,7 +349,7 @@ class SimSpotify:
             raise ApiError(404, "Resource not found")
         return album
 
-    def _tracks_page(self, request: _Request, album, limit: int, offset: int) -> dict[str, Any]:
+    def _tracks_page(self, request: Request, album, limit: int, offset: int) -> dict[str, Any]:
         objects = self._objects(request)
         tracks = [self.catalog.tracks[t] for t in album.track_ids]
         base = f"{request.base}/v1/albums/{album.id}/tracks"
@@ -388,30 +360,30 @@ class SimSpotify:
         page["items"] = [objects.simple_track(t) for t in page["items"]]
         return page
 
-    def _album(self, request: _Request, item_id: str) -> dict[str, Any]:
+    def _album(self, request: Request, item_id: str) -> dict[str, Any]:
         album = self._visible_album(item_id)
         return self._objects(request).album(album, self._tracks_page(request, album, 50, 0))
 
-    def _several_albums(self, request: _Request) -> dict[str, Any]:
+    def _several_albums(self, request: Request) -> dict[str, Any]:
         out = []
         for item_id in self._ids(request, 20, "albums"):
             album = self.catalog.visible_album(item_id)
             out.append(self._objects(request).album(album, self._tracks_page(request, album, 50, 0)) if album else None)
         return {"albums": out}
 
-    def _album_tracks(self, request: _Request, item_id: str) -> dict[str, Any]:
+    def _album_tracks(self, request: Request, item_id: str) -> dict[str, Any]:
         album = self._visible_album(item_id)
         limit, offset = self._page_params(request, 20, 50)
         return self._tracks_page(request, album, limit, offset)
 
-    def _track(self, request: _Request, item_id: str) -> dict[str, Any]:
+    def _track(self, request: Request, item_id: str) -> dict[str, Any]:
         _check_id(item_id)
         track = self.catalog.visible_track(item_id)
         if track is None:
             raise ApiError(404, "Resource not found")
         return self._objects(request).track(track)
 
-    def _several_tracks(self, request: _Request) -> dict[str, Any]:
+    def _several_tracks(self, request: Request) -> dict[str, Any]:
         objects = self._objects(request)
         out = []
         for item_id in self._ids(request, 50, "tracks"):
@@ -419,7 +391,7 @@ class SimSpotify:
             out.append(objects.track(track) if track else None)
         return {"tracks": out}
 
-    def _search(self, request: _Request) -> dict[str, Any]:
+    def _search(self, request: Request) -> dict[str, Any]:
         q = request.query.get("q", "").strip()
         if not q:
             raise ApiError(400, "No search query")
@@ -452,7 +424,7 @@ class SimSpotify:
 
     # ----- the user's library ------------------------------------------------------------------
 
-    def _me(self, request: _Request) -> dict[str, Any]:
+    def _me(self, request: Request) -> dict[str, Any]:
         self._user(request, None)
         user = self.catalog.user
         objects = self._objects(request)
@@ -460,7 +432,7 @@ class SimSpotify:
                 "images": [], "country": "SE", "product": "premium", "email": "listener@sim.invalid",
                 "explicit_content": {"filter_enabled": False, "filter_locked": False}}
 
-    def _saved_tracks(self, request: _Request) -> dict[str, Any]:
+    def _saved_tracks(self, request: Request) -> dict[str, Any]:
         self._user(request, "user-library-read")
         limit, offset = self._page_params(request, 20, 50)
         objects = self._objects(request)
@@ -469,7 +441,7 @@ class SimSpotify:
         page["items"] = [{"added_at": "2026-01-01T00:00:00Z", "track": objects.track(t)} for t in page["items"]]
         return page
 
-    def _followed(self, request: _Request) -> dict[str, Any]:
+    def _followed(self, request: Request) -> dict[str, Any]:
         self._user(request, "user-follow-read")
         if request.query.get("type") != "artist":
             raise ApiError(400, "type must be artist")
@@ -493,7 +465,7 @@ class SimSpotify:
             cursor_page["next"] = f"{request.base}{request.path}?{urlencode({'type': 'artist', 'after': chunk[-1], 'limit': limit})}"
         return {"artists": cursor_page}
 
-    def _my_playlists(self, request: _Request) -> dict[str, Any]:
+    def _my_playlists(self, request: Request) -> dict[str, Any]:
         self._user(request, "playlist-read-private")
         limit, offset = self._page_params(request, 20, 50)
         objects = self._objects(request)
@@ -502,7 +474,7 @@ class SimSpotify:
         page["items"] = [objects.simple_playlist(p) for p in page["items"]]
         return page
 
-    def _create_playlist(self, request: _Request) -> dict[str, Any]:
+    def _create_playlist(self, request: Request) -> dict[str, Any]:
         user_id = self._user(request, "playlist-modify-private")
         body = _json_body(request)
         name = body.get("name")
@@ -513,14 +485,14 @@ class SimSpotify:
         self.catalog.playlists[playlist.id] = playlist
         return self._objects(request).playlist(playlist, self._playlist_page(request, playlist, 50, 0))
 
-    def _playlist(self, request: _Request, item_id: str) -> SimPlaylist:
+    def _playlist(self, request: Request, item_id: str) -> SimPlaylist:
         _check_id(item_id)
         playlist = self.catalog.playlists.get(item_id)
         if playlist is None:
             raise ApiError(404, "Resource not found")
         return playlist
 
-    def _playlist_page(self, request: _Request, playlist: SimPlaylist, limit: int, offset: int) -> dict[str, Any]:
+    def _playlist_page(self, request: Request, playlist: SimPlaylist, limit: int, offset: int) -> dict[str, Any]:
         objects = self._objects(request)
         tracks = [t for t in (self.catalog.visible_track(i) for i in playlist.track_ids) if t]
         page = self._page(request, tracks, limit, offset)
@@ -530,7 +502,7 @@ class SimSpotify:
                           "item": objects.track(t), "track": objects.track(t)} for t in page["items"]]
         return page
 
-    def _playlist_items(self, request: _Request, item_id: str) -> dict[str, Any]:
+    def _playlist_items(self, request: Request, item_id: str) -> dict[str, Any]:
         playlist = self._playlist(request, item_id)
         token = request.token
         own = token is not None and token.user_id == playlist.owner_id
@@ -541,7 +513,7 @@ class SimSpotify:
         limit, offset = self._page_params(request, 20, 50)
         return self._playlist_page(request, playlist, limit, offset)
 
-    def _add_items(self, request: _Request, item_id: str) -> dict[str, Any]:
+    def _add_items(self, request: Request, item_id: str) -> dict[str, Any]:
         user_id = self._user(request, "playlist-modify-private")
         playlist = self._playlist(request, item_id)
         if playlist.owner_id != user_id:
@@ -597,7 +569,7 @@ def _int_param(query: Mapping[str, str], name: str, default: int) -> int:
         raise ApiError(400, f"Invalid {name}: {raw[:20]!r} is not a number") from None
 
 
-def _json_body(request: _Request) -> dict[str, Any]:
+def _json_body(request: Request) -> dict[str, Any]:
     try:
         body = json.loads(request.body or b"{}")
     except ValueError:
@@ -609,29 +581,3 @@ def _json_body(request: _Request) -> dict[str, Any]:
 
 def _new_playlist_id(catalog: Catalog) -> str:
     return "".join(random.Random(f"playlist|{len(catalog.playlists)}").choices(BASE62, k=22))
-
-
-def _json_reply(status: int, payload: Any) -> SimReply:
-    if isinstance(payload, SimReply):
-        return payload
-    return SimReply(status, json.dumps(payload, ensure_ascii=False).encode(), {"content-type": "application/json; charset=utf-8"})
-
-
-def _error_reply(err: ApiError, delay: float) -> SimReply:
-    reply = _json_reply(err.status, {"error": {"status": err.status, "message": err.message}})
-    reply.headers.update(err.headers)
-    reply.delay = delay
-    return reply
-
-
-def _oauth_error(error: str, description: str) -> SimReply:
-    return _json_reply(400, {"error": error, "error_description": description})
-
-
-def _text_reply(status: int, text: str) -> SimReply:
-    return SimReply(status, text.encode(), {"content-type": "text/plain; charset=utf-8"})
-
-
-def _redirect(uri: str, params: dict[str, str]) -> SimReply:
-    separator = "&" if urlsplit(uri).query else "?"
-    return SimReply(302, b"", {"location": f"{uri}{separator}{urlencode(params)}"})
