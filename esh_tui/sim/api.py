@@ -12,7 +12,6 @@ import base64
 import collections
 import hashlib
 import json
-import math
 import random
 import re
 import secrets
@@ -23,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from esh_tui.sim.admission import SERVER_FAULTS, Admission
 from esh_tui.sim.catalog import BASE62, GROUP_ORDER, Catalog, SimPlaylist
 from esh_tui.sim.config import FAULT_KINDS, MODES, SimConfig
 from esh_tui.sim.messages import ApiError, Request, SimReply, error_reply, json_reply, oauth_error, redirect, text_reply
@@ -30,8 +30,6 @@ from esh_tui.sim.objects import ObjectBuilder, paging
 
 __all__ = ["FAULT_KINDS", "MODES", "SimConfig", "SimReply", "SimSpotify", "USER_SCOPES"]
 
-RATE_WINDOW_SECONDS = 30.0
-DAY_SECONDS = 86_400.0
 USER_SCOPES = {"user-library-read", "user-follow-read", "playlist-read-private",
                "playlist-modify-private", "playlist-modify-public"}
 _ID = re.compile(r"^[0-9A-Za-z]{22}$")
@@ -57,10 +55,7 @@ class SimSpotify:
         self._tokens: dict[str, _Token] = {}
         self._refresh_tokens: dict[str, _Token] = {}
         self._codes: dict[str, dict[str, Any]] = {}
-        self._window: collections.deque[float] = collections.deque()
-        self._day_start: float | None = None
-        self._day_count = 0
-        self._seen: collections.Counter[str] = collections.Counter()
+        self.admission = Admission(self.config)
         self._routes = self._build_routes()
 
     # ----- accounting -------------------------------------------------------------
@@ -93,13 +88,15 @@ class SimSpotify:
                 return template, handler(request, **match.groupdict())
             try:
                 request.token = self._authenticate(request)
-                self._admit(request)
+                self.admission.admit(request, self.clock())
             except ApiError as err:
-                return template, error_reply(err, self._latency(request))
-            fault = self._fault_for(request)
-            delay = self._latency(request)
-            if fault in ("500", "502", "503"):  # the server failed before doing anything
-                return template, error_reply(ApiError(int(fault), _FAULT_MESSAGES[fault]), delay)
+                return template, error_reply(err, self.admission.latency(request))
+            fault = self.admission.fault_for(request)
+            if fault:
+                self.faults_injected[fault] += 1
+            delay = self.admission.latency(request)
+            if fault in SERVER_FAULTS:  # the server failed before doing anything
+                return template, error_reply(ApiError(int(fault), SERVER_FAULTS[fault]), delay)
             try:
                 reply = json_reply(201 if method == "POST" else 200, handler(request, **match.groupdict()))
             except ApiError as err:
@@ -114,7 +111,7 @@ class SimSpotify:
             return f"{request.method} (not allowed)", error_reply(ApiError(405, "Method not allowed"), 0.0)
         return f"{request.method} (unknown)", error_reply(ApiError(404, "Service not found"), 0.0)
 
-    # ----- auth, limits, faults ---------------------------------------------------------
+    # ----- auth ---------------------------------------------------------
 
     def _authenticate(self, request: Request) -> _Token:
         header = request.headers.get("authorization", "")
@@ -126,52 +123,6 @@ class SimSpotify:
         if token.expires_at <= self.clock():
             raise ApiError(401, "The access token expired")
         return token
-
-    def _admit(self, request: Request) -> None:
-        """Apply the daily quota, then the rolling 30 s rate limit."""
-        now = self.clock()
-        if self._day_start is None or now - self._day_start >= DAY_SECONDS:
-            self._day_start, self._day_count = now, 0
-        if self.config.quota is not None and self._day_count >= self.config.quota:
-            wait = math.ceil(self._day_start + DAY_SECONDS - now)
-            raise ApiError(429, "QUOTA_EXCEEDED: the daily request quota of this app is used up",
-                           {"Retry-After": str(wait)})
-        window = self._window
-        while window and window[0] <= now - RATE_WINDOW_SECONDS:
-            window.popleft()
-        if self.config.rate_limit is not None and len(window) >= self.config.rate_limit:
-            wait = max(1, math.ceil(window[0] + RATE_WINDOW_SECONDS - now))
-            headers = {} if self._draw(request, "retry-after") < self.config.retry_after_missing else {"Retry-After": str(wait)}
-            raise ApiError(429, "API rate limit exceeded", headers)
-        window.append(now)
-        self._day_count += 1
-
-    def _request_key(self, request: Request) -> str:
-        return f"{request.method} {request.path}?{urlencode(sorted(request.query.items()))}"
-
-    def _draw(self, request: Request, purpose: str) -> float:
-        """A reproducible number in [0, 1) for this request, its purpose and how often it was seen."""
-        key = self._request_key(request)
-        digest = hashlib.blake2b(f"{self.config.seed}|{purpose}|{key}|{self._seen[key]}".encode(), digest_size=8)
-        return int.from_bytes(digest.digest(), "big") / 2**64
-
-    def _fault_for(self, request: Request) -> str | None:
-        key = self._request_key(request)
-        roll = self._draw(request, "fault")
-        kind_roll = self._draw(request, "fault-kind")
-        self._seen[key] += 1
-        if roll >= self.config.fault_rate or not self.config.faults:
-            return None
-        kind = self.config.faults[int(kind_roll * len(self.config.faults))]
-        self.faults_injected[kind] += 1
-        return kind
-
-    def _latency(self, request: Request) -> float:
-        cfg = self.config
-        if not cfg.latency_ms and not cfg.jitter_ms:
-            return 0.0
-        jitter = (self._draw(request, "latency") * 2 - 1) * cfg.jitter_ms
-        return max(0.0, cfg.latency_ms + jitter) / 1000.0
 
     # ----- routes ---------------------------------------------------------------------------
 
@@ -541,7 +492,6 @@ class SimSpotify:
 # ----- small pure helpers ------------------------------------------------------------------------
 
 _FAULT_STATUS = {"timeout": "timeout", "drop": "dropped"}
-_FAULT_MESSAGES = {"500": "Server error", "502": "Bad gateway", "503": "Service unavailable"}
 _FIELD_FILTER = re.compile(r"\b(artist|album|track|year|genre|upc|tag):", re.IGNORECASE)
 _ISRC_FILTER = re.compile(r"\bisrc:\s*([A-Za-z0-9-]+)", re.IGNORECASE)
 
