@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from esh_tui.sim.accounts import USER_SCOPES, Accounts, require_user
 from esh_tui.sim.admission import SERVER_FAULTS, Admission
 from esh_tui.sim.catalog import BASE62, GROUP_ORDER, Catalog, SimPlaylist
 from esh_tui.sim.config import FAULT_KINDS, MODES, SimConfig
@@ -30,18 +31,8 @@ from esh_tui.sim.objects import ObjectBuilder, paging
 
 __all__ = ["FAULT_KINDS", "MODES", "SimConfig", "SimReply", "SimSpotify", "USER_SCOPES"]
 
-USER_SCOPES = {"user-library-read", "user-follow-read", "playlist-read-private",
-               "playlist-modify-private", "playlist-modify-public"}
 _ID = re.compile(r"^[0-9A-Za-z]{22}$")
 _SEARCH_TYPES = ("album", "artist", "playlist", "track", "show", "episode", "audiobook")
-
-
-@dataclass
-class _Token:
-    client_id: str
-    expires_at: float
-    user_id: str | None = None
-    scopes: frozenset[str] = frozenset()
 
 
 class SimSpotify:
@@ -52,9 +43,7 @@ class SimSpotify:
         self.counts: collections.Counter[tuple[str, int | str]] = collections.Counter()
         self.faults_injected: collections.Counter[str] = collections.Counter()
         self._lock = threading.Lock()
-        self._tokens: dict[str, _Token] = {}
-        self._refresh_tokens: dict[str, _Token] = {}
-        self._codes: dict[str, dict[str, Any]] = {}
+        self.accounts = Accounts(catalog, self.config)
         self.admission = Admission(self.config)
         self._routes = self._build_routes()
 
@@ -85,9 +74,9 @@ class SimSpotify:
             if match is None or method != request.method:
                 continue
             if not api:
-                return template, handler(request, **match.groupdict())
+                return template, handler(request, self.clock())
             try:
-                request.token = self._authenticate(request)
+                request.token = self.accounts.authenticate(request, self.clock())
                 self.admission.admit(request, self.clock())
             except ApiError as err:
                 return template, error_reply(err, self.admission.latency(request))
@@ -111,25 +100,12 @@ class SimSpotify:
             return f"{request.method} (not allowed)", error_reply(ApiError(405, "Method not allowed"), 0.0)
         return f"{request.method} (unknown)", error_reply(ApiError(404, "Service not found"), 0.0)
 
-    # ----- auth ---------------------------------------------------------
-
-    def _authenticate(self, request: Request) -> _Token:
-        header = request.headers.get("authorization", "")
-        if not header.startswith("Bearer ") or not header[7:].strip():
-            raise ApiError(401, "No token provided")
-        token = self._tokens.get(header[7:].strip())
-        if token is None:
-            raise ApiError(401, "Invalid access token")
-        if token.expires_at <= self.clock():
-            raise ApiError(401, "The access token expired")
-        return token
-
     # ----- routes ---------------------------------------------------------------------------
 
     def _build_routes(self):
         routes = [
-            ("POST", r"/api/token", "POST /api/token", self._token, False),
-            ("GET", r"/authorize", "GET /authorize", self._authorize, False),
+            ("POST", r"/api/token", "POST /api/token", self.accounts.token, False),
+            ("GET", r"/authorize", "GET /authorize", self.accounts.authorize, False),
             ("GET", r"/v1/artists/(?P<item_id>[^/]+)/albums", "GET /artists/{id}/albums", self._artist_albums, True),
             ("GET", r"/v1/artists/(?P<item_id>[^/]+)", "GET /artists/{id}", self._artist, True),
             ("GET", r"/v1/artists", "GET /artists", self._several_artists, True),
@@ -180,88 +156,6 @@ class SimSpotify:
         for item_id in ids:
             _check_id(item_id)
         return ids
-
-    def _user(self, request: Request, scope: str | None) -> str:
-        token = request.token
-        if token is None or token.user_id is None:
-            raise ApiError(401, "This endpoint needs a user access token (log in first)")
-        if scope and scope not in token.scopes and not (
-            scope == "playlist-modify-private" and "playlist-modify-public" in token.scopes
-        ):
-            raise ApiError(403, f"Insufficient client scope: {scope} is required")
-        return token.user_id
-
-    # ----- accounts: tokens and login --------------------------------------------------------
-
-    def _token(self, request: Request) -> SimReply:
-        form = {k: v[-1] for k, v in parse_qs(request.body.decode("utf-8", "replace")).items()}
-        client_id, client_secret = form.get("client_id"), form.get("client_secret")
-        auth = request.headers.get("authorization", "")
-        if auth.startswith("Basic "):
-            try:
-                client_id, _, client_secret = base64.b64decode(auth[6:]).decode().partition(":")
-            except (ValueError, UnicodeDecodeError):
-                return oauth_error("invalid_client", "Invalid client")
-        grant = form.get("grant_type")
-        now = self.clock()
-        if grant == "client_credentials":
-            if not client_id or not client_secret:
-                return oauth_error("invalid_client", "Invalid client")
-            return self._issue(_Token(client_id, now + self.config.token_ttl))
-        if grant == "authorization_code":
-            code = self._codes.pop(form.get("code", ""), None)
-            if code is None or code["expires_at"] <= now:
-                return oauth_error("invalid_grant", "Invalid authorization code")
-            if form.get("redirect_uri") != code["redirect_uri"]:
-                return oauth_error("invalid_grant", "Invalid redirect URI")
-            if (client_id or form.get("client_id")) != code["client_id"]:
-                return oauth_error("invalid_client", "Invalid client")
-            verifier = form.get("code_verifier", "")
-            challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-            if challenge != code["challenge"]:
-                return oauth_error("invalid_grant", "code_verifier was incorrect")
-            token = _Token(code["client_id"], now + self.config.token_ttl, self.catalog.user.id, code["scopes"])
-            return self._issue(token, refresh=True)
-        if grant == "refresh_token":
-            old = self._refresh_tokens.get(form.get("refresh_token", ""))
-            if old is None:
-                return oauth_error("invalid_grant", "Invalid refresh token")
-            return self._issue(_Token(old.client_id, now + self.config.token_ttl, old.user_id, old.scopes))
-        return oauth_error("unsupported_grant_type", f"grant_type {grant!r} is not supported")
-
-    def _issue(self, token: _Token, refresh: bool = False) -> SimReply:
-        access = "sim-" + secrets.token_urlsafe(24)
-        self._tokens[access] = token
-        body: dict[str, Any] = {"access_token": access, "token_type": "Bearer", "expires_in": self.config.token_ttl}
-        if token.user_id:
-            body["scope"] = " ".join(sorted(token.scopes))
-        if refresh:
-            refresh_token = "sim-refresh-" + secrets.token_urlsafe(24)
-            self._refresh_tokens[refresh_token] = token
-            body["refresh_token"] = refresh_token
-        return json_reply(200, body)
-
-    def _authorize(self, request: Request) -> SimReply:
-        """Approve at once, as a user who clicks 'Agree', and redirect with a code."""
-        q = request.query
-        redirect_uri = q.get("redirect_uri", "")
-        host = urlsplit(redirect_uri).hostname
-        if not q.get("client_id"):
-            return text_reply(400, "INVALID_CLIENT: Invalid client")
-        if urlsplit(redirect_uri).scheme != "http" or host not in ("127.0.0.1", "::1"):
-            return text_reply(400, "INVALID_CLIENT: Insecure redirect URI (use a loopback IP like 127.0.0.1)")
-        if q.get("response_type") != "code":
-            return redirect(redirect_uri, {"error": "unsupported_response_type", "state": q.get("state", "")})
-        if q.get("code_challenge_method") != "S256" or not q.get("code_challenge"):
-            return redirect(redirect_uri, {"error": "invalid_request", "state": q.get("state", "")})
-        scopes = frozenset(q.get("scope", "").split()) & USER_SCOPES
-        code = secrets.token_urlsafe(24)
-        self._codes[code] = {"client_id": q["client_id"], "redirect_uri": redirect_uri, "scopes": scopes,
-                             "challenge": q["code_challenge"], "expires_at": self.clock() + 600}
-        params = {"code": code}
-        if "state" in q:
-            params["state"] = q["state"]
-        return redirect(redirect_uri, params)
 
     # ----- catalog endpoints ------------------------------------------------------------------
 
@@ -376,7 +270,7 @@ class SimSpotify:
     # ----- the user's library ------------------------------------------------------------------
 
     def _me(self, request: Request) -> dict[str, Any]:
-        self._user(request, None)
+        require_user(request, None)
         user = self.catalog.user
         objects = self._objects(request)
         return {**objects.owner(user.id, user.display_name), "followers": {"href": None, "total": 3},
@@ -384,7 +278,7 @@ class SimSpotify:
                 "explicit_content": {"filter_enabled": False, "filter_locked": False}}
 
     def _saved_tracks(self, request: Request) -> dict[str, Any]:
-        self._user(request, "user-library-read")
+        require_user(request, "user-library-read")
         limit, offset = self._page_params(request, 20, 50)
         objects = self._objects(request)
         tracks = [t for t in (self.catalog.visible_track(i) for i in self.catalog.user.saved_track_ids) if t]
@@ -393,7 +287,7 @@ class SimSpotify:
         return page
 
     def _followed(self, request: Request) -> dict[str, Any]:
-        self._user(request, "user-follow-read")
+        require_user(request, "user-follow-read")
         if request.query.get("type") != "artist":
             raise ApiError(400, "type must be artist")
         limit = _int_param(request.query, "limit", 20)
@@ -417,7 +311,7 @@ class SimSpotify:
         return {"artists": cursor_page}
 
     def _my_playlists(self, request: Request) -> dict[str, Any]:
-        self._user(request, "playlist-read-private")
+        require_user(request, "playlist-read-private")
         limit, offset = self._page_params(request, 20, 50)
         objects = self._objects(request)
         playlists = list(self.catalog.playlists.values())
@@ -426,7 +320,7 @@ class SimSpotify:
         return page
 
     def _create_playlist(self, request: Request) -> dict[str, Any]:
-        user_id = self._user(request, "playlist-modify-private")
+        user_id = require_user(request, "playlist-modify-private")
         body = _json_body(request)
         name = body.get("name")
         if not isinstance(name, str) or not name.strip():
@@ -465,7 +359,7 @@ class SimSpotify:
         return self._playlist_page(request, playlist, limit, offset)
 
     def _add_items(self, request: Request, item_id: str) -> dict[str, Any]:
-        user_id = self._user(request, "playlist-modify-private")
+        user_id = require_user(request, "playlist-modify-private")
         playlist = self._playlist(request, item_id)
         if playlist.owner_id != user_id:
             raise ApiError(403, "You cannot add items to a playlist you do not own")

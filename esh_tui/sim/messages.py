@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 if TYPE_CHECKING:
-    from esh_tui.sim.api import _Token as Token
+    from esh_tui.sim.accounts import Token
 
 
 @dataclass
