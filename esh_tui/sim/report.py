@@ -7,8 +7,7 @@ from typing import Any
 
 from esh_tui.sim import oracle
 from esh_tui.sim.catalog import Catalog
-
-_MODES = ("development", "extended")
+from esh_tui.sim.config import MODES
 
 
 def oracle_report(seed: int, artists: int, today: dt.date, days: int = 90) -> dict[str, Any]:
@@ -22,13 +21,13 @@ def oracle_report(seed: int, artists: int, today: dt.date, days: int = 90) -> di
         "minimum_calls": {}, "minimum_calls_next_week": {},
     }
     knowledge = oracle.Knowledge().learn(catalog, ids, cutoff)
-    for mode in _MODES:
+    for mode in MODES:
         bound = oracle.minimum_calls(catalog, ids, cutoff, mode)
         report["minimum_calls"][mode] = {"total": bound.total, **bound.by_endpoint}
     # A week later, a tracker that kept what it learned pays only for what changed.
     catalog.advance(7)
     later_cutoff = catalog.today - dt.timedelta(days=days)
-    for mode in _MODES:
+    for mode in MODES:
         bound = oracle.minimum_calls(catalog, ids, later_cutoff, mode, knowledge)
         report["minimum_calls_next_week"][mode] = {"total": bound.total, **bound.by_endpoint}
     return report
