@@ -95,21 +95,21 @@ def test_no_cassette_holds_a_secret():
 
 def test_a_fresh_recording_holds_no_secret(tmp_path):
     """Record one small cassette from the simulator now and search it for the secret and the tokens issued."""
-    from esh_tui.sim.api import SimSpotify
+    from esh_tui.sim.accounts import Accounts
 
     issued: list[str] = []
-    original = SimSpotify._issue
+    original = Accounts._issue
 
     def remember(self, token, refresh=False):
         reply = original(self, token, refresh)
         issued.append(json.loads(reply.body)["access_token"])
         return reply
 
-    SimSpotify._issue = remember
+    Accounts._issue = remember
     try:
         written = record_simulator(tmp_path, ("development",), artists=2, weeks=1, workdir=tmp_path)
     finally:
-        SimSpotify._issue = original
+        Accounts._issue = original
     assert len(issued) == 2, "one token a run"
     for path in written:
         raw = path.read_bytes()

@@ -59,8 +59,8 @@ def _outside_address() -> str | None:
 
 def _needles(sim: SimSpotify, with_secret: bool = True) -> dict[str, str]:
     """Everything that must never show: the secret (also as Basic auth) and every token issued."""
-    found = {f"access token {i}": t for i, t in enumerate(sim._tokens)}
-    found |= {f"refresh token {i}": t for i, t in enumerate(sim._refresh_tokens)}
+    found = {f"access token {i}": t for i, t in enumerate(sim.accounts.access_tokens)}
+    found |= {f"refresh token {i}": t for i, t in enumerate(sim.accounts.refresh_tokens)}
     if with_secret:
         found["client secret"] = SECRET
         found["client secret as Basic auth"] = base64.b64encode(f"{CLIENT_ID}:{SECRET}".encode()).decode()

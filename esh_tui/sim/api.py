@@ -1,108 +1,34 @@
-"""The simulated Spotify Web API and accounts service, independent of how requests arrive.
+"""The simulated Spotify's router: each request to its endpoint, through accounts and admission, counted.
 
 `SimSpotify.handle()` turns one HTTP request into a `SimReply`: the response,
 how long to hold it (latency) and whether to fail it in transit (a timeout or
 a dropped connection). The in-process transport and the loopback server both
-call it, so they answer identically and count identically.
+call it, so they answer identically and count identically. Where things are
+decided: tokens and scopes in `accounts`, 429s, faults and latency in
+`admission`, each endpoint's answer in `endpoints/` (catalog, library,
+playlists), knobs in `config`.
 """
 
 from __future__ import annotations
 
-import base64
 import collections
-import hashlib
-import json
-import math
-import random
 import re
-import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
 
-from esh_tui.sim.catalog import BASE62, GROUP_ORDER, Catalog, SimPlaylist
-from esh_tui.sim.objects import ObjectBuilder, paging
+from esh_tui.sim.accounts import USER_SCOPES, Accounts
+from esh_tui.sim.admission import SERVER_FAULTS, Admission
+from esh_tui.sim.catalog import Catalog
+from esh_tui.sim.config import FAULT_KINDS, MODES, SimConfig
+from esh_tui.sim.endpoints import catalog as catalog_reads
+from esh_tui.sim.endpoints import library, playlists
+from esh_tui.sim.messages import ApiError, Request, SimReply, error_reply, json_reply
 
-MODES = ("development", "extended")
-RATE_WINDOW_SECONDS = 30.0
-DAY_SECONDS = 86_400.0
-FAULT_KINDS = ("500", "502", "503", "timeout", "drop")
-USER_SCOPES = {"user-library-read", "user-follow-read", "playlist-read-private",
-               "playlist-modify-private", "playlist-modify-public"}
-_ID = re.compile(r"^[0-9A-Za-z]{22}$")
-_SEARCH_TYPES = ("album", "artist", "playlist", "track", "show", "episode", "audiobook")
+# Re-exported: callers import the simulator's names from here.
+__all__ = ["FAULT_KINDS", "MODES", "SimConfig", "SimReply", "SimSpotify", "USER_SCOPES"]
 
-
-@dataclass
-class SimConfig:
-    """Knobs of the offline Spotify; every random choice is seeded and reproducible."""
-
-    mode: str = "development"
-    latency_ms: float = 0.0
-    jitter_ms: float = 0.0
-    rate_limit: int | None = None  # requests per rolling 30 s window
-    quota: int | None = None  # requests per day
-    fault_rate: float = 0.0
-    faults: tuple[str, ...] = FAULT_KINDS
-    slow_seconds: float = 30.0  # how long a "timeout" fault holds its response
-    retry_after_missing: float = 0.0  # share of 429s sent without Retry-After
-    seed: int = 1
-    token_ttl: int = 3600
-
-    def __post_init__(self) -> None:
-        if self.mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
-        unknown = set(self.faults) - set(FAULT_KINDS)
-        if unknown:
-            raise ValueError(f"unknown fault kinds {sorted(unknown)}; choose from {', '.join(FAULT_KINDS)}")
-        if not 0.0 <= self.fault_rate <= 1.0:
-            raise ValueError("fault_rate must be between 0 and 1")
-
-    @property
-    def extended(self) -> bool:
-        return self.mode == "extended"
-
-    @property
-    def page_max(self) -> int:
-        """Largest `limit` artist albums and search accept."""
-        return 50 if self.extended else 10
-
-
-@dataclass
-class SimReply:
-    status: int
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0  # seconds to hold the reply (latency, or a slow fault)
-    fault: str | None = None  # "timeout" or "drop": fail in transit
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
-        super().__init__(message)
-        self.status, self.message, self.headers = status, message, headers or {}
-
-
-@dataclass
-class _Token:
-    client_id: str
-    expires_at: float
-    user_id: str | None = None
-    scopes: frozenset[str] = frozenset()
-
-
-@dataclass
-class _Request:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: Mapping[str, str]
-    body: bytes
-    base: str  # scheme://host[:port]
-    token: _Token | None = None
+_FAULT_STATUS = {"timeout": "timeout", "drop": "dropped"}  # how a reply failed in transit is counted
 
 
 class SimSpotify:
@@ -113,13 +39,8 @@ class SimSpotify:
         self.counts: collections.Counter[tuple[str, int | str]] = collections.Counter()
         self.faults_injected: collections.Counter[str] = collections.Counter()
         self._lock = threading.Lock()
-        self._tokens: dict[str, _Token] = {}
-        self._refresh_tokens: dict[str, _Token] = {}
-        self._codes: dict[str, dict[str, Any]] = {}
-        self._window: collections.deque[float] = collections.deque()
-        self._day_start: float | None = None
-        self._day_count = 0
-        self._seen: collections.Counter[str] = collections.Counter()
+        self.accounts = Accounts(catalog, self.config)
+        self.admission = Admission(self.config)
         self._routes = self._build_routes()
 
     # ----- accounting -------------------------------------------------------------
@@ -137,35 +58,35 @@ class SimSpotify:
     # ----- entry point ------------------------------------------------------------------
 
     def handle(self, method: str, url: str, headers: Mapping[str, str], body: bytes = b"") -> SimReply:
-        parts = urlsplit(url)
-        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-        lowered = {k.lower(): v for k, v in headers.items()}
-        request = _Request(method.upper(), parts.path, query, lowered, body, f"{parts.scheme}://{parts.netloc}")
+        request = Request.parse(method, url, headers, body)
         with self._lock:
             template, reply = self._dispatch(request)
             self.counts[(template, reply.fault and _FAULT_STATUS[reply.fault] or reply.status)] += 1
         return reply
 
-    def _dispatch(self, request: _Request) -> tuple[str, SimReply]:
+    def _dispatch(self, request: Request) -> tuple[str, SimReply]:
         for method, pattern, template, handler, api in self._routes:
             match = pattern.match(request.path)
             if match is None or method != request.method:
                 continue
             if not api:
-                return template, handler(request, **match.groupdict())
+                return template, handler(request, self.clock())
             try:
-                request.token = self._authenticate(request)
-                self._admit(request)
+                request.token = self.accounts.authenticate(request, self.clock())
+                self.admission.admit(request, self.clock())
             except ApiError as err:
-                return template, _error_reply(err, self._latency(request))
-            fault = self._fault_for(request)
-            delay = self._latency(request)
-            if fault in ("500", "502", "503"):  # the server failed before doing anything
-                return template, _error_reply(ApiError(int(fault), _FAULT_MESSAGES[fault]), delay)
+                return template, error_reply(err, self.admission.latency(request))
+            fault = self.admission.fault_for(request)
+            if fault:
+                self.faults_injected[fault] += 1
+            delay = self.admission.latency(request)
+            if fault in SERVER_FAULTS:  # the server failed before doing anything
+                return template, error_reply(ApiError(int(fault), SERVER_FAULTS[fault]), delay)
             try:
-                reply = _json_reply(201 if method == "POST" else 200, handler(request, **match.groupdict()))
+                payload = handler(self.catalog, self.config, request, **match.groupdict())
+                reply = json_reply(201 if method == "POST" else 200, payload)
             except ApiError as err:
-                reply = _error_reply(err, delay)
+                reply = error_reply(err, delay)
             reply.delay = delay
             if fault == "timeout":  # done, but answered too late
                 reply.delay, reply.fault = self.config.slow_seconds, "timeout"
@@ -173,499 +94,30 @@ class SimSpotify:
                 reply.fault = "drop"
             return template, reply
         if any(pattern.match(request.path) for _, pattern, _, _, _ in self._routes):
-            return f"{request.method} (not allowed)", _error_reply(ApiError(405, "Method not allowed"), 0.0)
-        return f"{request.method} (unknown)", _error_reply(ApiError(404, "Service not found"), 0.0)
-
-    # ----- auth, limits, faults ---------------------------------------------------------
-
-    def _authenticate(self, request: _Request) -> _Token:
-        header = request.headers.get("authorization", "")
-        if not header.startswith("Bearer ") or not header[7:].strip():
-            raise ApiError(401, "No token provided")
-        token = self._tokens.get(header[7:].strip())
-        if token is None:
-            raise ApiError(401, "Invalid access token")
-        if token.expires_at <= self.clock():
-            raise ApiError(401, "The access token expired")
-        return token
-
-    def _admit(self, request: _Request) -> None:
-        """Apply the daily quota, then the rolling 30 s rate limit."""
-        now = self.clock()
-        if self._day_start is None or now - self._day_start >= DAY_SECONDS:
-            self._day_start, self._day_count = now, 0
-        if self.config.quota is not None and self._day_count >= self.config.quota:
-            wait = math.ceil(self._day_start + DAY_SECONDS - now)
-            raise ApiError(429, "QUOTA_EXCEEDED: the daily request quota of this app is used up",
-                           {"Retry-After": str(wait)})
-        window = self._window
-        while window and window[0] <= now - RATE_WINDOW_SECONDS:
-            window.popleft()
-        if self.config.rate_limit is not None and len(window) >= self.config.rate_limit:
-            wait = max(1, math.ceil(window[0] + RATE_WINDOW_SECONDS - now))
-            headers = {} if self._draw(request, "retry-after") < self.config.retry_after_missing else {"Retry-After": str(wait)}
-            raise ApiError(429, "API rate limit exceeded", headers)
-        window.append(now)
-        self._day_count += 1
-
-    def _request_key(self, request: _Request) -> str:
-        return f"{request.method} {request.path}?{urlencode(sorted(request.query.items()))}"
-
-    def _draw(self, request: _Request, purpose: str) -> float:
-        """A reproducible number in [0, 1) for this request, its purpose and how often it was seen."""
-        key = self._request_key(request)
-        digest = hashlib.blake2b(f"{self.config.seed}|{purpose}|{key}|{self._seen[key]}".encode(), digest_size=8)
-        return int.from_bytes(digest.digest(), "big") / 2**64
-
-    def _fault_for(self, request: _Request) -> str | None:
-        key = self._request_key(request)
-        roll = self._draw(request, "fault")
-        kind_roll = self._draw(request, "fault-kind")
-        self._seen[key] += 1
-        if roll >= self.config.fault_rate or not self.config.faults:
-            return None
-        kind = self.config.faults[int(kind_roll * len(self.config.faults))]
-        self.faults_injected[kind] += 1
-        return kind
-
-    def _latency(self, request: _Request) -> float:
-        cfg = self.config
-        if not cfg.latency_ms and not cfg.jitter_ms:
-            return 0.0
-        jitter = (self._draw(request, "latency") * 2 - 1) * cfg.jitter_ms
-        return max(0.0, cfg.latency_ms + jitter) / 1000.0
+            return f"{request.method} (not allowed)", error_reply(ApiError(405, "Method not allowed"), 0.0)
+        return f"{request.method} (unknown)", error_reply(ApiError(404, "Service not found"), 0.0)
 
     # ----- routes ---------------------------------------------------------------------------
 
     def _build_routes(self):
         routes = [
-            ("POST", r"/api/token", "POST /api/token", self._token, False),
-            ("GET", r"/authorize", "GET /authorize", self._authorize, False),
-            ("GET", r"/v1/artists/(?P<item_id>[^/]+)/albums", "GET /artists/{id}/albums", self._artist_albums, True),
-            ("GET", r"/v1/artists/(?P<item_id>[^/]+)", "GET /artists/{id}", self._artist, True),
-            ("GET", r"/v1/artists", "GET /artists", self._several_artists, True),
-            ("GET", r"/v1/albums/(?P<item_id>[^/]+)/tracks", "GET /albums/{id}/tracks", self._album_tracks, True),
-            ("GET", r"/v1/albums/(?P<item_id>[^/]+)", "GET /albums/{id}", self._album, True),
-            ("GET", r"/v1/albums", "GET /albums", self._several_albums, True),
-            ("GET", r"/v1/tracks/(?P<item_id>[^/]+)", "GET /tracks/{id}", self._track, True),
-            ("GET", r"/v1/tracks", "GET /tracks", self._several_tracks, True),
-            ("GET", r"/v1/search", "GET /search", self._search, True),
-            ("GET", r"/v1/me", "GET /me", self._me, True),
-            ("GET", r"/v1/me/tracks", "GET /me/tracks", self._saved_tracks, True),
-            ("GET", r"/v1/me/following", "GET /me/following", self._followed, True),
-            ("GET", r"/v1/me/playlists", "GET /me/playlists", self._my_playlists, True),
-            ("POST", r"/v1/me/playlists", "POST /me/playlists", self._create_playlist, True),
-            ("GET", r"/v1/playlists/(?P<item_id>[^/]+)/items", "GET /playlists/{id}/items", self._playlist_items, True),
-            ("POST", r"/v1/playlists/(?P<item_id>[^/]+)/items", "POST /playlists/{id}/items", self._add_items, True),
+            ("POST", r"/api/token", "POST /api/token", self.accounts.token, False),
+            ("GET", r"/authorize", "GET /authorize", self.accounts.authorize, False),
+            ("GET", r"/v1/artists/(?P<item_id>[^/]+)/albums", "GET /artists/{id}/albums", catalog_reads.artist_albums, True),
+            ("GET", r"/v1/artists/(?P<item_id>[^/]+)", "GET /artists/{id}", catalog_reads.artist, True),
+            ("GET", r"/v1/artists", "GET /artists", catalog_reads.several_artists, True),
+            ("GET", r"/v1/albums/(?P<item_id>[^/]+)/tracks", "GET /albums/{id}/tracks", catalog_reads.album_tracks, True),
+            ("GET", r"/v1/albums/(?P<item_id>[^/]+)", "GET /albums/{id}", catalog_reads.album, True),
+            ("GET", r"/v1/albums", "GET /albums", catalog_reads.several_albums, True),
+            ("GET", r"/v1/tracks/(?P<item_id>[^/]+)", "GET /tracks/{id}", catalog_reads.track, True),
+            ("GET", r"/v1/tracks", "GET /tracks", catalog_reads.several_tracks, True),
+            ("GET", r"/v1/search", "GET /search", catalog_reads.search, True),
+            ("GET", r"/v1/me", "GET /me", library.me, True),
+            ("GET", r"/v1/me/tracks", "GET /me/tracks", library.saved_tracks, True),
+            ("GET", r"/v1/me/following", "GET /me/following", library.followed, True),
+            ("GET", r"/v1/me/playlists", "GET /me/playlists", playlists.my_playlists, True),
+            ("POST", r"/v1/me/playlists", "POST /me/playlists", playlists.create_playlist, True),
+            ("GET", r"/v1/playlists/(?P<item_id>[^/]+)/items", "GET /playlists/{id}/items", playlists.playlist_items, True),
+            ("POST", r"/v1/playlists/(?P<item_id>[^/]+)/items", "POST /playlists/{id}/items", playlists.add_items, True),
         ]
         return [(m, re.compile(p + "/?$"), t, h, api) for m, p, t, h, api in routes]
-
-    # ----- helpers --------------------------------------------------------------------------
-
-    def _objects(self, request: _Request) -> ObjectBuilder:
-        return ObjectBuilder(self.catalog, f"{request.base}/v1", self.config.extended)
-
-    def _page_params(self, request: _Request, default: int, maximum: int) -> tuple[int, int]:
-        limit = _int_param(request.query, "limit", default)
-        offset = _int_param(request.query, "offset", 0)
-        if not 1 <= limit <= maximum:
-            raise ApiError(400, f"Invalid limit: must be between 1 and {maximum}")
-        if offset < 0:
-            raise ApiError(400, "Invalid offset: must be 0 or more")
-        return limit, offset
-
-    def _page(self, request: _Request, items: list[Any], limit: int, offset: int) -> dict[str, Any]:
-        def page_url(at: int) -> str:
-            return f"{request.base}{request.path}?{urlencode({**request.query, 'offset': at, 'limit': limit})}"
-        return paging(page_url(offset), items[offset:offset + limit], limit, offset, len(items), page_url)
-
-    def _ids(self, request: _Request, maximum: int, what: str) -> list[str]:
-        if not self.config.extended:
-            raise ApiError(403, f"Get several {what} is not available to apps in development mode")
-        raw = request.query.get("ids", "")
-        ids = [i for i in raw.split(",") if i] if raw else []
-        if not ids:
-            raise ApiError(400, "Missing required parameter: ids")
-        if len(ids) > maximum:
-            raise ApiError(400, f"Too many ids requested: at most {maximum}")
-        for item_id in ids:
-            _check_id(item_id)
-        return ids
-
-    def _user(self, request: _Request, scope: str | None) -> str:
-        token = request.token
-        if token is None or token.user_id is None:
-            raise ApiError(401, "This endpoint needs a user access token (log in first)")
-        if scope and scope not in token.scopes and not (
-            scope == "playlist-modify-private" and "playlist-modify-public" in token.scopes
-        ):
-            raise ApiError(403, f"Insufficient client scope: {scope} is required")
-        return token.user_id
-
-    # ----- accounts: tokens and login --------------------------------------------------------
-
-    def _token(self, request: _Request) -> SimReply:
-        form = {k: v[-1] for k, v in parse_qs(request.body.decode("utf-8", "replace")).items()}
-        client_id, client_secret = form.get("client_id"), form.get("client_secret")
-        auth = request.headers.get("authorization", "")
-        if auth.startswith("Basic "):
-            try:
-                client_id, _, client_secret = base64.b64decode(auth[6:]).decode().partition(":")
-            except (ValueError, UnicodeDecodeError):
-                return _oauth_error("invalid_client", "Invalid client")
-        grant = form.get("grant_type")
-        now = self.clock()
-        if grant == "client_credentials":
-            if not client_id or not client_secret:
-                return _oauth_error("invalid_client", "Invalid client")
-            return self._issue(_Token(client_id, now + self.config.token_ttl))
-        if grant == "authorization_code":
-            code = self._codes.pop(form.get("code", ""), None)
-            if code is None or code["expires_at"] <= now:
-                return _oauth_error("invalid_grant", "Invalid authorization code")
-            if form.get("redirect_uri") != code["redirect_uri"]:
-                return _oauth_error("invalid_grant", "Invalid redirect URI")
-            if (client_id or form.get("client_id")) != code["client_id"]:
-                return _oauth_error("invalid_client", "Invalid client")
-            verifier = form.get("code_verifier", "")
-            challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-            if challenge != code["challenge"]:
-                return _oauth_error("invalid_grant", "code_verifier was incorrect")
-            token = _Token(code["client_id"], now + self.config.token_ttl, self.catalog.user.id, code["scopes"])
-            return self._issue(token, refresh=True)
-        if grant == "refresh_token":
-            old = self._refresh_tokens.get(form.get("refresh_token", ""))
-            if old is None:
-                return _oauth_error("invalid_grant", "Invalid refresh token")
-            return self._issue(_Token(old.client_id, now + self.config.token_ttl, old.user_id, old.scopes))
-        return _oauth_error("unsupported_grant_type", f"grant_type {grant!r} is not supported")
-
-    def _issue(self, token: _Token, refresh: bool = False) -> SimReply:
-        access = "sim-" + secrets.token_urlsafe(24)
-        self._tokens[access] = token
-        body: dict[str, Any] = {"access_token": access, "token_type": "Bearer", "expires_in": self.config.token_ttl}
-        if token.user_id:
-            body["scope"] = " ".join(sorted(token.scopes))
-        if refresh:
-            refresh_token = "sim-refresh-" + secrets.token_urlsafe(24)
-            self._refresh_tokens[refresh_token] = token
-            body["refresh_token"] = refresh_token
-        return _json_reply(200, body)
-
-    def _authorize(self, request: _Request) -> SimReply:
-        """Approve at once, as a user who clicks 'Agree', and redirect with a code."""
-        q = request.query
-        redirect_uri = q.get("redirect_uri", "")
-        host = urlsplit(redirect_uri).hostname
-        if not q.get("client_id"):
-            return _text_reply(400, "INVALID_CLIENT: Invalid client")
-        if urlsplit(redirect_uri).scheme != "http" or host not in ("127.0.0.1", "::1"):
-            return _text_reply(400, "INVALID_CLIENT: Insecure redirect URI (use a loopback IP like 127.0.0.1)")
-        if q.get("response_type") != "code":
-            return _redirect(redirect_uri, {"error": "unsupported_response_type", "state": q.get("state", "")})
-        if q.get("code_challenge_method") != "S256" or not q.get("code_challenge"):
-            return _redirect(redirect_uri, {"error": "invalid_request", "state": q.get("state", "")})
-        scopes = frozenset(q.get("scope", "").split()) & USER_SCOPES
-        code = secrets.token_urlsafe(24)
-        self._codes[code] = {"client_id": q["client_id"], "redirect_uri": redirect_uri, "scopes": scopes,
-                             "challenge": q["code_challenge"], "expires_at": self.clock() + 600}
-        params = {"code": code}
-        if "state" in q:
-            params["state"] = q["state"]
-        return _redirect(redirect_uri, params)
-
-    # ----- catalog endpoints ------------------------------------------------------------------
-
-    def _artist(self, request: _Request, item_id: str) -> dict[str, Any]:
-        _check_id(item_id)
-        artist = self.catalog.artists.get(item_id)
-        if artist is None:
-            raise ApiError(404, "Resource not found")
-        return self._objects(request).artist(artist)
-
-    def _several_artists(self, request: _Request) -> dict[str, Any]:
-        objects = self._objects(request)
-        return {"artists": [objects.artist(self.catalog.artists[i]) if i in self.catalog.artists else None
-                            for i in self._ids(request, 50, "artists")]}
-
-    def _artist_albums(self, request: _Request, item_id: str) -> dict[str, Any]:
-        _check_id(item_id)
-        if item_id not in self.catalog.artists:
-            raise ApiError(404, "Resource not found")
-        raw_groups = request.query.get("include_groups", "")
-        groups = tuple(g.strip() for g in raw_groups.split(",") if g.strip()) or GROUP_ORDER
-        bad = [g for g in groups if g not in GROUP_ORDER]
-        if bad:
-            raise ApiError(400, f"Invalid include_groups value: {bad[0]}")
-        limit, offset = self._page_params(request, 20 if self.config.extended else 5, self.config.page_max)
-        objects = self._objects(request)
-        albums = self.catalog.artist_albums(item_id, groups)
-        page = self._page(request, albums, limit, offset)
-        page["items"] = [objects.discography_album(album, group) for album, group in page["items"]]
-        return page
-
-    def _visible_album(self, item_id: str):
-        _check_id(item_id)
-        album = self.catalog.visible_album(item_id)
-        if album is None:
-            raise ApiError(404, "Resource not found")
-        return album
-
-    def _tracks_page(self, request: _Request, album, limit: int, offset: int) -> dict[str, Any]:
-        objects = self._objects(request)
-        tracks = [self.catalog.tracks[t] for t in album.track_ids]
-        base = f"{request.base}/v1/albums/{album.id}/tracks"
-
-        def page_url(at: int) -> str:
-            return f"{base}?{urlencode({'offset': at, 'limit': limit})}"
-        page = paging(page_url(offset), tracks[offset:offset + limit], limit, offset, len(tracks), page_url)
-        page["items"] = [objects.simple_track(t) for t in page["items"]]
-        return page
-
-    def _album(self, request: _Request, item_id: str) -> dict[str, Any]:
-        album = self._visible_album(item_id)
-        return self._objects(request).album(album, self._tracks_page(request, album, 50, 0))
-
-    def _several_albums(self, request: _Request) -> dict[str, Any]:
-        out = []
-        for item_id in self._ids(request, 20, "albums"):
-            album = self.catalog.visible_album(item_id)
-            out.append(self._objects(request).album(album, self._tracks_page(request, album, 50, 0)) if album else None)
-        return {"albums": out}
-
-    def _album_tracks(self, request: _Request, item_id: str) -> dict[str, Any]:
-        album = self._visible_album(item_id)
-        limit, offset = self._page_params(request, 20, 50)
-        return self._tracks_page(request, album, limit, offset)
-
-    def _track(self, request: _Request, item_id: str) -> dict[str, Any]:
-        _check_id(item_id)
-        track = self.catalog.visible_track(item_id)
-        if track is None:
-            raise ApiError(404, "Resource not found")
-        return self._objects(request).track(track)
-
-    def _several_tracks(self, request: _Request) -> dict[str, Any]:
-        objects = self._objects(request)
-        out = []
-        for item_id in self._ids(request, 50, "tracks"):
-            track = self.catalog.visible_track(item_id)
-            out.append(objects.track(track) if track else None)
-        return {"tracks": out}
-
-    def _search(self, request: _Request) -> dict[str, Any]:
-        q = request.query.get("q", "").strip()
-        if not q:
-            raise ApiError(400, "No search query")
-        types = [t.strip() for t in request.query.get("type", "").split(",") if t.strip()]
-        if not types:
-            raise ApiError(400, "Missing parameter type")
-        for kind in types:
-            if kind not in _SEARCH_TYPES:
-                raise ApiError(400, f"Bad search type field {kind}")
-        limit, offset = self._page_params(request, 20 if self.config.extended else 5, self.config.page_max)
-        if offset + limit > 1000:
-            raise ApiError(400, "Invalid offset: offset + limit must be at most 1000")
-        isrc, text = _parse_query(q)
-        objects = self._objects(request)
-        out: dict[str, Any] = {}
-        for kind in types:
-            if kind == "track":
-                items = self.catalog.isrc_versions(isrc) if isrc else self.catalog.search_tracks(text)
-                convert = objects.track
-            elif kind == "artist" and not isrc:
-                items, convert = self.catalog.search_artists(text), objects.artist
-            elif kind == "album" and not isrc:
-                items, convert = self.catalog.search_albums(text), objects.simple_album
-            else:
-                items, convert = [], None
-            page = self._page(request, items, limit, offset)
-            page["items"] = [convert(i) for i in page["items"]] if convert else []
-            out[f"{kind}s"] = page
-        return out
-
-    # ----- the user's library ------------------------------------------------------------------
-
-    def _me(self, request: _Request) -> dict[str, Any]:
-        self._user(request, None)
-        user = self.catalog.user
-        objects = self._objects(request)
-        return {**objects.owner(user.id, user.display_name), "followers": {"href": None, "total": 3},
-                "images": [], "country": "SE", "product": "premium", "email": "listener@sim.invalid",
-                "explicit_content": {"filter_enabled": False, "filter_locked": False}}
-
-    def _saved_tracks(self, request: _Request) -> dict[str, Any]:
-        self._user(request, "user-library-read")
-        limit, offset = self._page_params(request, 20, 50)
-        objects = self._objects(request)
-        tracks = [t for t in (self.catalog.visible_track(i) for i in self.catalog.user.saved_track_ids) if t]
-        page = self._page(request, tracks, limit, offset)
-        page["items"] = [{"added_at": "2026-01-01T00:00:00Z", "track": objects.track(t)} for t in page["items"]]
-        return page
-
-    def _followed(self, request: _Request) -> dict[str, Any]:
-        self._user(request, "user-follow-read")
-        if request.query.get("type") != "artist":
-            raise ApiError(400, "type must be artist")
-        limit = _int_param(request.query, "limit", 20)
-        if not 1 <= limit <= 50:
-            raise ApiError(400, "Invalid limit: must be between 1 and 50")
-        ids = self.catalog.user.followed_artist_ids
-        after = request.query.get("after")
-        start = ids.index(after) + 1 if after in ids else 0
-        chunk = ids[start:start + limit]
-        objects = self._objects(request)
-        cursor_page: dict[str, Any] = {
-            "href": f"{request.base}{request.path}?{urlencode(request.query)}",
-            "limit": limit,
-            "cursors": {},
-            "total": len(ids),
-            "items": [objects.artist(self.catalog.artists[i]) for i in chunk],
-        }
-        if start + limit < len(ids):
-            cursor_page["cursors"] = {"after": chunk[-1]}
-            cursor_page["next"] = f"{request.base}{request.path}?{urlencode({'type': 'artist', 'after': chunk[-1], 'limit': limit})}"
-        return {"artists": cursor_page}
-
-    def _my_playlists(self, request: _Request) -> dict[str, Any]:
-        self._user(request, "playlist-read-private")
-        limit, offset = self._page_params(request, 20, 50)
-        objects = self._objects(request)
-        playlists = list(self.catalog.playlists.values())
-        page = self._page(request, playlists, limit, offset)
-        page["items"] = [objects.simple_playlist(p) for p in page["items"]]
-        return page
-
-    def _create_playlist(self, request: _Request) -> dict[str, Any]:
-        user_id = self._user(request, "playlist-modify-private")
-        body = _json_body(request)
-        name = body.get("name")
-        if not isinstance(name, str) or not name.strip():
-            raise ApiError(400, "Missing required field: name")
-        playlist = SimPlaylist(_new_playlist_id(self.catalog), name, user_id, self.catalog.user.display_name,
-                               bool(body.get("public", True)))
-        self.catalog.playlists[playlist.id] = playlist
-        return self._objects(request).playlist(playlist, self._playlist_page(request, playlist, 50, 0))
-
-    def _playlist(self, request: _Request, item_id: str) -> SimPlaylist:
-        _check_id(item_id)
-        playlist = self.catalog.playlists.get(item_id)
-        if playlist is None:
-            raise ApiError(404, "Resource not found")
-        return playlist
-
-    def _playlist_page(self, request: _Request, playlist: SimPlaylist, limit: int, offset: int) -> dict[str, Any]:
-        objects = self._objects(request)
-        tracks = [t for t in (self.catalog.visible_track(i) for i in playlist.track_ids) if t]
-        page = self._page(request, tracks, limit, offset)
-        user = objects.owner(playlist.owner_id, playlist.owner_name)
-        del user["display_name"]
-        page["items"] = [{"added_at": "2026-01-01T00:00:00Z", "added_by": user, "is_local": False,
-                          "item": objects.track(t), "track": objects.track(t)} for t in page["items"]]
-        return page
-
-    def _playlist_items(self, request: _Request, item_id: str) -> dict[str, Any]:
-        playlist = self._playlist(request, item_id)
-        token = request.token
-        own = token is not None and token.user_id == playlist.owner_id
-        if not self.config.extended and not own:
-            raise ApiError(403, "Forbidden: in development mode only the items of your own playlists can be read")
-        if not own and not playlist.public:
-            raise ApiError(404, "Resource not found")
-        limit, offset = self._page_params(request, 20, 50)
-        return self._playlist_page(request, playlist, limit, offset)
-
-    def _add_items(self, request: _Request, item_id: str) -> dict[str, Any]:
-        user_id = self._user(request, "playlist-modify-private")
-        playlist = self._playlist(request, item_id)
-        if playlist.owner_id != user_id:
-            raise ApiError(403, "You cannot add items to a playlist you do not own")
-        uris = request.query.get("uris")
-        items = uris.split(",") if uris else _json_body(request).get("uris")
-        if not isinstance(items, list) or not items:
-            raise ApiError(400, "Missing required field: uris")
-        if len(items) > 100:
-            raise ApiError(400, "Too many items: at most 100 per request")
-        track_ids = []
-        for uri in items:
-            if not isinstance(uri, str) or not uri.startswith("spotify:track:"):
-                raise ApiError(400, f"Invalid track uri: {str(uri)[:60]}")
-            track_id = uri.removeprefix("spotify:track:")
-            _check_id(track_id)
-            if self.catalog.visible_track(track_id) is None:
-                raise ApiError(400, f"Invalid track uri: {uri}")
-            track_ids.append(track_id)
-        playlist.track_ids.extend(track_ids)
-        playlist.snapshot += 1
-        return {"snapshot_id": f"sim-snapshot-{playlist.snapshot}"}
-
-
-# ----- small pure helpers ------------------------------------------------------------------------
-
-_FAULT_STATUS = {"timeout": "timeout", "drop": "dropped"}
-_FAULT_MESSAGES = {"500": "Server error", "502": "Bad gateway", "503": "Service unavailable"}
-_FIELD_FILTER = re.compile(r"\b(artist|album|track|year|genre|upc|tag):", re.IGNORECASE)
-_ISRC_FILTER = re.compile(r"\bisrc:\s*([A-Za-z0-9-]+)", re.IGNORECASE)
-
-
-def _parse_query(q: str) -> tuple[str | None, str]:
-    """`isrc:CODE` finds tracks by ISRC; other field filters count as plain words."""
-    match = _ISRC_FILTER.search(q)
-    if match:
-        return match.group(1).replace("-", "").upper(), ""
-    return None, _FIELD_FILTER.sub(" ", q)
-
-
-def _check_id(item_id: str) -> None:
-    if not _ID.match(item_id):
-        raise ApiError(400, "Invalid base62 id")
-
-
-def _int_param(query: Mapping[str, str], name: str, default: int) -> int:
-    raw = query.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ApiError(400, f"Invalid {name}: {raw[:20]!r} is not a number") from None
-
-
-def _json_body(request: _Request) -> dict[str, Any]:
-    try:
-        body = json.loads(request.body or b"{}")
-    except ValueError:
-        raise ApiError(400, "Error parsing JSON") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "Error parsing JSON: expected an object")
-    return body
-
-
-def _new_playlist_id(catalog: Catalog) -> str:
-    return "".join(random.Random(f"playlist|{len(catalog.playlists)}").choices(BASE62, k=22))
-
-
-def _json_reply(status: int, payload: Any) -> SimReply:
-    if isinstance(payload, SimReply):
-        return payload
-    return SimReply(status, json.dumps(payload, ensure_ascii=False).encode(), {"content-type": "application/json; charset=utf-8"})
-
-
-def _error_reply(err: ApiError, delay: float) -> SimReply:
-    reply = _json_reply(err.status, {"error": {"status": err.status, "message": err.message}})
-    reply.headers.update(err.headers)
-    reply.delay = delay
-    return reply
-
-
-def _oauth_error(error: str, description: str) -> SimReply:
-    return _json_reply(400, {"error": error, "error_description": description})
-
-
-def _text_reply(status: int, text: str) -> SimReply:
-    return SimReply(status, text.encode(), {"content-type": "text/plain; charset=utf-8"})
-
-
-def _redirect(uri: str, params: dict[str, str]) -> SimReply:
-    separator = "&" if urlsplit(uri).query else "?"
-    return SimReply(302, b"", {"location": f"{uri}{separator}{urlencode(params)}"})

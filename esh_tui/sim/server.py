@@ -14,7 +14,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import h11
 
-from esh_tui.sim.api import SimReply, SimSpotify
+from esh_tui.sim.api import SimSpotify
+from esh_tui.sim.messages import SimReply
 
 MAX_BODY = 1 << 20
 

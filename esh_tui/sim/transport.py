@@ -8,7 +8,8 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
-from esh_tui.sim.api import SimReply, SimSpotify
+from esh_tui.sim.api import SimSpotify
+from esh_tui.sim.messages import SimReply
 
 
 class SimTransport(httpx.AsyncBaseTransport, httpx.BaseTransport):
