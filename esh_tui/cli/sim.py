@@ -8,9 +8,9 @@ import datetime as dt
 import json
 
 from esh_tui.cli.errors import EXIT_FAILED, EXIT_OK, UsageError, note
-from esh_tui.sim import oracle
 from esh_tui.sim.api import SimConfig, SimSpotify
 from esh_tui.sim.catalog import Catalog
+from esh_tui.sim.report import oracle_report, pretty_report
 from esh_tui.sim.server import SimServer
 
 
@@ -39,30 +39,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     return EXIT_OK
 def cmd_oracle(args: argparse.Namespace) -> int:
-    catalog = Catalog.generate(args.seed, args.artists, args.today or dt.date.today())
-    ids = [a.id for a in catalog.real_artists()]
-    cutoff = catalog.today - dt.timedelta(days=args.days)
-    report = {"seed": args.seed, "artists": len(ids), "today": catalog.today.isoformat(), "days": args.days,
-              "catalog": catalog.summary(), "expected_releases": len(oracle.expected_releases(catalog, ids, cutoff)),
-              "minimum_calls": {}, "minimum_calls_next_week": {}}
-    knowledge = oracle.Knowledge().learn(catalog, ids, cutoff)
-    for mode in ("development", "extended"):
-        bound = oracle.minimum_calls(catalog, ids, cutoff, mode)
-        report["minimum_calls"][mode] = {"total": bound.total, **bound.by_endpoint}
-    catalog.advance(7)
-    later_cutoff = catalog.today - dt.timedelta(days=args.days)
-    for mode in ("development", "extended"):
-        bound = oracle.minimum_calls(catalog, ids, later_cutoff, mode, knowledge)
-        report["minimum_calls_next_week"][mode] = {"total": bound.total, **bound.by_endpoint}
-    if args.format == "json":
-        print(json.dumps(report, indent=2))
-        return EXIT_OK
-    c = report["catalog"]
-    print(f"catalog: seed {args.seed}, {c['artists']} artists, {c['albums']} albums, {c['tracks']} tracks "
-          f"visible on {report['today']} ({c['future_albums']} albums still to come)")
-    print(f"expected releases, last {args.days} days: {report['expected_releases']}")
-    for label, key in (("minimum API calls, cold", "minimum_calls"), ("minimum API calls, a week later", "minimum_calls_next_week")):
-        for mode, calls in report[key].items():
-            detail = ", ".join(f"{k} {v}" for k, v in calls.items() if k != "total")
-            print(f"{label}, {mode}: {calls['total']} ({detail})")
+    report = oracle_report(args.seed, args.artists, args.today or dt.date.today(), args.days)
+    print(json.dumps(report, indent=2) if args.format == "json" else pretty_report(report))
     return EXIT_OK
