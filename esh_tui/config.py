@@ -37,6 +37,7 @@ import platformdirs
 from dotenv import dotenv_values
 
 from esh_tui.storage.ttl import TtlPolicy
+from esh_tui.text import clean
 
 APP_NAME = "esh-tui"
 CONFIG_FILE = "config.toml"
@@ -348,3 +349,47 @@ def _keys(table: dict[str, Any], where: str, sources: dict[str, str]) -> tuple[M
         sources[f"[keys] {action}"] = where
     return MappingProxyType(keys), sorted(set(table) - set(KEY_ACTIONS))
 
+
+# ----- showing the settings: `esh-tui config` ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SettingLine:
+    name: str
+    value: str
+    source: str  # default, environment, .env (PATH), config.toml (PATH)
+
+
+def describe(settings: Settings) -> list[SettingLine]:
+    """Where files are and every effective setting with where it came from. The client secret shows only
+    as set or unset; tokens are not settings and never show."""
+    from esh_tui.sim.offline import OFFLINE_STORE  # here only: the settings do not depend on the simulator
+
+    store = settings.store_path if settings.has_credentials else settings.data_dir / OFFLINE_STORE
+    lines = [
+        SettingLine("config directory", str(settings.config_dir), settings.source("ESH_CONFIG_DIR")),
+        SettingLine("config file", str(settings.config_file) if settings.config_file
+                    else f"{settings.config_path} (none: the defaults apply)", settings.source("ESH_CONFIG_DIR")),
+        SettingLine("data directory", str(settings.data_dir), settings.source("ESH_DATA_DIR")),
+        SettingLine("store", f"{store}{'' if store.exists() else ' (not created yet)'}",
+                    settings.source("ESH_DATA_DIR")),
+    ]
+    for attribute, (name, *_), _default, _check in _VARIABLES:
+        value = getattr(settings, attribute)
+        shown = ("set" if value else "unset") if attribute == "client_secret" else (value or "unset")
+        lines.append(SettingLine(name, shown, settings.source(name)))
+    for section, key, attribute, *_ in _TUNING:
+        value = getattr(settings.tuning.freshness if section == "freshness" else settings.tuning, attribute)
+        lines.append(SettingLine(f"[{section}] {key}", str(value), settings.source(f"[{section}] {key}")))
+    for action in KEY_ACTIONS:
+        lines.append(SettingLine(f"[keys] {action}", settings.keys.get(action, "(the dashboard's)"),
+                                 settings.source(f"[keys] {action}")))
+    return lines
+
+
+def render_settings(settings: Settings) -> str:
+    """`describe` as aligned text, then the notes."""
+    lines = describe(settings)
+    width = max(len(line.name) for line in lines)
+    value_width = max(len(clean(line.value)) for line in lines)
+    text = [f"{line.name:<{width}}  {clean(line.value):<{value_width}}  {clean(line.source)}" for line in lines]
+    return "\n".join(text + [f"note: {clean(note)}" for note in settings.notes]) + "\n"

@@ -7,9 +7,11 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from esh_tui.config import ConfigError, Tuning, load_settings
+from esh_tui.config import KEY_ACTIONS, ConfigError, Tuning, describe, load_settings, render_settings
 from esh_tui.storage.ttl import TtlPolicy
 from esh_tui.tuning import load_tuning, read_config
+
+SECRET = "s3cr3t-never-shown-7a1f"
 
 
 @pytest.fixture
@@ -154,3 +156,46 @@ def test_unknown_key_ids_are_left_out_with_a_note_so_a_headless_run_still_works(
     assert dict(settings.keys) == {"refresh": "f5"}
     assert len(settings.notes) == 1 and "refersh" in settings.notes[0] and "refresh" in settings.notes[0]
 
+
+# ----- esh-tui config ---------------------------------------------------------------------------------------
+
+def test_describe_shows_both_paths_every_setting_and_its_source_never_the_secret(dirs):
+    cwd, data, config, env = dirs
+    (data / ".env").write_text(f"SPOTIFY_CLIENT_SECRET={SECRET}\n")
+    (cwd / ".env").write_text("ESH_API_URL=http://127.0.0.1:3/v1\n")
+    (config / "config.toml").write_text('[keys]\nrefresh = "f5"\n[cache]\nmemory_items = 7\n')
+    settings = load_settings({**env, "SPOTIFY_CLIENT_ID": "my-id"}, cwd=cwd)
+    lines = {line.name: line for line in describe(settings)}
+    config_source = f"config.toml ({config / 'config.toml'})"
+    expected = {
+        "config file": (str(config / "config.toml"), "environment"),
+        "data directory": (str(data), "environment"),
+        "store": (f"{data / 'esh.db'} (not created yet)", "environment"),
+        "SPOTIFY_CLIENT_ID": ("my-id", "environment"),
+        "ESH_API_URL": ("http://127.0.0.1:3/v1", f".env ({cwd / '.env'})"),
+        "SPOTIFY_CLIENT_SECRET": ("set", f".env ({data / '.env'})"),
+        "ESH_ACCOUNTS_URL": ("https://accounts.spotify.com", "default"),
+        "[cache] memory_items": ("7", config_source),
+        "[network] max_connections": ("16", "default"),
+        "[keys] refresh": ("f5", config_source),
+        "[keys] quit": ("(the dashboard's)", "default"),
+    }
+    assert {name: (lines[name].value, lines[name].source) for name in expected} == expected
+    assert {f"[keys] {action}" for action in KEY_ACTIONS} <= set(lines)
+    text = render_settings(settings)
+    assert SECRET not in text and SECRET not in repr(describe(settings)) and SECRET not in repr(settings)
+    assert "SPOTIFY_CLIENT_SECRET" in text and str(config / "config.toml") in text
+
+
+def test_describe_without_credentials_or_config_file(dirs):
+    cwd, data, config, env = dirs
+    (data / "config.toml").write_text("[network]\nmax_connections = 3\n")
+    settings = load_settings(env, cwd=cwd)
+    lines = {line.name: line for line in describe(settings)}
+    assert lines["SPOTIFY_CLIENT_SECRET"].value == "unset" and lines["SPOTIFY_CLIENT_ID"].value == "unset"
+    assert lines["store"].value.startswith(str(data / "offline.db"))
+    assert lines["[network] max_connections"].source == f"config.toml ({data / 'config.toml'})"
+    assert render_settings(settings).endswith(f"note: {settings.notes[0]}\n")
+    (data / "config.toml").unlink()
+    assert {line.name: line for line in describe(load_settings(env, cwd=cwd))}["config file"].value == \
+        f"{config / 'config.toml'} (none: the defaults apply)"
