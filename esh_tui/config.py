@@ -28,7 +28,6 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -86,7 +85,7 @@ class Settings:
     redirect_uri: str = DEFAULT_REDIRECT_URI
     config_dir: Path = field(default_factory=lambda: Path(platformdirs.user_config_dir(APP_NAME)))
     tuning: Tuning = field(default_factory=Tuning)
-    keys: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)  # action id → key
+    keys: Mapping[str, str] = field(default_factory=dict, hash=False)  # action id → key
     notes: tuple[str, ...] = ()  # things to tell the user that are not errors (a config.toml to move, ...)
     config_file: Path | None = None  # the config.toml that was read, if any
     sources: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False, repr=False)
@@ -244,7 +243,7 @@ def load_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = N
     variables = _variables(_layer(_read_env_file(data_dir / ".env"), *layers), _VARIABLES, sources)
     config = load_config(directories["config_dir"], data_dir)
     return Settings(**directories, **variables, tuning=config.tuning, keys=config.keys, notes=config.notes,
-                    config_file=config.path, sources=MappingProxyType({**sources, **config.sources}))
+                    config_file=config.path, sources={**sources, **config.sources})
 
 
 # ----- config.toml: tuning and keys ---------------------------------------------------------------------
@@ -266,7 +265,7 @@ class ConfigFile:
     """What config.toml says, checked: the file read (None: there is none), tuning, keys, notes, sources."""
     path: Path | None = None
     tuning: Tuning = field(default_factory=Tuning)
-    keys: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    keys: Mapping[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     sources: Mapping[str, str] = field(default_factory=dict)
 
@@ -347,7 +346,7 @@ def _keys(table: dict[str, Any], where: str, sources: dict[str, str]) -> tuple[M
                               'set it to a key name like "f5" or "ctrl+r", or several: "f5,ctrl+r"')
         keys[action] = value
         sources[f"[keys] {action}"] = where
-    return MappingProxyType(keys), sorted(set(table) - set(KEY_ACTIONS))
+    return keys, sorted(set(table) - set(KEY_ACTIONS))
 
 
 # ----- showing the settings: `esh-tui config` ---------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import platformdirs
@@ -199,3 +200,10 @@ def test_describe_without_credentials_or_config_file(dirs):
     (data / "config.toml").unlink()
     assert {line.name: line for line in describe(load_settings(env, cwd=cwd))}["config file"].value == \
         f"{config / 'config.toml'} (none: the defaults apply)"
+
+
+def test_settings_stay_plain_values_that_cross_processes(dirs):
+    cwd, data, config, env = dirs
+    (config / "config.toml").write_text('[keys]\nrefresh = "f5"\n[network]\nmax_connections = 3\n')
+    settings = load_settings(env, cwd=cwd)
+    assert pickle.loads(pickle.dumps(settings)) == settings and hash(settings) == hash(settings)
