@@ -1,29 +1,78 @@
-"""Settings: where data lives, which Spotify to talk to, and with which credentials.
+"""Settings: one model of where files live, which Spotify to talk to, with which credentials, tuning and keys.
 
-Precedence: the process environment, then `.env` in the current directory,
-then `.env` in the data directory. `SPOTIPY_*` names are accepted as well as
-`SPOTIFY_*`, so people can reuse what they already have.
+Variables (`ESH_*`, `SPOTIFY_*`, also as `SPOTIPY_*`) come from the process environment, then `.env` in
+the current directory, then `.env` in the data directory; a name set in a higher one, even empty, hides
+it in the lower ones. The data and config directories themselves come from the environment or `.env` in
+the current directory. Tuning and `[keys]` come from `config.toml` in the config directory (else, for
+now, from the data directory, with a note to move it). Every value is checked as it is read; a wrong one
+is a ConfigError on one line: where it was read, the setting and what is wrong, then what to do.
+
+    [keys]                     # dashboard key per action id (KEY_ACTIONS)
+    refresh = "f5"
+    [cache]
+    memory_items = 200000      # entries in the memory tier (artist scans and ISRC dates); 0 turns it off
+    [freshness]                # hours an artist stays fresh, by how recently it released
+    recent_hours = 6           # released in the last 30 days
+    active_hours = 24          # in the last 180 days
+    quiet_hours = 168          # otherwise
+    [network]
+    max_connections = 16       # pooled connections to Spotify
+    [prefetch]
+    calls_per_minute = 30      # the dashboard's idle-time API budget; 0 turns prefetching off
 """
 
 from __future__ import annotations
 
 import os
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import platformdirs
 from dotenv import dotenv_values
 
+from esh_tui.storage.ttl import TtlPolicy
+from esh_tui.text import clean
+
+APP_NAME = "esh-tui"
+CONFIG_FILE = "config.toml"
 DEFAULT_API_URL = "https://api.spotify.com/v1"
 DEFAULT_ACCOUNTS_URL = "https://accounts.spotify.com"
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8765/callback"
 
+DEFAULT = "default"
+ENVIRONMENT = "environment"
+
+# The dashboard's actions that [keys] may remap (the ids of its bindings; a test keeps the two in step).
+KEY_ACTIONS = ("add_artist", "remove_artist", "import", "refresh", "force_refresh", "cancel_run", "filter", "sort",
+               "open_release", "copy_release", "mark_seen", "mark_all_seen", "toggle_log", "help", "quit")
+
 
 class ConfigError(ValueError):
-    """A setting is present but unusable; the message names it and what to do."""
+    """A setting is present but unusable: `WHERE: PROBLEM; FIX` on one line.
+
+    WHERE is the source (`environment`, `.env (PATH)`, `config.toml (PATH)`), PROBLEM names the setting
+    and what is wrong with it, FIX says what to do.
+    """
+
+    def __init__(self, where: str, problem: str, fix: str):
+        super().__init__(where, problem, fix)
+        self.where, self.problem, self.fix = where, problem, fix
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.problem}; {self.fix}"
+
+
+@dataclass(frozen=True)
+class Tuning:
+    memory_items: int = 200_000  # ~5 entries per tracked artist: room for 40,000 artists
+    freshness: TtlPolicy = field(default_factory=TtlPolicy)
+    max_connections: int = 16
+    prefetch_calls_per_minute: int = 30
 
 
 @dataclass(frozen=True)
@@ -34,6 +83,12 @@ class Settings:
     client_id: str | None = None
     client_secret: str | None = field(default=None, repr=False)
     redirect_uri: str = DEFAULT_REDIRECT_URI
+    config_dir: Path = field(default_factory=lambda: Path(platformdirs.user_config_dir(APP_NAME)))
+    tuning: Tuning = field(default_factory=Tuning)
+    keys: Mapping[str, str] = field(default_factory=dict, hash=False)  # action id → key
+    notes: tuple[str, ...] = ()  # things to tell the user that are not errors (a config.toml to move, ...)
+    config_file: Path | None = None  # the config.toml that was read, if any
+    sources: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False, repr=False)
 
     @property
     def has_credentials(self) -> bool:
@@ -56,18 +111,55 @@ class Settings:
     def store_path(self) -> Path:
         return self.data_dir / "esh.db"
 
+    @property
+    def config_path(self) -> Path:
+        """Where config.toml belongs (whether or not it exists)."""
+        return self.config_dir / CONFIG_FILE
+
+    def source(self, name: str) -> str:
+        """Where a setting (`ESH_API_URL`, `[cache] memory_items`, `[keys] refresh`) came from."""
+        return self.sources.get(name, DEFAULT)
+
     def __repr__(self) -> str:
         secret = "set" if self.client_secret else "unset"
-        return (f"Settings(data_dir={str(self.data_dir)!r}, api_url={self.api_url!r}, "
-                f"accounts_url={self.accounts_url!r}, client_id={self.client_id!r}, client_secret={secret})")
+        return (f"Settings(data_dir={str(self.data_dir)!r}, config_dir={str(self.config_dir)!r}, "
+                f"api_url={self.api_url!r}, accounts_url={self.accounts_url!r}, client_id={self.client_id!r}, "
+                f"client_secret={secret})")
 
 
-def _first(values: Mapping[str, str | None], *names: str) -> str | None:
+# ----- variables: environment and .env files -----------------------------------------------------------
+
+_Layered = dict[str, tuple[str | None, str]]  # name → (value, source)
+
+
+def _layer(*layers: tuple[str, Mapping[str, str | None]]) -> _Layered:
+    """Sources lowest first merged into one: a name set higher (even empty) hides it below."""
+    merged: _Layered = {}
+    for source, values in layers:
+        merged.update((name, (value, source)) for name, value in values.items())
+    return merged
+
+
+def _first(merged: _Layered, *names: str) -> tuple[str, str, str] | None:
+    """(name, value, source) of the first of `names` with a value that is not blank."""
     for name in names:
-        value = values.get(name)
+        value, source = merged.get(name, (None, DEFAULT))
         if value is not None and value.strip():
-            return value.strip()
+            return name, value.strip(), source
     return None
+
+
+def _file_source(path: Path) -> str:
+    """How a file is named as a source: `.env (PATH)`, `config.toml (PATH)`."""
+    return f"{path.name} ({path})"
+
+
+def _read_env_file(path: Path) -> tuple[str, dict[str, str | None]]:
+    source = _file_source(path)
+    try:
+        return source, (dict(dotenv_values(path)) if path.is_file() else {})
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(source, f"cannot be read ({exc.__class__.__name__})", "fix or remove the file") from None
 
 
 def _split(value: str):
@@ -83,50 +175,220 @@ def _split(value: str):
     return parts
 
 
-def _base_url(value: str, name: str) -> str:
+def _base_url(value: str, name: str, source: str) -> str:
     parts = _split(value)
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{name}={value!r} is not an http(s) URL; set it like https://api.spotify.com/v1")
+        raise ConfigError(source, f"{name} = {value!r} is not an http(s) URL", "set it like https://api.spotify.com/v1")
     return value.rstrip("/")
 
 
-def _redirect_uri(value: str, name: str) -> str:
+def _redirect_uri(value: str, name: str, source: str) -> str:
     parts = _split(value)
     if parts is None or parts.scheme != "http" or parts.hostname not in ("127.0.0.1", "::1") or not parts.port:
-        raise ConfigError(
-            f"{name}={value!r} must be a loopback IP with a port, like {DEFAULT_REDIRECT_URI} "
-            "(Spotify no longer accepts 'localhost')"
-        )
+        raise ConfigError(source, f"{name} = {value!r} must be a loopback IP with a port",
+                          f"set it like {DEFAULT_REDIRECT_URI} (Spotify no longer accepts 'localhost')")
     return value
 
 
+def _directory(value: str, name: str, source: str) -> Path:
+    if "\x00" in value:
+        raise ConfigError(source, f"{name} = {value!r} contains a NUL character", "set it to a directory path")
+    return Path(value).expanduser()
+
+
+# Settings field, variable names (the first is the one to use), default (or a function giving it), check
+_VARIABLES = (
+    ("api_url", ("ESH_API_URL",), DEFAULT_API_URL, _base_url),
+    ("accounts_url", ("ESH_ACCOUNTS_URL",), DEFAULT_ACCOUNTS_URL, _base_url),
+    ("client_id", ("SPOTIFY_CLIENT_ID", "SPOTIPY_CLIENT_ID"), None, None),
+    ("client_secret", ("SPOTIFY_CLIENT_SECRET", "SPOTIPY_CLIENT_SECRET"), None, None),
+    ("redirect_uri", ("SPOTIFY_REDIRECT_URI", "SPOTIPY_REDIRECT_URI"), DEFAULT_REDIRECT_URI, _redirect_uri),
+)
+_DIRECTORIES = (
+    ("data_dir", ("ESH_DATA_DIR",), lambda: Path(platformdirs.user_data_dir(APP_NAME)), _directory),
+    ("config_dir", ("ESH_CONFIG_DIR",), lambda: Path(platformdirs.user_config_dir(APP_NAME)), _directory),
+)
+
+
+def _variables(merged: _Layered, table, sources: dict[str, str]) -> dict[str, Any]:
+    """Each field of `table` from the first of its variable names that is set, checked; records its source."""
+    values = {}
+    for attribute, names, default, check in table:
+        found = _first(merged, *names)
+        if found is None:
+            values[attribute] = default() if callable(default) else default
+            continue
+        name, value, sources[names[0]] = found
+        values[attribute] = check(value, name, sources[names[0]]) if check else value
+    return values
+
+
+def _directories(environ: Mapping[str, str] | None, cwd: Path | None, sources: dict[str, str]):
+    """(the layers that may set the directories, {"data_dir": ..., "config_dir": ...})."""
+    layers = (_read_env_file((Path.cwd() if cwd is None else cwd) / ".env"),
+              (ENVIRONMENT, os.environ if environ is None else environ))
+    return layers, _variables(_layer(*layers), _DIRECTORIES, sources)
+
+
+def config_dir(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Path:
+    """The directory config.toml belongs in: ESH_CONFIG_DIR, else the platform's user config directory."""
+    return _directories(environ, cwd, {})[1]["config_dir"]
+
+
 def load_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:
-    """Read settings from the environment and any `.env` files."""
-    environ = os.environ if environ is None else environ
-    cwd = Path.cwd() if cwd is None else cwd
-    data_dir_value = _first(environ, "ESH_DATA_DIR")
-    local_env = _read_env_file(cwd / ".env")
-    data_dir_value = data_dir_value or _first(local_env, "ESH_DATA_DIR")
-    if data_dir_value and "\x00" in data_dir_value:
-        raise ConfigError(f"ESH_DATA_DIR={data_dir_value!r} contains a NUL character; set it to a directory path")
-    data_dir = Path(data_dir_value).expanduser() if data_dir_value else Path(platformdirs.user_data_dir("esh-tui"))
-    merged: dict[str, str | None] = {**_read_env_file(data_dir / ".env"), **local_env, **environ}
-
-    return Settings(
-        data_dir=data_dir,
-        api_url=_base_url(_first(merged, "ESH_API_URL") or DEFAULT_API_URL, "ESH_API_URL"),
-        accounts_url=_base_url(_first(merged, "ESH_ACCOUNTS_URL") or DEFAULT_ACCOUNTS_URL, "ESH_ACCOUNTS_URL"),
-        client_id=_first(merged, "SPOTIFY_CLIENT_ID", "SPOTIPY_CLIENT_ID"),
-        client_secret=_first(merged, "SPOTIFY_CLIENT_SECRET", "SPOTIPY_CLIENT_SECRET"),
-        redirect_uri=_redirect_uri(
-            _first(merged, "SPOTIFY_REDIRECT_URI", "SPOTIPY_REDIRECT_URI") or DEFAULT_REDIRECT_URI,
-            "SPOTIFY_REDIRECT_URI",
-        ),
-    )
+    """Every setting, read and checked: the directories, variables, then config.toml (tuning and keys)."""
+    sources: dict[str, str] = {}
+    layers, directories = _directories(environ, cwd, sources)
+    data_dir = directories["data_dir"]
+    variables = _variables(_layer(_read_env_file(data_dir / ".env"), *layers), _VARIABLES, sources)
+    config = load_config(directories["config_dir"], data_dir)
+    return Settings(**directories, **variables, tuning=config.tuning, keys=config.keys, notes=config.notes,
+                    config_file=config.path, sources={**sources, **config.sources})
 
 
-def _read_env_file(path: Path) -> dict[str, str | None]:
+# ----- config.toml: tuning and keys ---------------------------------------------------------------------
+
+# section, key, attribute (of Tuning, or of its freshness policy), lowest, highest
+_TUNING = (
+    ("cache", "memory_items", "memory_items", 0, 10_000_000),
+    ("freshness", "recent_hours", "recent_hours", 0.1, 24 * 365),
+    ("freshness", "active_hours", "active_hours", 0.1, 24 * 365),
+    ("freshness", "quiet_hours", "quiet_hours", 0.1, 24 * 365),
+    ("network", "max_connections", "max_connections", 1, 256),
+    ("prefetch", "calls_per_minute", "prefetch_calls_per_minute", 0, 10_000),
+)
+_SECTIONS = sorted({section for section, *_ in _TUNING} | {"keys"})
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    """What config.toml says, checked: the file read (None: there is none), tuning, keys, notes, sources."""
+    path: Path | None = None
+    tuning: Tuning = field(default_factory=Tuning)
+    keys: Mapping[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+
+def locate_config(config_dir: Path, data_dir: Path) -> tuple[Path | None, tuple[str, ...]]:
+    """The config.toml to read, the config directory's else the data directory's (where it used to be), and
+    a note when one is in the data directory."""
+    path, legacy = config_dir / CONFIG_FILE, data_dir / CONFIG_FILE
+    if not legacy.is_file() or legacy.resolve() == path.resolve():
+        return (path if path.is_file() else None), ()
+    if path.is_file():
+        return path, (f"{CONFIG_FILE} in the data directory ({legacy}) is ignored, {path} is read; remove it",)
+    return legacy, (f"{CONFIG_FILE} found in the data directory ({legacy}); move it to {config_dir}",)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
     try:
-        return dict(dotenv_values(path)) if path.is_file() else {}
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc.__class__.__name__}; fix or remove the file") from None
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(_file_source(path), f"cannot be read ({exc})", "fix or remove the file") from None
+
+
+def load_config(config_dir: Path, data_dir: Path) -> ConfigFile:
+    """config.toml (see `locate_config`), checked whole: an unknown section or setting, or a wrong value, is a
+    ConfigError. Unknown [keys] ids are left out with a note (the dashboard's actions change between versions,
+    and a key should never stop a headless run)."""
+    path, notes = locate_config(config_dir, data_dir)
+    if path is None:
+        return ConfigFile(notes=notes)
+    table, where = read_toml(path), _file_source(path)
+    for section, value in table.items():
+        if section not in _SECTIONS:
+            raise ConfigError(where, f"unknown section [{section}]", f"known: {', '.join(_SECTIONS)}")
+        if not isinstance(value, dict):
+            raise ConfigError(where, f"[{section}] must be a table of settings",
+                              f"write '[{section}]' on a line of its own, then 'name = value' lines")
+    sources: dict[str, str] = {}
+    tuning = _tuning(table, where, sources)
+    keys, unknown = _keys(table.get("keys", {}), where, sources)
+    if unknown:
+        notes += (f"{where}: unknown [keys] ids {', '.join(unknown)} are ignored; known: {', '.join(KEY_ACTIONS)}",)
+    return ConfigFile(path, tuning, keys, notes, sources)
+
+
+def _tuning(table: dict[str, Any], where: str, sources: dict[str, str]) -> Tuning:
+    values: dict[str, float] = {}
+    for section, key, attribute, lowest, highest in _TUNING:
+        if key not in table.get(section, {}):
+            continue
+        value = table[section][key]
+        whole = isinstance(lowest, int)
+        if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)) \
+                or not lowest <= value <= highest:
+            kind = "a whole number" if whole else "a number"
+            raise ConfigError(where, f"[{section}] {key} = {value!r} must be {kind} from {lowest:,} to {highest:,}",
+                              "set it in that range, or remove it for the default")
+        values[attribute] = value
+        sources[f"[{section}] {key}"] = where
+    for section in {section for section, *_ in _TUNING} & set(table):
+        known = sorted(key for s, key, *_ in _TUNING if s == section)
+        unknown = sorted(set(table[section]) - set(known))
+        if unknown:
+            raise ConfigError(where, f"unknown setting [{section}] {unknown[0]}", f"known: {', '.join(known)}")
+    hours = {k: values.pop(k) for k in ("recent_hours", "active_hours", "quiet_hours") if k in values}
+    return Tuning(freshness=TtlPolicy(**hours), **values)
+
+
+def _keys(table: dict[str, Any], where: str, sources: dict[str, str]) -> tuple[Mapping[str, str], list[str]]:
+    """The key of each known action id (one key name, or several separated by commas), and the unknown ids."""
+    keys = {}
+    for action in KEY_ACTIONS:
+        if action not in table:
+            continue
+        value = table[action]
+        parts = value.split(",") if isinstance(value, str) else [""]
+        if not all(part and part.isprintable() and not any(ch.isspace() for ch in part) for part in parts):
+            raise ConfigError(where, f"[keys] {action} = {value!r} is not a key",
+                              'set it to a key name like "f5" or "ctrl+r", or several: "f5,ctrl+r"')
+        keys[action] = value
+        sources[f"[keys] {action}"] = where
+    return keys, sorted(set(table) - set(KEY_ACTIONS))
+
+
+# ----- showing the settings: `esh-tui config` ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SettingLine:
+    name: str
+    value: str
+    source: str  # default, environment, .env (PATH), config.toml (PATH)
+
+
+def describe(settings: Settings) -> list[SettingLine]:
+    """Where files are and every effective setting with where it came from. The client secret shows only
+    as set or unset; tokens are not settings and never show."""
+    from esh_tui.sim.offline import OFFLINE_STORE  # here only: the settings do not depend on the simulator
+
+    store = settings.store_path if settings.has_credentials else settings.data_dir / OFFLINE_STORE
+    lines = [
+        SettingLine("config directory", str(settings.config_dir), settings.source("ESH_CONFIG_DIR")),
+        SettingLine("config file", str(settings.config_file) if settings.config_file
+                    else f"{settings.config_path} (none: the defaults apply)", settings.source("ESH_CONFIG_DIR")),
+        SettingLine("data directory", str(settings.data_dir), settings.source("ESH_DATA_DIR")),
+        SettingLine("store", f"{store}{'' if store.exists() else ' (not created yet)'}",
+                    settings.source("ESH_DATA_DIR")),
+    ]
+    for attribute, (name, *_), _default, _check in _VARIABLES:
+        value = getattr(settings, attribute)
+        shown = ("set" if value else "unset") if attribute == "client_secret" else (value or "unset")
+        lines.append(SettingLine(name, shown, settings.source(name)))
+    for section, key, attribute, *_ in _TUNING:
+        value = getattr(settings.tuning.freshness if section == "freshness" else settings.tuning, attribute)
+        lines.append(SettingLine(f"[{section}] {key}", str(value), settings.source(f"[{section}] {key}")))
+    for action in KEY_ACTIONS:
+        lines.append(SettingLine(f"[keys] {action}", settings.keys.get(action, "(the dashboard's)"),
+                                 settings.source(f"[keys] {action}")))
+    return lines
+
+
+def render_settings(settings: Settings) -> str:
+    """`describe` as aligned text, then the notes."""
+    lines = describe(settings)
+    width = max(len(line.name) for line in lines)
+    value_width = max(len(clean(line.value)) for line in lines)
+    text = [f"{line.name:<{width}}  {clean(line.value):<{value_width}}  {clean(line.source)}" for line in lines]
+    return "\n".join(text + [f"note: {clean(note)}" for note in settings.notes]) + "\n"

@@ -12,13 +12,12 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from esh_tui.config import Settings, load_settings
+from esh_tui.config import Settings, Tuning, load_settings
 from esh_tui.sim.offline import OFFLINE_STORE, OfflineSpotify, OfflineUserToken, offline_spotify
 from esh_tui.spotify.auth import TOKEN_FILE
 from esh_tui.spotify.client import SpotifyClient
 from esh_tui.storage.cache import ReleaseCache
 from esh_tui.storage.store import Store
-from esh_tui.tuning import Tuning, load_tuning
 
 
 @dataclass
@@ -68,12 +67,11 @@ class Runtime:
 def open_runtime(settings: Settings | None = None, today: dt.date | None = None) -> Runtime:
     """With credentials: Spotify and your store. Without: the offline Spotify, its own store, sample artists."""
     settings = settings or load_settings()
-    tuning = load_tuning(settings.data_dir)
     if settings.has_credentials:
-        return Runtime(settings, Store(settings.store_path), tuning=tuning)
+        return Runtime(settings, Store(settings.store_path), tuning=settings.tuning)
     offline = offline_spotify(settings, today=today)
     store = Store(settings.data_dir / OFFLINE_STORE)
     if not store.artists():
         catalog = offline.catalog
         store.add_artists((i, catalog.artists[i].name, "sample") for i in offline.sample_artist_ids())
-    return Runtime(offline.settings, store, offline, tuning)
+    return Runtime(offline.settings, store, offline, settings.tuning)

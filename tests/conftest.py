@@ -32,9 +32,12 @@ def catalog_factory():
 
 @pytest.fixture(autouse=True)
 def _isolated_settings(tmp_path, monkeypatch):
-    """No test sees the developer's credentials or data directory."""
+    """No test sees the developer's credentials, data directory or config directory."""
     for name in ("SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET", "SPOTIPY_CLIENT_ID", "SPOTIPY_CLIENT_SECRET",
                  "SPOTIFY_REDIRECT_URI", "SPOTIPY_REDIRECT_URI", "ESH_API_URL", "ESH_ACCOUNTS_URL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ESH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ESH_CONFIG_DIR", str(tmp_path / "config"))
+    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME"):  # the platform directories, for load_settings({}, ...)
+        monkeypatch.setenv(name, str(tmp_path / "xdg" / name))
     monkeypatch.chdir(tmp_path)

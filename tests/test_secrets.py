@@ -27,7 +27,7 @@ import pytest
 
 import esh_tui.runtime as runtime_module
 from esh_tui.cli import main
-from esh_tui.config import load_settings
+from esh_tui.config import load_settings, render_settings
 from esh_tui.sim.api import SimConfig, SimSpotify
 from esh_tui.sim.server import SimServer
 from esh_tui.spotify import auth
@@ -215,6 +215,7 @@ def test_secret_and_tokens_never_leak_through_login_runs_errors_and_crashes(tmp_
         errors["crash traceback"] = "".join(traceback.format_exception(crashed.value))
         errors["crash repr"] = repr(crashed.value)
         errors["settings repr"] = repr(load_settings())
+        errors["settings described"] = render_settings(load_settings())
         runtime = runtime_module.open_runtime()
         errors["runtime repr"] = repr(runtime)
         runtime.close()

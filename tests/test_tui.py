@@ -211,14 +211,20 @@ async def test_quit_during_a_run_exits_cleanly(tmp_path):
 async def test_keys_can_be_remapped_in_the_config_file():
     from esh_tui.config import load_settings
     settings = load_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    (settings.data_dir / "config.toml").write_text('[keys]\nrefresh = "f5"\nnot_a_key = "z"\n')
+    settings.config_dir.mkdir(parents=True, exist_ok=True)
+    settings.config_path.write_text('[keys]\nrefresh = "f5"\nnot_a_key = "z"\n')
     app, _ = make_app(autostart=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f5")
         await _settle(app, pilot)
         assert app.runtime.store.runs(1), "f5 started a refresh"
         assert any("not_a_key" in str(n.message) for n in app._notifications)
+
+
+def test_the_settings_know_every_remappable_action_of_the_dashboard():
+    from esh_tui.config import KEY_ACTIONS
+    from esh_tui.tui.app import EshApp
+    assert sorted(KEY_ACTIONS) == sorted(b.id for b in EshApp.BINDINGS if b.id)
 
 
 async def test_command_palette_lists_every_action():

@@ -5,17 +5,15 @@ from __future__ import annotations
 import pytest
 
 from esh_tui.cli import main
-from esh_tui.config import load_settings
+from esh_tui.config import config_dir
 from esh_tui.runtime import open_runtime
 from esh_tui.storage.ttl import TtlPolicy
 from esh_tui.tuning import Tuning, load_tuning
 
 
 def _write_config(text: str):
-    data_dir = load_settings().data_dir
-    data_dir.mkdir(parents=True, exist_ok=True)
-    (data_dir / "config.toml").write_text(text)
-    return data_dir
+    config_dir().mkdir(parents=True, exist_ok=True)
+    (config_dir() / "config.toml").write_text(text)
 
 
 def test_no_file_means_the_defaults(tmp_path):
@@ -65,6 +63,6 @@ def test_a_wrong_setting_is_refused_by_name_and_nothing_changes(text, needle, ca
     assert main(["artists", "remove", before.splitlines()[-1].split("\t")[0]]) == 2
     err = capsys.readouterr().err
     assert needle in err and "config.toml" in err and len(err.strip().splitlines()) == 1, err
-    (load_settings().data_dir / "config.toml").unlink()
+    (config_dir() / "config.toml").unlink()
     assert main(["artists", "list", "--format", "tsv"]) == 0
     assert capsys.readouterr().out == before
