@@ -194,3 +194,28 @@ def test_a_run_on_a_terminal_shows_a_progress_bar_then_a_summary_on_stderr(tmp_p
     assert process.returncode == 0 and out.strip()
     assert "artists" in text and "━" in text, "a rich progress bar was drawn while the run lasted"
     assert "API calls" in text and "fresh from the cache" in text
+
+
+def test_config_command_shows_both_paths_every_source_and_never_the_secret(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("SPOTIFY_CLIENT_ID", "an-app-id")
+    monkeypatch.setenv("SPOTIFY_CLIENT_SECRET", "s3cr3t-value-never-shown")
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "config.toml").write_text("[network]\nmax_connections = 4\n")
+    assert main(["config"]) == 0
+    out = capsys.readouterr().out
+    assert "s3cr3t-value-never-shown" not in out
+    lines = {line.split("  ")[0].strip(): line for line in out.splitlines()}
+    assert str(tmp_path / "config" / "config.toml") in lines["config file"]
+    assert str(tmp_path / "data") in lines["data directory"] and "environment" in lines["data directory"]
+    assert lines["SPOTIFY_CLIENT_SECRET"].split()[1] == "set"
+    assert "4" in lines["[network] max_connections"] and "config.toml" in lines["[network] max_connections"]
+
+
+def test_a_config_file_left_in_the_data_directory_still_applies_and_commands_say_to_move_it(tmp_path, capsys):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "config.toml").write_text("[network]\nmax_connections = 3\n")
+    assert main(["artists", "list", "--format", "tsv"]) == 0
+    err = capsys.readouterr().err
+    assert "config.toml found in the data directory" in err and str(tmp_path / "config") in err
+    assert main(["config"]) == 0
+    assert "3" in next(line for line in capsys.readouterr().out.splitlines() if "max_connections" in line)

@@ -7,7 +7,7 @@ import asyncio
 import json
 
 from esh_tui.cli.errors import EXIT_OK, UsageError, note
-from esh_tui.runtime import open_runtime
+from esh_tui.cli.runtime import open_runtime
 from esh_tui.storage.backup import BackupError, read_backup, restore_backup, write_backup
 from esh_tui.text import clean
 from esh_tui.tracker.artists import Added, ArtistService

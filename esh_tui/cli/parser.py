@@ -95,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--runs", type=count(1, 1000), default=5, help="how many recent runs (default 5)")
     _runs(stats, "stats", "cmd_stats")
 
+    config = commands.add_parser("config", help="where the config file and the store are, and every setting's source")
+    _runs(config, "config", "cmd_config")
+
     _add_sim_commands(commands)
     return parser
 

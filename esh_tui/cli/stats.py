@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 
 from esh_tui.cli.errors import EXIT_OK
-from esh_tui.runtime import open_runtime
+from esh_tui.cli.runtime import open_runtime
 
 
 def cmd_stats(args: argparse.Namespace) -> int:

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 
 from esh_tui.cli.errors import EXIT_FAILED, EXIT_LATER, EXIT_OK, UsageError, note
 from esh_tui.formats import render
-from esh_tui.runtime import Runtime, open_runtime
+from esh_tui.cli.runtime import open_runtime
+from esh_tui.runtime import Runtime
 from esh_tui.tracker.artists import ArtistService, resolve_artist
 from esh_tui.tracker.engine import RunResult, Tracker
 from esh_tui.tracker.events import Progress, RunFinished
