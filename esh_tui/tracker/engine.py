@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from esh_tui.models import Release, parse_release_date, release_key
+from esh_tui.models import Release, release_key
 from esh_tui.spotify.client import SpotifyClient
 from esh_tui.spotify.errors import QuotaExceededError, RateLimitedError, SpotifyError
 from esh_tui.storage.cache import ReleaseCache
@@ -33,13 +33,12 @@ from esh_tui.tracker.events import (
     ArtistDone, ArtistFailed, ArtistStarted, Event, Progress, ReleaseFound, RunFinished, RunStarted,
 )
 from esh_tui.tracker.filters import NoiseFilter
+from esh_tui.tracker.listing import Listing, album_date, album_group, list_albums
 from esh_tui.spotify.paging import next_link, page_items
-from esh_tui.tracker.validate import track_isrc, usable_album, usable_track, usable_version
+from esh_tui.tracker.validate import track_isrc, usable_track, usable_version
 from esh_tui.tracker.options import EngineOptions
 
-OWN_GROUPS = ("album", "single", "compilation")
 CALLS_PER_WRITE = 200
-ALBUMS_TEMPLATE = "GET /artists/{id}/albums"
 _current_artist: contextvars.ContextVar[str | None] = contextvars.ContextVar("esh_current_artist", default=None)
 
 
@@ -57,13 +56,6 @@ class RunResult:
     artists_cached: int = 0
     api_calls: int = 0
     skipped_items: int = 0
-
-
-def album_date(album: dict[str, Any]) -> dt.date | None:
-    try:
-        return parse_release_date(album["release_date"], album.get("release_date_precision"))
-    except (KeyError, TypeError, ValueError):
-        return None
 
 
 class Tracker:
@@ -262,8 +254,12 @@ class Tracker:
         # Within what earlier listings covered, a group's listing may stop at its first known album: older
         # ones were seen already. Wider than that, the listing goes on to the cutoff, skipping known albums.
         within = listed_back_to is not None and listed_back_to <= cutoff
-        listing = _Listing(cutoff, known, listed_back_to if within else None)
-        total = await self._list_albums(artist_id, listing, row.listing_total if within and row else None, result)
+        listing = Listing(cutoff, known, listed_back_to if within else None)
+        try:
+            total = await list_albums(self.client, artist_id, listing, row.listing_total if within and row else None,
+                                      by_group=self.options.listing_cutoff)
+        finally:
+            result.skipped_items += listing.skipped
         covered = listed_back_to if within and not listing.gap else cutoff
         albums_rows, track_rows, new_candidates = [], [], []
         to_read = []
@@ -272,7 +268,7 @@ class Tracker:
             albums_rows.append({"id": album["id"], "name": str(album.get("name", "")),
                                 "album_type": str(album.get("album_type", "")),
                                 "release_date": album_date(album).isoformat(), "noise": int(noise),
-                                "album_group": _group(album)})
+                                "album_group": album_group(album)})
             if not noise:
                 to_read.append(album)
         performed: list[tuple[dict[str, Any], dict[str, Any]]] = []
@@ -304,84 +300,6 @@ class Tracker:
             new_candidates.append(Candidate(release_key(isrc, track["id"]), isrc, track["id"], album["id"], album_date(album)))
         return self.cache.save_artist_scan(artist_id, covered, self.today(), albums_rows, track_rows,
                                            new_candidates, total)
-
-    async def _list_albums(self, artist_id: str, listing: "_Listing", previous_total: int | None,
-                           result: RunResult) -> int | None:
-        """Find the artist's own in-window albums not known yet (into `listing.found`), for as few pages as
-        the order allows; returns the listing's total.
-
-        Spotify lists albums grouped (album, single, compilation), newest first
-        in each group. So a group is finished at its first album older than the
-        cutoff (or, within what earlier listings covered, already known); the
-        first page settles every group it shows before its last one; and when
-        the total grew by k since the last scan, listing stops once k new
-        albums are found (at once when it did not grow).
-        """
-        path = f"/artists/{artist_id}/albums"
-        first = await self.client.page(path, {"include_groups": ",".join(OWN_GROUPS)}, template=ALBUMS_TEMPLATE)
-        total = first.get("total") if isinstance(first.get("total"), int) else None
-        if not self.options.listing_cutoff:
-            await self._list_every_album(first, listing, result)
-            return total
-        expected_new = total - previous_total if total is not None and previous_total is not None else None
-        seen: Counter[str] = Counter()
-        order: list[str] = []
-        for album in page_items(first, ALBUMS_TEMPLATE):
-            group = _group(album)
-            if group not in order:
-                order.append(group)
-            seen[group] += 1
-            self._take(album, group, listing, result)
-        if next_link(first) is None:
-            return total
-        for group in OWN_GROUPS:
-            if expected_new is not None and len(listing.found) >= expected_new:
-                break  # every album added since the last scan is accounted for
-            if group in listing.finished or (group in order and group != order[-1]):
-                continue
-            offset = seen[group] if order and group == order[-1] else 0
-            page = await self.client.page(path, {"include_groups": group, "offset": offset}, template=ALBUMS_TEMPLATE)
-            while True:
-                for album in page_items(page, ALBUMS_TEMPLATE):
-                    if self._take(album, group, listing, result):
-                        break
-                if (group in listing.finished or not next_link(page)
-                        or (expected_new is not None and len(listing.found) >= expected_new)):
-                    break
-                page = await self.client.get(next_link(page), template=ALBUMS_TEMPLATE)
-        return total
-
-    async def _list_every_album(self, page: dict[str, Any], listing: "_Listing", result: RunResult) -> None:
-        """Options.listing_cutoff off: every page of the listing, in-window albums kept (the order not relied on)."""
-        while True:
-            for album in page_items(page, ALBUMS_TEMPLATE):
-                if not usable_album(album):
-                    result.skipped_items += 1
-                elif album_date(album) >= listing.cutoff and album["id"] not in listing.known:
-                    listing.found.append(album)
-            link = next_link(page)
-            if link is None:
-                return
-            page = await self.client.get(link, template=ALBUMS_TEMPLATE)
-
-    @staticmethod
-    def _take(album: Any, group: str, listing: "_Listing", result: RunResult) -> bool:
-        """Keep an in-window album not known yet; returns True when its group is finished."""
-        if group in listing.finished:
-            return True
-        if not usable_album(album):
-            result.skipped_items += 1
-            return False
-        date, known = album_date(album), album["id"] in listing.known
-        stop_at_known = listing.stop_back_to is not None
-        if date < listing.cutoff or (known and stop_at_known):
-            listing.finished.add(group)
-            if stop_at_known and not known and date >= listing.stop_back_to:
-                listing.gap = True  # an album nobody read lies in what was covered: the cover now ends at the cutoff
-            return True
-        if not known:
-            listing.found.append(album)
-        return False
 
     async def _album_tracks(self, album_ids: list[str], shared: Collection[str] = ()) -> list[list[dict[str, Any]]]:
         """Track lists of albums: in batches of 20 where possible, else one call each; long albums paged.
@@ -507,26 +425,6 @@ class Tracker:
         if best is None:  # search does not know it: the candidate itself is the earliest we can see
             return self.store.track_release(candidate.track_id), False
         return _release_of(best[1], isrc), True
-
-
-@dataclass
-class _Listing:
-    """One artist's album listing as it goes: what is in-window and new, which groups are done, and whether
-    an unread album turned up inside what earlier listings claimed to cover (`gap`)."""
-
-    cutoff: dt.date
-    known: set[str]
-    stop_back_to: dt.date | None  # earlier listings are complete back to here: a known album ends a group
-    found: list[dict[str, Any]] = field(default_factory=list)
-    finished: set[str] = field(default_factory=set)
-    gap: bool = False
-
-
-def _group(album: Any) -> str:
-    if not isinstance(album, dict):
-        return "album"
-    group = album.get("album_group") or album.get("album_type")
-    return group if group in OWN_GROUPS else "album"
 
 
 def _release_of(version: dict[str, Any], isrc: str) -> Release:
