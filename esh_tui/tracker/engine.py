@@ -17,18 +17,19 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import datetime as dt
-import json
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from esh_tui.models import Release, release_key
+from esh_tui.models import (
+    Album, Candidate, Earliest, FoundRelease, Learned, Release, RunEnd, ScanFindings, Track, release_key,
+)
 from esh_tui.spotify.client import SpotifyClient
 from esh_tui.spotify.errors import QuotaExceededError, RateLimitedError, SpotifyError
 from esh_tui.storage.cache import ReleaseCache
-from esh_tui.storage.store import Candidate, Store, StoreError
+from esh_tui.storage.store import Store, StoreError
 from esh_tui.tracker.events import (
     ArtistDone, ArtistFailed, ArtistStarted, Event, Progress, ReleaseFound, RunFinished, RunStarted,
 )
@@ -80,8 +81,8 @@ class Tracker:
         self.fetches_shared = 0  # albums and tracks one artist awaited from another's fetch in the same run
         self._search_skipped = 0  # unusable search results (garbage from the network), added to each run's count
         self._unwritten_calls: list | None = None  # during a run, what it learned since its last write
-        self._unwritten_earliest: list[tuple[Release, bool]] = []
-        self._unwritten_releases: list[tuple[Release, float]] = []
+        self._unwritten_earliest: list[Earliest] = []
+        self._unwritten_releases: list[FoundRelease] = []
         self._unrecorded: list[RunResult] = []  # ends of runs the store was too busy to record
         self.stop_reason = "cancelled"  # how a cancelled run is recorded: the CLI says "interrupted" on a signal
         client.log.listeners.append(self._count_call)
@@ -100,7 +101,7 @@ class Tracker:
         if not (self._unwritten_earliest or self._unwritten_releases or (calls_due and self._unwritten_calls)):
             return
         calls = self._unwritten_calls if calls_due else []
-        self.store.save_progress(run_id, self._unwritten_earliest, self._unwritten_releases, calls, time.time())
+        self.store.save_progress(run_id, Learned(self._unwritten_earliest, self._unwritten_releases, calls), time.time())
         self._unwritten_earliest, self._unwritten_releases = [], []
         if calls_due:
             self._unwritten_calls = []
@@ -156,7 +157,7 @@ class Tracker:
                 if not future.done():
                     future.cancel()
             self._run_memo = None
-            result.releases = sorted((Release(**{**_fields(r), "found_for": tuple(sorted(claims[k]))})
+            result.releases = sorted((replace(r, found_for=tuple(sorted(claims[k])))
                                       for k, r in seen_releases.items()),
                                      key=lambda r: (r.release_date, r.key), reverse=True)
             result.api_calls = self.client.log.calls - calls_before
@@ -185,9 +186,9 @@ class Tracker:
                                   result.api_calls, result.artists_fetched, time.monotonic() - started, result.message))
 
     def _record_end(self, result: RunResult) -> None:
-        self.store.finish_run(result.run_id, result.status, message=result.message, api_calls=result.api_calls,
-                              releases=len(result.releases), new_releases=len(result.new_keys),
-                              artists_fetched=result.artists_fetched, mode=self.client.capabilities.mode)
+        self.store.finish_run(RunEnd(result.run_id, result.status, self.client.capabilities.mode, result.message,
+                                     api_calls=result.api_calls, releases=len(result.releases),
+                                     new_releases=len(result.new_keys), artists_fetched=result.artists_fetched))
 
     async def prefetch(self, artist_id: str, cutoff: dt.date) -> None:
         """Refresh one artist ahead of time: its scan and its releases' ISRCs, with no run recorded."""
@@ -198,7 +199,7 @@ class Tracker:
             for candidate in scan.since(cutoff):
                 if candidate.isrc and self.cache.earliest(candidate.isrc, cutoff) is None:
                     found = await self._search_earliest(candidate, cutoff)
-                    if found[0] is not None:
+                    if found is not None:
                         self.cache.save_earliest([found])
         finally:
             _current_artist.reset(token)
@@ -261,14 +262,12 @@ class Tracker:
         finally:
             result.skipped_items += listing.skipped
         covered = listed_back_to if within and not listing.gap else cutoff
-        albums_rows, track_rows, new_candidates = [], [], []
+        albums, tracks_read, new_candidates = [], [], []
         to_read = []
         for album in listing.found:
             noise = self.noise.is_noise(str(album.get("name", "")))
-            albums_rows.append({"id": album["id"], "name": str(album.get("name", "")),
-                                "album_type": str(album.get("album_type", "")),
-                                "release_date": album_date(album).isoformat(), "noise": int(noise),
-                                "album_group": album_group(album)})
+            albums.append(Album(album["id"], str(album.get("name", "")), str(album.get("album_type", "")),
+                                album_date(album), _artist_ids(album), album_group(album), noise))
             if not noise:
                 to_read.append(album)
         performed: list[tuple[dict[str, Any], dict[str, Any]]] = []
@@ -292,14 +291,12 @@ class Tracker:
                 if not usable:
                     result.skipped_items += 1
                     continue
-                track_rows.append({"id": track["id"], "isrc": isrcs[track["id"]], "name": str(track.get("name", "")),
-                                   "album_id": album["id"], "fetched_at": time.time(),
-                                   "artist_names": json.dumps([str(a.get("name", "")) for a in track.get("artists") or []
-                                                               if isinstance(a, dict)], ensure_ascii=False)})
+                tracks_read.append(Track(track["id"], str(track.get("name", "")), _artist_ids(track), album["id"],
+                                         isrcs[track["id"]], _artist_names(track)))
             isrc = isrcs.get(track["id"])
             new_candidates.append(Candidate(release_key(isrc, track["id"]), isrc, track["id"], album["id"], album_date(album)))
-        return self.cache.save_artist_scan(artist_id, covered, self.today(), albums_rows, track_rows,
-                                           new_candidates, total)
+        return self.cache.save_artist_scan(ScanFindings(artist_id, covered, tuple(albums), tuple(tracks_read),
+                                                        tuple(new_candidates), total), self.today())
 
     async def _album_tracks(self, album_ids: list[str], shared: Collection[str] = ()) -> list[list[dict[str, Any]]]:
         """Track lists of albums: in batches of 20 where possible, else one call each; long albums paged.
@@ -375,10 +372,10 @@ class Tracker:
         future = resolutions[candidate.key] = asyncio.ensure_future(self._earliest(candidate, cutoff, remembered))
         release = await future
         if release is not None:
-            release = Release(**{**_fields(release), "key": candidate.key, "found_for": (artist_id,)})
+            release = replace(release, key=candidate.key, found_for=(artist_id,))
             seen[candidate.key] = release
             found_before, seen = self.store.release_state(candidate.key)
-            self._unwritten_releases.append((release, time.time()))
+            self._unwritten_releases.append(FoundRelease(release, time.time()))
             if not found_before:
                 result.new_keys.add(candidate.key)
             self.on_event(ReleaseFound(release, new=not seen))
@@ -391,15 +388,16 @@ class Tracker:
         else:
             release = self.cache.earliest(candidate.isrc, cutoff) if remembered else None
             if release is None:
-                release, exact = await self._search_earliest(candidate, cutoff)
-                if release is not None:
-                    self._unwritten_earliest.append((release, exact))  # written when the artist is done
-                    self.cache.remember_earliest([(release, exact)])
+                found = await self._search_earliest(candidate, cutoff)
+                if found is not None:
+                    self._unwritten_earliest.append(found)  # written when the artist is done
+                    self.cache.remember_earliest([found])
+                release = found.release if found is not None else None
         if release is None or release.release_date < cutoff:
             return None
         return release
 
-    async def _search_earliest(self, candidate: Candidate, cutoff: dt.date) -> tuple[Release | None, bool]:
+    async def _search_earliest(self, candidate: Candidate, cutoff: dt.date) -> Earliest | None:
         isrc = candidate.isrc
         best: tuple | None = None
         page = await self.client.page("/search", {"q": f"isrc:{isrc}", "type": "track"}, template="GET /search",
@@ -418,24 +416,29 @@ class Tracker:
                 if best is None or rank < best[0]:
                     best = (rank, version)
                 if date < cutoff:  # proof enough: a re-release, whatever the true earliest is
-                    return _release_of(best[1], isrc), False
+                    return Earliest(_release_of(best[1], isrc), False)
             if next_link(page) is None:
                 break
             page = (await self.client.get(next_link(page), template="GET /search")).get("tracks")
         if best is None:  # search does not know it: the candidate itself is the earliest we can see
-            return self.store.track_release(candidate.track_id), False
-        return _release_of(best[1], isrc), True
+            release = self.store.track_release(candidate.track_id)
+            return Earliest(release, False) if release is not None else None
+        return Earliest(_release_of(best[1], isrc), True)
 
 
 def _release_of(version: dict[str, Any], isrc: str) -> Release:
     album = version["album"]
     return Release(key=isrc, isrc=isrc, track_id=version["id"], track_name=str(version.get("name", "")),
-                   artist_names=tuple(str(a.get("name", "")) for a in version.get("artists") or [] if isinstance(a, dict)),
+                   artist_names=_artist_names(version),
                    album_id=album["id"], album_name=str(album.get("name", "")), album_type=str(album.get("album_type", "")),
                    release_date=album_date(album),
                    popularity=version["popularity"] if isinstance(version.get("popularity"), int) else None)
 
 
-def _fields(release: Release) -> dict[str, Any]:
-    return {name: getattr(release, name) for name in Release.__dataclass_fields__}
+def _artist_names(item: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(str(a.get("name", "")) for a in item.get("artists") or [] if isinstance(a, dict))
+
+
+def _artist_ids(item: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(a["id"] for a in item.get("artists") or [] if isinstance(a, dict) and isinstance(a.get("id"), str))
 
