@@ -19,12 +19,12 @@ import contextvars
 import datetime as dt
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Collection, Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import replace
 from typing import Any
 
 from esh_tui.models import (
-    Album, Candidate, Earliest, FoundRelease, Learned, Release, RunEnd, ScanFindings, Track, release_key,
+    Album, Candidate, Earliest, FoundRelease, Release, RunEnd, ScanFindings, Track, release_key,
 )
 from esh_tui.spotify.client import SpotifyClient
 from esh_tui.spotify.errors import QuotaExceededError, RateLimitedError, SpotifyError
@@ -38,25 +38,10 @@ from esh_tui.tracker.listing import Listing, album_date, album_group, list_album
 from esh_tui.spotify.paging import next_link, page_items
 from esh_tui.tracker.validate import track_isrc, usable_track, usable_version
 from esh_tui.tracker.options import EngineOptions
+from esh_tui.tracker.runstate import RunResult, RunState, SingleFlight
 
 CALLS_PER_WRITE = 200
 _current_artist: contextvars.ContextVar[str | None] = contextvars.ContextVar("esh_current_artist", default=None)
-
-
-@dataclass
-class RunResult:
-    run_id: int
-    cutoff: dt.date
-    status: str = "ok"
-    message: str = ""
-    retry_after: float | None = None  # with status quota or rate_limited: seconds until Spotify answers again
-    releases: list[Release] = field(default_factory=list)  # newest first
-    new_keys: set[str] = field(default_factory=set)  # found for the first time by this run
-    failed: dict[str, str] = field(default_factory=dict)
-    artists_fetched: int = 0
-    artists_cached: int = 0
-    api_calls: int = 0
-    skipped_items: int = 0
 
 
 class Tracker:
@@ -77,12 +62,9 @@ class Tracker:
         if known and client.capabilities.mode == "unknown":
             client.capabilities.batch, client.capabilities.page_max = known["batch"], known["page_max"]
         self._calls_by_artist: Counter[str] = Counter()
-        self._run_memo: dict[tuple[str, str], asyncio.Future] | None = None  # see _once_per_run
+        self._run: RunState | None = None  # the run going on, if any
         self.fetches_shared = 0  # albums and tracks one artist awaited from another's fetch in the same run
         self._search_skipped = 0  # unusable search results (garbage from the network), added to each run's count
-        self._unwritten_calls: list | None = None  # during a run, what it learned since its last write
-        self._unwritten_earliest: list[Earliest] = []
-        self._unwritten_releases: list[FoundRelease] = []
         self._unrecorded: list[RunResult] = []  # ends of runs the store was too busy to record
         self.stop_reason = "cancelled"  # how a cancelled run is recorded: the CLI says "interrupted" on a signal
         client.log.listeners.append(self._count_call)
@@ -91,20 +73,16 @@ class Tracker:
         artist = _current_artist.get()
         if artist is not None:
             self._calls_by_artist[artist] += 1
-        if self._unwritten_calls is not None:  # outside a run (prefetching, a search) nothing is recorded
-            self._unwritten_calls.append(record)
+        if self._run is not None:  # outside a run (prefetching, a search) nothing is recorded
+            self._run.learned.calls.append(record)
 
-    def _write_learned(self, run_id: int, final: bool = False) -> None:
+    def _write_learned(self, run: RunState, final: bool = False) -> None:
         """ISRCs' earliest releases and releases found go to the store once per finished artist, in one
         transaction; call records join them every CALLS_PER_WRITE calls (and at the end)."""
-        calls_due = final or len(self._unwritten_calls) >= CALLS_PER_WRITE
-        if not (self._unwritten_earliest or self._unwritten_releases or (calls_due and self._unwritten_calls)):
-            return
-        calls = self._unwritten_calls if calls_due else []
-        self.store.save_progress(run_id, Learned(self._unwritten_earliest, self._unwritten_releases, calls), time.time())
-        self._unwritten_earliest, self._unwritten_releases = [], []
-        if calls_due:
-            self._unwritten_calls = []
+        learned = run.learned
+        calls_due = final or len(learned.calls) >= CALLS_PER_WRITE
+        if learned.earliest or learned.releases or (calls_due and learned.calls):
+            self.store.save_progress(run.result.run_id, run.take_learned(with_calls=calls_due), time.time())
 
     # ----- a run --------------------------------------------------------------------------------------
 
@@ -114,25 +92,20 @@ class Tracker:
             self._record_end(self._unrecorded[0])
             self._unrecorded.pop(0)
         run_id = self.store.start_run(cutoff, force, self.client.capabilities.mode, len(ids))
-        result = RunResult(run_id, cutoff)
-        started, calls_before = time.monotonic(), self.client.log.calls
-        self._unwritten_calls, self._unwritten_earliest, self._unwritten_releases = [], [], []
-        search_skipped_before = self._search_skipped
+        run = self._run = RunState(RunResult(run_id, cutoff), force, ids,
+                                   SingleFlight() if self.options.single_flight else None,
+                                   started=time.monotonic(), calls_before=self.client.log.calls,
+                                   search_skipped_before=self._search_skipped)
+        result = run.result
         self.on_event(RunStarted(run_id, len(ids), cutoff.isoformat()))
-        resolutions: dict[str, asyncio.Future] = {}
-        self._run_memo = {} if self.options.single_flight else None
-        seen_releases: dict[str, Release] = {}
-        claims: dict[str, set[str]] = {}  # release key -> tracked artists whose scans have it
         gate = asyncio.Semaphore(self.artist_concurrency)
-        done = 0
 
         async def one(artist_id: str) -> None:
-            nonlocal done
             async with gate:
-                await self._artist(artist_id, cutoff, force, result, resolutions, seen_releases, claims)
-            self._write_learned(run_id)
-            done += 1
-            self.on_event(Progress(done, len(ids)))
+                await self._artist(artist_id, run)
+            self._write_learned(run)
+            run.done += 1
+            self.on_event(Progress(run.done, len(ids)))
 
         tasks = [asyncio.ensure_future(one(a)) for a in ids]
         try:
@@ -153,27 +126,27 @@ class Tracker:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            for future in resolutions.values():
+            for future in run.resolutions.values():
                 if not future.done():
                     future.cancel()
-            self._run_memo = None
-            result.releases = sorted((replace(r, found_for=tuple(sorted(claims[k])))
-                                      for k, r in seen_releases.items()),
-                                     key=lambda r: (r.release_date, r.key), reverse=True)
-            result.api_calls = self.client.log.calls - calls_before
-            result.skipped_items += self._search_skipped - search_skipped_before
-            self._finish(result, started)
+            if run.flights is not None:
+                self.fetches_shared += run.flights.shared
+                run.flights = None
+            result.releases = run.releases()
+            result.api_calls = self.client.log.calls - run.calls_before
+            result.skipped_items += self._search_skipped - run.search_skipped_before
+            self._finish(run)
         return result
 
-    def _finish(self, result: RunResult, started: float) -> None:
+    def _finish(self, run: RunState) -> None:
         """Write what is left and the run's record, however the run ended. When a failed run cannot write its
         record (another process holds the store), this tracker's next run writes it; if there is none, the
         record stays 'running' until a later run finds its process gone."""
-        caps = self.client.capabilities
+        caps, result = self.client.capabilities, run.result
         try:
             if caps.mode != "unknown" or caps.page_max:
                 self.store.save_capabilities(self.client.settings.api_url, caps.batch, caps.page_max)
-            self._write_learned(result.run_id, final=True)
+            self._write_learned(run, final=True)
             self.store.record_cache_stats(result.run_id, {t: s.snapshot() for t, s in self.cache.stats.items()})
             self._record_end(result)
         except StoreError:
@@ -181,9 +154,10 @@ class Tracker:
                 raise
             self._unrecorded.append(result)  # written at the start of this tracker's next run
         finally:
-            self._unwritten_calls = None
+            self._run = None
         self.on_event(RunFinished(result.run_id, result.status, len(result.releases), len(result.new_keys),
-                                  result.api_calls, result.artists_fetched, time.monotonic() - started, result.message))
+                                  result.api_calls, result.artists_fetched, time.monotonic() - run.started,
+                                  result.message))
 
     def _record_end(self, result: RunResult) -> None:
         self.store.finish_run(RunEnd(result.run_id, result.status, self.client.capabilities.mode, result.message,
@@ -192,10 +166,11 @@ class Tracker:
 
     async def prefetch(self, artist_id: str, cutoff: dt.date) -> None:
         """Refresh one artist ahead of time: its scan and its releases' ISRCs, with no run recorded."""
-        result = RunResult(0, cutoff)
+        # A run's state of its own, recorded nowhere; it shares the fetches of a run going on, as one of its artists.
+        run = RunState(RunResult(0, cutoff), flights=self._run.flights if self._run is not None else None)
         token = _current_artist.set(artist_id)
         try:
-            scan = await self._scan(artist_id, cutoff, result)
+            scan = await self._scan(artist_id, run)
             for candidate in scan.since(cutoff):
                 if candidate.isrc and self.cache.earliest(candidate.isrc, cutoff) is None:
                     found = await self._search_earliest(candidate, cutoff)
@@ -211,27 +186,25 @@ class Tracker:
 
     # ----- one artist ------------------------------------------------------------------------------------
 
-    async def _artist(self, artist_id: str, cutoff: dt.date, force: bool, result: RunResult,
-                      resolutions: dict[str, asyncio.Future], seen: dict[str, Release],
-                      claims: dict[str, set[str]]) -> None:
+    async def _artist(self, artist_id: str, run: RunState) -> None:
+        cutoff, result = run.cutoff, run.result
         token = _current_artist.set(artist_id)
         self.on_event(ArtistStarted(artist_id))
         try:
-            scan = None if force else self.cache.artist_scan(artist_id, cutoff)
+            scan = None if run.force else self.cache.artist_scan(artist_id, cutoff)
             source = "cache"
             if scan is None:
                 source = "api"
-                scan = await self._scan(artist_id, cutoff, result)
+                scan = await self._scan(artist_id, run)
                 result.artists_fetched += 1
             else:
                 result.artists_cached += 1
             candidates = scan.since(cutoff)
             for candidate in candidates:
-                claims.setdefault(candidate.key, set()).add(artist_id)
+                run.claims.setdefault(candidate.key, set()).add(artist_id)
             # Options.incremental off: a fresh scan resolves its ISRCs again too (a cached scan is a cached answer).
             remembered = self.options.incremental or source == "cache"
-            await asyncio.gather(*(self._resolve(c, cutoff, resolutions, seen, artist_id, result, remembered)
-                                   for c in candidates))
+            await asyncio.gather(*(self._resolve(c, run, artist_id, remembered) for c in candidates))
             self.on_event(ArtistDone(artist_id, source, self._calls_by_artist.pop(artist_id, 0), len(candidates)))
         except (QuotaExceededError, RateLimitedError):
             raise
@@ -244,9 +217,10 @@ class Tracker:
         finally:
             _current_artist.reset(token)
 
-    async def _scan(self, artist_id: str, cutoff: dt.date, result: RunResult):
+    async def _scan(self, artist_id: str, run: RunState):
         """List the artist's albums back to the cutoff, read the ones not known yet, and add what was
         learned to what is known (nothing known is ever dropped, whatever the window)."""
+        cutoff, result = run.cutoff, run.result
         row = self.store.artist(artist_id)
         # Options.incremental off: every scan starts from nothing (all albums listed and read again).
         known = self.store.known_album_ids(artist_id) if self.options.incremental else set()
@@ -273,7 +247,7 @@ class Tracker:
         performed: list[tuple[dict[str, Any], dict[str, Any]]] = []
         # Albums of several artists (splits, collaborations) may be asked for by another tracked artist too.
         shared = {a["id"] for a in to_read if len(a.get("artists") or ()) > 1}
-        for album, tracks in zip(to_read, await self._album_tracks([a["id"] for a in to_read], shared)):
+        for album, tracks in zip(to_read, await self._album_tracks([a["id"] for a in to_read], shared, run)):
             for track in tracks:
                 if not usable_track(track):
                     result.skipped_items += 1
@@ -282,8 +256,8 @@ class Tracker:
         isrcs = self.store.track_isrcs([t["id"] for _, t in performed]) if self.options.incremental else {}
         missing = [t["id"] for _, t in performed if t["id"] not in isrcs]
         shared_tracks = {t["id"] for a, t in performed if a["id"] in shared}
-        fetched = await self._once_per_run("tracks", missing, shared_tracks,
-                                           lambda ids: self.client.load("tracks", ids)) if missing else {}
+        fetched = await run.once("tracks", missing, shared_tracks,
+                                 lambda ids: self.client.load("tracks", ids)) if missing else {}
         for album, track in performed:
             full = fetched.get(track["id"])
             if track["id"] in fetched:
@@ -298,51 +272,14 @@ class Tracker:
         return self.cache.save_artist_scan(ScanFindings(artist_id, covered, tuple(albums), tuple(tracks_read),
                                                         tuple(new_candidates), total), self.today())
 
-    async def _album_tracks(self, album_ids: list[str], shared: Collection[str] = ()) -> list[list[dict[str, Any]]]:
+    async def _album_tracks(self, album_ids: list[str], shared: Collection[str],
+                           run: RunState) -> list[list[dict[str, Any]]]:
         """Track lists of albums: in batches of 20 where possible, else one call each; long albums paged.
         A `shared` album is read once per run, whichever of its artists asks first."""
         if not album_ids:
             return []
-        lists = await self._once_per_run("albums", album_ids, shared, self._read_albums)
+        lists = await run.once("albums", album_ids, shared, self._read_albums)
         return [lists[a] for a in album_ids]
-
-    async def _once_per_run(self, kind: str, ids: list[str], shared: Collection[str],
-                            fetch: Callable[[list[str]], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
-        """`fetch(ids)`, except that `shared` ids another artist of this run fetched, or is fetching, are
-        awaited instead of asked for again: the same request is never sent twice in a run.
-        Only shared ids are remembered (a few), and only during a run with single-flight on."""
-        memo = self._run_memo
-        ids = list(dict.fromkeys(ids))
-        if memo is None or not shared:
-            return await fetch(ids) if ids else {}
-        others = {i: memo[(kind, i)] for i in ids if i in shared and (kind, i) in memo}
-        self.fetches_shared += len(others)
-        mine = [i for i in ids if i not in others]
-        loop = asyncio.get_running_loop()
-        claimed = {i: loop.create_future() for i in mine if i in shared}
-        memo.update({(kind, i): future for i, future in claimed.items()})
-        try:
-            found = dict(await fetch(mine)) if mine else {}
-        except BaseException as exc:
-            for i, future in claimed.items():
-                if memo.get((kind, i)) is future:
-                    del memo[(kind, i)]  # the next asker tries again
-                if isinstance(exc, Exception):
-                    future.set_exception(exc)
-                    future.exception()
-                else:
-                    future.cancel()
-            raise
-        for i, future in claimed.items():
-            future.set_result(found.get(i))
-        for i, future in others.items():
-            try:
-                found[i] = await asyncio.shield(future)
-            except asyncio.CancelledError:
-                if not future.cancelled():
-                    raise  # this task was cancelled
-                found.update(await fetch([i]))  # the artist that asked first was cancelled: ask now
-        return found
 
     async def _read_albums(self, album_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
         albums = await self.client.load("albums", album_ids)
@@ -362,27 +299,27 @@ class Tracker:
 
     # ----- releases -----------------------------------------------------------------------------------------
 
-    async def _resolve(self, candidate: Candidate, cutoff: dt.date, resolutions: dict[str, asyncio.Future],
-                       seen: dict[str, Release], artist_id: str, result: RunResult, remembered: bool = True) -> None:
+    async def _resolve(self, candidate: Candidate, run: RunState, artist_id: str, remembered: bool = True) -> None:
         """Decide a candidate once per run (shared by every artist who has it) and report it when found."""
-        future = resolutions.get(candidate.key)
+        future = run.resolutions.get(candidate.key)
         if future is not None:
             await asyncio.shield(future)
             return
-        future = resolutions[candidate.key] = asyncio.ensure_future(self._earliest(candidate, cutoff, remembered))
+        future = run.resolutions[candidate.key] = asyncio.ensure_future(self._earliest(candidate, run, remembered))
         release = await future
         if release is not None:
             release = replace(release, key=candidate.key, found_for=(artist_id,))
-            seen[candidate.key] = release
+            run.seen[candidate.key] = release
             found_before, seen = self.store.release_state(candidate.key)
-            self._unwritten_releases.append(FoundRelease(release, time.time()))
+            run.learned.releases.append(FoundRelease(release, time.time()))
             if not found_before:
-                result.new_keys.add(candidate.key)
+                run.result.new_keys.add(candidate.key)
             self.on_event(ReleaseFound(release, new=not seen))
 
-    async def _earliest(self, candidate: Candidate, cutoff: dt.date, remembered: bool = True) -> Release | None:
+    async def _earliest(self, candidate: Candidate, run: RunState, remembered: bool = True) -> Release | None:
         """The release a candidate stands for, or None when it is a re-release of older material
         (`remembered`: what earlier runs learned of its ISRC may be used)."""
+        cutoff = run.cutoff
         if candidate.isrc is None:
             release = self.store.track_release(candidate.track_id)
         else:
@@ -390,7 +327,7 @@ class Tracker:
             if release is None:
                 found = await self._search_earliest(candidate, cutoff)
                 if found is not None:
-                    self._unwritten_earliest.append(found)  # written when the artist is done
+                    run.learned.earliest.append(found)  # written when the artist is done
                     self.cache.remember_earliest([found])
                 release = found.release if found is not None else None
         if release is None or release.release_date < cutoff:
