@@ -10,6 +10,9 @@ Per artist (concurrently, under the client's bound):
    again); write the whole scan in one transaction.
 Each candidate's ISRC is resolved once per run, shared across artists, from
 the forever cache or by search; releases are reported as they are resolved.
+
+This module runs those steps and records the run; the steps themselves are in
+listing.py (2), scan.py (3) and resolve.py (ISRCs), a run's state in runstate.py.
 """
 
 from __future__ import annotations
@@ -19,26 +22,23 @@ import contextvars
 import datetime as dt
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable
-from dataclasses import replace
-from typing import Any
+from collections.abc import Callable, Iterable
 
-from esh_tui.models import (
-    Album, Candidate, Earliest, FoundRelease, Release, RunEnd, ScanFindings, Track, release_key,
-)
+from esh_tui.models import RunEnd
 from esh_tui.spotify.client import SpotifyClient
 from esh_tui.spotify.errors import QuotaExceededError, RateLimitedError, SpotifyError
 from esh_tui.storage.cache import ReleaseCache
 from esh_tui.storage.store import Store, StoreError
 from esh_tui.tracker.events import (
-    ArtistDone, ArtistFailed, ArtistStarted, Event, Progress, ReleaseFound, RunFinished, RunStarted,
+    ArtistDone, ArtistFailed, ArtistStarted, Event, Progress, RunFinished, RunStarted,
 )
 from esh_tui.tracker.filters import NoiseFilter
-from esh_tui.tracker.listing import Listing, album_date, album_group, list_albums
-from esh_tui.spotify.paging import next_link, page_items
-from esh_tui.tracker.validate import track_isrc, usable_track, usable_version
 from esh_tui.tracker.options import EngineOptions
+from esh_tui.tracker.resolve import Resolver
 from esh_tui.tracker.runstate import RunResult, RunState, SingleFlight
+from esh_tui.tracker.scan import Scanner
+
+__all__ = ["RunResult", "Tracker"]
 
 CALLS_PER_WRITE = 200
 _current_artist: contextvars.ContextVar[str | None] = contextvars.ContextVar("esh_current_artist", default=None)
@@ -64,9 +64,10 @@ class Tracker:
         self._calls_by_artist: Counter[str] = Counter()
         self._run: RunState | None = None  # the run going on, if any
         self.fetches_shared = 0  # albums and tracks one artist awaited from another's fetch in the same run
-        self._search_skipped = 0  # unusable search results (garbage from the network), added to each run's count
         self._unrecorded: list[RunResult] = []  # ends of runs the store was too busy to record
         self.stop_reason = "cancelled"  # how a cancelled run is recorded: the CLI says "interrupted" on a signal
+        self.resolver = Resolver(client, store, self.cache, self.options.incremental, lambda e: self.on_event(e))
+        self.scanner = Scanner(client, store, self.cache, self.noise, self.options, today, self.resolver)
         client.log.listeners.append(self._count_call)
 
     def _count_call(self, record) -> None:
@@ -95,7 +96,7 @@ class Tracker:
         run = self._run = RunState(RunResult(run_id, cutoff), force, ids,
                                    SingleFlight() if self.options.single_flight else None,
                                    started=time.monotonic(), calls_before=self.client.log.calls,
-                                   search_skipped_before=self._search_skipped)
+                                   search_skipped_before=self.resolver.skipped)
         result = run.result
         self.on_event(RunStarted(run_id, len(ids), cutoff.isoformat()))
         gate = asyncio.Semaphore(self.artist_concurrency)
@@ -134,7 +135,7 @@ class Tracker:
                 run.flights = None
             result.releases = run.releases()
             result.api_calls = self.client.log.calls - run.calls_before
-            result.skipped_items += self._search_skipped - run.search_skipped_before
+            result.skipped_items += self.resolver.skipped - run.search_skipped_before
             self._finish(run)
         return result
 
@@ -170,10 +171,10 @@ class Tracker:
         run = RunState(RunResult(0, cutoff), flights=self._run.flights if self._run is not None else None)
         token = _current_artist.set(artist_id)
         try:
-            scan = await self._scan(artist_id, run)
+            scan = await self.scanner.scan(artist_id, run)
             for candidate in scan.since(cutoff):
                 if candidate.isrc and self.cache.earliest(candidate.isrc, cutoff) is None:
-                    found = await self._search_earliest(candidate, cutoff)
+                    found = await self.resolver.search_earliest(candidate, cutoff)
                     if found is not None:
                         self.cache.save_earliest([found])
         finally:
@@ -195,7 +196,7 @@ class Tracker:
             source = "cache"
             if scan is None:
                 source = "api"
-                scan = await self._scan(artist_id, run)
+                scan = await self.scanner.scan(artist_id, run)
                 result.artists_fetched += 1
             else:
                 result.artists_cached += 1
@@ -204,7 +205,7 @@ class Tracker:
                 run.claims.setdefault(candidate.key, set()).add(artist_id)
             # Options.incremental off: a fresh scan resolves its ISRCs again too (a cached scan is a cached answer).
             remembered = self.options.incremental or source == "cache"
-            await asyncio.gather(*(self._resolve(c, run, artist_id, remembered) for c in candidates))
+            await asyncio.gather(*(self.resolver.resolve(c, run, artist_id, remembered) for c in candidates))
             self.on_event(ArtistDone(artist_id, source, self._calls_by_artist.pop(artist_id, 0), len(candidates)))
         except (QuotaExceededError, RateLimitedError):
             raise
@@ -216,166 +217,3 @@ class Tracker:
             self.on_event(ArtistFailed(artist_id, reason))
         finally:
             _current_artist.reset(token)
-
-    async def _scan(self, artist_id: str, run: RunState):
-        """List the artist's albums back to the cutoff, read the ones not known yet, and add what was
-        learned to what is known (nothing known is ever dropped, whatever the window)."""
-        cutoff, result = run.cutoff, run.result
-        row = self.store.artist(artist_id)
-        # Options.incremental off: every scan starts from nothing (all albums listed and read again).
-        known = self.store.known_album_ids(artist_id) if self.options.incremental else set()
-        listed_back_to = (dt.date.fromisoformat(row.listed_back_to)
-                          if self.options.incremental and row and row.listed_back_to else None)
-        # Within what earlier listings covered, a group's listing may stop at its first known album: older
-        # ones were seen already. Wider than that, the listing goes on to the cutoff, skipping known albums.
-        within = listed_back_to is not None and listed_back_to <= cutoff
-        listing = Listing(cutoff, known, listed_back_to if within else None)
-        try:
-            total = await list_albums(self.client, artist_id, listing, row.listing_total if within and row else None,
-                                      by_group=self.options.listing_cutoff)
-        finally:
-            result.skipped_items += listing.skipped
-        covered = listed_back_to if within and not listing.gap else cutoff
-        albums, tracks_read, new_candidates = [], [], []
-        to_read = []
-        for album in listing.found:
-            noise = self.noise.is_noise(str(album.get("name", "")))
-            albums.append(Album(album["id"], str(album.get("name", "")), str(album.get("album_type", "")),
-                                album_date(album), _artist_ids(album), album_group(album), noise))
-            if not noise:
-                to_read.append(album)
-        performed: list[tuple[dict[str, Any], dict[str, Any]]] = []
-        # Albums of several artists (splits, collaborations) may be asked for by another tracked artist too.
-        shared = {a["id"] for a in to_read if len(a.get("artists") or ()) > 1}
-        for album, tracks in zip(to_read, await self._album_tracks([a["id"] for a in to_read], shared, run)):
-            for track in tracks:
-                if not usable_track(track):
-                    result.skipped_items += 1
-                elif artist_id in {a.get("id") for a in track["artists"]} and not self.noise.is_noise(track["name"]):
-                    performed.append((album, track))
-        isrcs = self.store.track_isrcs([t["id"] for _, t in performed]) if self.options.incremental else {}
-        missing = [t["id"] for _, t in performed if t["id"] not in isrcs]
-        shared_tracks = {t["id"] for a, t in performed if a["id"] in shared}
-        fetched = await run.once("tracks", missing, shared_tracks,
-                                 lambda ids: self.client.load("tracks", ids)) if missing else {}
-        for album, track in performed:
-            full = fetched.get(track["id"])
-            if track["id"] in fetched:
-                usable, isrcs[track["id"]] = track_isrc(full)
-                if not usable:
-                    result.skipped_items += 1
-                    continue
-                tracks_read.append(Track(track["id"], str(track.get("name", "")), _artist_ids(track), album["id"],
-                                         isrcs[track["id"]], _artist_names(track)))
-            isrc = isrcs.get(track["id"])
-            new_candidates.append(Candidate(release_key(isrc, track["id"]), isrc, track["id"], album["id"], album_date(album)))
-        return self.cache.save_artist_scan(ScanFindings(artist_id, covered, tuple(albums), tuple(tracks_read),
-                                                        tuple(new_candidates), total), self.today())
-
-    async def _album_tracks(self, album_ids: list[str], shared: Collection[str],
-                           run: RunState) -> list[list[dict[str, Any]]]:
-        """Track lists of albums: in batches of 20 where possible, else one call each; long albums paged.
-        A `shared` album is read once per run, whichever of its artists asks first."""
-        if not album_ids:
-            return []
-        lists = await run.once("albums", album_ids, shared, self._read_albums)
-        return [lists[a] for a in album_ids]
-
-    async def _read_albums(self, album_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
-        albums = await self.client.load("albums", album_ids)
-
-        async def tracks_of(album_id: str) -> list[dict[str, Any]]:
-            album = albums.get(album_id)
-            page = album.get("tracks") if isinstance(album, dict) else None
-            if not isinstance(page, dict) or not isinstance(page.get("items") or [], list):
-                return [None]  # a missing or unusable album: one item the scan skips and counts
-            tracks = list(page.get("items") or [])  # each one checked (and counted if unusable) by the scan
-            if next_link(page):
-                async for track in self.client.pages(next_link(page), template="GET /albums/{id}/tracks"):
-                    tracks.append(track)
-            return tracks
-
-        return dict(zip(album_ids, await asyncio.gather(*(tracks_of(a) for a in album_ids))))
-
-    # ----- releases -----------------------------------------------------------------------------------------
-
-    async def _resolve(self, candidate: Candidate, run: RunState, artist_id: str, remembered: bool = True) -> None:
-        """Decide a candidate once per run (shared by every artist who has it) and report it when found."""
-        future = run.resolutions.get(candidate.key)
-        if future is not None:
-            await asyncio.shield(future)
-            return
-        future = run.resolutions[candidate.key] = asyncio.ensure_future(self._earliest(candidate, run, remembered))
-        release = await future
-        if release is not None:
-            release = replace(release, key=candidate.key, found_for=(artist_id,))
-            run.seen[candidate.key] = release
-            found_before, seen = self.store.release_state(candidate.key)
-            run.learned.releases.append(FoundRelease(release, time.time()))
-            if not found_before:
-                run.result.new_keys.add(candidate.key)
-            self.on_event(ReleaseFound(release, new=not seen))
-
-    async def _earliest(self, candidate: Candidate, run: RunState, remembered: bool = True) -> Release | None:
-        """The release a candidate stands for, or None when it is a re-release of older material
-        (`remembered`: what earlier runs learned of its ISRC may be used)."""
-        cutoff = run.cutoff
-        if candidate.isrc is None:
-            release = self.store.track_release(candidate.track_id)
-        else:
-            release = self.cache.earliest(candidate.isrc, cutoff) if remembered else None
-            if release is None:
-                found = await self._search_earliest(candidate, cutoff)
-                if found is not None:
-                    run.learned.earliest.append(found)  # written when the artist is done
-                    self.cache.remember_earliest([found])
-                release = found.release if found is not None else None
-        if release is None or release.release_date < cutoff:
-            return None
-        return release
-
-    async def _search_earliest(self, candidate: Candidate, cutoff: dt.date) -> Earliest | None:
-        isrc = candidate.isrc
-        best: tuple | None = None
-        page = await self.client.page("/search", {"q": f"isrc:{isrc}", "type": "track"}, template="GET /search",
-                                      key="tracks")
-        while True:
-            for version in page_items(page, "GET /search"):
-                usable, version_isrc = track_isrc(version)
-                if not usable or not usable_version(version):
-                    self._search_skipped += 1
-                    continue
-                if version_isrc != isrc:
-                    continue
-                album = version["album"]
-                date = album_date(album)
-                rank = (date, album["id"], version["id"])
-                if best is None or rank < best[0]:
-                    best = (rank, version)
-                if date < cutoff:  # proof enough: a re-release, whatever the true earliest is
-                    return Earliest(_release_of(best[1], isrc), False)
-            if next_link(page) is None:
-                break
-            page = (await self.client.get(next_link(page), template="GET /search")).get("tracks")
-        if best is None:  # search does not know it: the candidate itself is the earliest we can see
-            release = self.store.track_release(candidate.track_id)
-            return Earliest(release, False) if release is not None else None
-        return Earliest(_release_of(best[1], isrc), True)
-
-
-def _release_of(version: dict[str, Any], isrc: str) -> Release:
-    album = version["album"]
-    return Release(key=isrc, isrc=isrc, track_id=version["id"], track_name=str(version.get("name", "")),
-                   artist_names=_artist_names(version),
-                   album_id=album["id"], album_name=str(album.get("name", "")), album_type=str(album.get("album_type", "")),
-                   release_date=album_date(album),
-                   popularity=version["popularity"] if isinstance(version.get("popularity"), int) else None)
-
-
-def _artist_names(item: dict[str, Any]) -> tuple[str, ...]:
-    return tuple(str(a.get("name", "")) for a in item.get("artists") or [] if isinstance(a, dict))
-
-
-def _artist_ids(item: dict[str, Any]) -> tuple[str, ...]:
-    return tuple(a["id"] for a in item.get("artists") or [] if isinstance(a, dict) and isinstance(a.get("id"), str))
-
