@@ -146,6 +146,14 @@ class Learned:
 
 
 @dataclass(frozen=True, slots=True)
+class KnownCapabilities:
+    """What an API was found to allow, remembered across runs (None: not found out yet)."""
+
+    batch: bool | None  # batch endpoints exist (extended quota mode)
+    page_max: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class RunEnd:
     """How a run ended, as its record keeps it."""
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import sqlite_utils
 
-from esh_tui.models import Candidate, Earliest, Learned, Release, RunEnd, ScanFindings
+from esh_tui.models import Candidate, Earliest, KnownCapabilities, Learned, Release, RunEnd, ScanFindings
 
 SCHEMA_VERSION = 2
 
@@ -454,17 +454,18 @@ class Store:
 
     # ----- capabilities and settings ------------------------------------------------------------------------
 
-    def capabilities(self, api_url: str) -> dict[str, Any] | None:
+    def capabilities(self, api_url: str) -> KnownCapabilities | None:
         rows = list(self.db.query("SELECT batch, page_max FROM capabilities WHERE api_url = ?", (api_url,)))
         if not rows:
             return None
         batch = rows[0]["batch"]
-        return {"batch": None if batch is None else bool(batch), "page_max": rows[0]["page_max"]}
+        return KnownCapabilities(None if batch is None else bool(batch), rows[0]["page_max"])
 
-    def save_capabilities(self, api_url: str, batch: bool | None, page_max: int | None) -> None:
+    def save_capabilities(self, api_url: str, known: KnownCapabilities) -> None:
+        batch = known.batch
         with self.transaction():
             self.db["capabilities"].upsert({"api_url": api_url, "batch": None if batch is None else int(batch),
-                                            "page_max": page_max, "learned_at": time.time()}, pk="api_url")
+                                            "page_max": known.page_max, "learned_at": time.time()}, pk="api_url")
 
     def settings(self) -> dict[str, Any]:
         return {row["key"]: json.loads(row["value"]) for row in self.db.query("SELECT key, value FROM settings")}

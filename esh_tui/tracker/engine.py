@@ -24,7 +24,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 
-from esh_tui.models import RunEnd
+from esh_tui.models import KnownCapabilities, RunEnd
 from esh_tui.spotify.client import SpotifyClient
 from esh_tui.spotify.errors import QuotaExceededError, RateLimitedError, SpotifyError
 from esh_tui.storage.cache import ReleaseCache
@@ -60,7 +60,7 @@ class Tracker:
         self.on_event = on_event or (lambda event: None)
         known = store.capabilities(client.settings.api_url)
         if known and client.capabilities.mode == "unknown":
-            client.capabilities.batch, client.capabilities.page_max = known["batch"], known["page_max"]
+            client.capabilities.batch, client.capabilities.page_max = known.batch, known.page_max
         self._calls_by_artist: Counter[str] = Counter()
         self._run: RunState | None = None  # the run going on, if any
         self.fetches_shared = 0  # albums and tracks one artist awaited from another's fetch in the same run
@@ -146,7 +146,7 @@ class Tracker:
         caps, result = self.client.capabilities, run.result
         try:
             if caps.mode != "unknown" or caps.page_max:
-                self.store.save_capabilities(self.client.settings.api_url, caps.batch, caps.page_max)
+                self.store.save_capabilities(self.client.settings.api_url, KnownCapabilities(caps.batch, caps.page_max))
             self._write_learned(run, final=True)
             self.store.record_cache_stats(result.run_id, {t: s.snapshot() for t, s in self.cache.stats.items()})
             self._record_end(result)
