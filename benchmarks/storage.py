@@ -31,8 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from esh_tui.models import Candidate
 from esh_tui.storage.memory import MemoryTier, percentile
-from esh_tui.storage.store import CACHED_CANDIDATES_SQL, LOOKUP_INDEX, Candidate, Store
+from esh_tui.storage.store import CACHED_CANDIDATES_SQL, LOOKUP_INDEX, Store
 
 from benchmarks.world import DAYS, TODAY
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 _DATE_FORMS = {  # ASCII digits only, and nothing after (not even a newline)
     "year": re.compile(r"(\d{4})", re.ASCII),
@@ -48,6 +49,8 @@ class Album:
     album_type: str
     release_date: dt.date
     artist_ids: tuple[str, ...] = ()
+    group: str = "album"  # how the listing it was found in files it: album, single or compilation
+    noise: bool = False  # its title is noise: its tracks are not read
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +60,7 @@ class Track:
     artist_ids: tuple[str, ...]
     album_id: str
     isrc: str | None = None
+    artist_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +94,77 @@ class Release:
 
 def release_key(isrc: str | None, track_id: str) -> str:
     return isrc if isrc else f"track:{track_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A track an artist's scan found on its own in-window, non-noise albums."""
+
+    key: str
+    isrc: str | None
+    track_id: str
+    album_id: str
+    release_date: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class ScanFindings:
+    """What one artist's scan learned, to join what is known: the albums it listed (noise too), the tracks
+    whose ISRCs it fetched, its candidates, and how far back its listing is now complete."""
+
+    artist_id: str
+    listed_back_to: dt.date
+    albums: tuple[Album, ...] = ()
+    tracks: tuple[Track, ...] = ()
+    candidates: tuple[Candidate, ...] = ()
+    listing_total: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Earliest:
+    """An ISRC's earliest release, and whether it is exact (all versions were seen) or only an upper bound
+    (a version before some cutoff was enough to call it a re-release)."""
+
+    release: Release
+    exact: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FoundRelease:
+    release: Release
+    found_at: float
+
+
+@dataclass
+class Learned:
+    """What a run learned beyond its artists' scans: ISRCs' earliest releases, releases found, call records
+    (the Spotify client's CallRecords)."""
+
+    earliest: list[Earliest] = field(default_factory=list)
+    releases: list[FoundRelease] = field(default_factory=list)
+    calls: list[Any] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class KnownCapabilities:
+    """What an API was found to allow, remembered across runs (None: not found out yet)."""
+
+    batch: bool | None  # batch endpoints exist (extended quota mode)
+    page_max: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class RunEnd:
+    """How a run ended, as its record keeps it."""
+
+    run_id: int
+    status: str
+    mode: str
+    message: str = ""
+    api_calls: int = 0
+    releases: int = 0
+    new_releases: int = 0
+    artists_fetched: int = 0
 
 
 _ID = re.compile(r"^[0-9A-Za-z]{22}$")

@@ -12,9 +12,9 @@ import stat
 import pytest
 
 from esh_tui.cli import main
-from esh_tui.models import Release
+from esh_tui.models import Album, Candidate, Release, ScanFindings
 from esh_tui.storage.backup import BackupError, read_backup, restore_backup, write_backup
-from esh_tui.storage.store import SCHEMA_VERSION, Candidate, Store, StoreError
+from esh_tui.storage.store import SCHEMA_VERSION, Store, StoreError
 
 from test_engine import World, fresh_catalog
 
@@ -92,8 +92,8 @@ def test_a_failed_artist_write_leaves_no_trace(tmp_path):
                                               "release_date": "2026-11-01", "fetched_at": 1.0})
             1 / 0
     assert store.db["artist_tracks"].count == 0
-    store.save_scan(ID, TODAY, 1.0, 2.0, [{"id": "a" * 22, "name": "A", "album_type": "single",
-                                           "release_date": "2026-11-01", "noise": 0}], [], [candidate], {})
+    store.save_scan(ScanFindings(ID, TODAY, (Album("a" * 22, "A", "single", dt.date(2026, 11, 1)),), (), (candidate,)),
+                    1.0, 2.0, {})
     assert store.cached_candidates(ID, TODAY - dt.timedelta(days=90)) == [candidate]
 
 

@@ -13,11 +13,10 @@ import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from esh_tui.models import Release
+from esh_tui.models import Candidate, Earliest, Release, ScanFindings
 from esh_tui.storage.memory import MemoryTier, TierStats
-from esh_tui.storage.store import Candidate, Store
+from esh_tui.storage.store import Store
 from esh_tui.storage.ttl import HOUR, TtlPolicy
 
 
@@ -63,16 +62,14 @@ class ReleaseCache:
         self.store_stats.observe(fresh, started)
         return scan
 
-    def save_artist_scan(self, artist_id: str, listed_back_to: dt.date, today: dt.date, albums: Sequence[dict[str, Any]],
-                         tracks: Sequence[dict[str, Any]], candidates: Iterable[Candidate],
-                         listing_total: int | None = None) -> ArtistScan:
+    def save_artist_scan(self, found: ScanFindings, today: dt.date) -> ArtistScan:
         """Add what a scan learned to what is known, in one transaction; the artist's candidates back to
-        `listed_back_to` stay fresh for its activity-based TTL."""
-        now = self.clock()
-        release_dates = self.store.album_dates(artist_id) + [dt.date.fromisoformat(a["release_date"]) for a in albums]
+        `found.listed_back_to` stay fresh for its activity-based TTL."""
+        now, artist_id, listed_back_to = self.clock(), found.artist_id, found.listed_back_to
+        release_dates = self.store.album_dates(artist_id) + [a.release_date for a in found.albums]
         profile = self.policy.profile(release_dates, today)
         next_due = now + float(profile["interval_hours"]) * HOUR
-        self.store.save_scan(artist_id, listed_back_to, now, next_due, albums, tracks, candidates, profile, listing_total)
+        self.store.save_scan(found, now, next_due, profile)
         scan = ArtistScan(artist_id, listed_back_to, tuple(self.store.cached_candidates(artist_id, listed_back_to)),
                           next_due)
         self.memory.put(("artist", artist_id), scan, next_due)
@@ -85,9 +82,8 @@ class ReleaseCache:
 
     def earliest(self, isrc: str, cutoff: dt.date) -> Release | None:
         """The earliest release of an ISRC if it is known well enough for this cutoff."""
-        def usable(entry: tuple[Release, bool]) -> bool:
-            release, exact = entry
-            return exact or release.release_date < cutoff
+        def usable(entry: Earliest) -> bool:
+            return entry.exact or entry.release.release_date < cutoff
 
         entry = self.memory.get(("isrc", isrc), usable=usable)
         if entry is None:
@@ -98,15 +94,15 @@ class ReleaseCache:
             if not hit:
                 return None
             self.memory.put(("isrc", isrc), entry, math.inf)
-        return entry[0]
+        return entry.release
 
-    def save_earliest(self, found: Sequence[tuple[Release, bool]]) -> None:
+    def save_earliest(self, found: Sequence[Earliest]) -> None:
         if not found:
             return
         self.store.save_earliest(found, self.clock())
         self.remember_earliest(found)
 
-    def remember_earliest(self, found: Iterable[tuple[Release, bool]]) -> None:
+    def remember_earliest(self, found: Iterable[Earliest]) -> None:
         """In the memory tier only: the caller writes them to the store (a run does, with the rest it learned)."""
-        for release, exact in found:
-            self.memory.put(("isrc", release.isrc), (release, exact), math.inf)
+        for entry in found:
+            self.memory.put(("isrc", entry.release.isrc), entry, math.inf)

@@ -21,7 +21,7 @@ from typing import Any
 
 import sqlite_utils
 
-from esh_tui.models import Release
+from esh_tui.models import Candidate, Earliest, KnownCapabilities, Learned, Release, RunEnd, ScanFindings
 
 SCHEMA_VERSION = 2
 
@@ -49,17 +49,6 @@ class ArtistRow:
     frequency: str | None = None
     interval_hours: float | None = None
     failed_reason: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A track an artist's scan found on its own in-window, non-noise albums."""
-
-    key: str
-    isrc: str | None
-    track_id: str
-    album_id: str
-    release_date: dt.date
 
 
 # The hottest query (an artist's cached releases) and the composite index made for it.
@@ -266,30 +255,32 @@ class Store:
 
     # ----- one artist's scan: written whole, in one transaction -------------------------------------------
 
-    def save_scan(self, artist_id: str, listed_back_to: dt.date, fetched_at: float, next_due: float,
-                  albums: Sequence[dict[str, Any]], tracks: Sequence[dict[str, Any]], candidates: Iterable[Candidate],
-                  profile: dict[str, Any], listing_total: int | None = None) -> None:
+    def save_scan(self, scan: ScanFindings, fetched_at: float, next_due: float, profile: dict[str, Any]) -> None:
         """Everything one artist's scan learned, in one transaction: all of it, or none of it.
 
         Knowledge only grows: the scan's albums and candidates join what earlier scans found, whatever
-        window they asked for; `listed_back_to` says how far back the listing is now known complete."""
+        window they asked for; `scan.listed_back_to` says how far back the listing is now known complete."""
+        artist_id = scan.artist_id
         with self.transaction():
-            album_rows = [{k: a.get(k) for k in ("id", "name", "album_type", "release_date", "noise")} | {"fetched_at": fetched_at}
-                          for a in albums]
-            self._insert("albums", album_rows, upsert_on=("id",))
-            self._insert("tracks", tracks, upsert_on=("id",))
-            for album in albums:
-                self.db.execute("INSERT OR IGNORE INTO artist_albums (artist_id, album_id, album_group) VALUES (?, ?, ?)",
-                                (artist_id, album["id"], album.get("album_group")))
+            self._insert("albums", ({"id": a.id, "name": a.name, "album_type": a.album_type,
+                                     "release_date": a.release_date.isoformat(), "noise": int(a.noise),
+                                     "fetched_at": fetched_at} for a in scan.albums), upsert_on=("id",))
+            self._insert("tracks", ({"id": t.id, "isrc": t.isrc, "name": t.name, "album_id": t.album_id,
+                                     "fetched_at": fetched_at,
+                                     "artist_names": json.dumps(list(t.artist_names), ensure_ascii=False)}
+                                    for t in scan.tracks), upsert_on=("id",))
+            self.db.conn.executemany(
+                "INSERT OR IGNORE INTO artist_albums (artist_id, album_id, album_group) VALUES (?, ?, ?)",
+                [(artist_id, a.id, a.group) for a in scan.albums])
             self._insert("artist_tracks",
                          ({"artist_id": artist_id, "track_id": c.track_id, "key": c.key, "isrc": c.isrc,
                            "album_id": c.album_id, "release_date": c.release_date.isoformat(), "fetched_at": fetched_at}
-                          for c in candidates), or_else="REPLACE")
+                          for c in scan.candidates), or_else="REPLACE")
             self.db.execute(
                 "UPDATE artists SET last_checked = ?, next_due = ?, listed_back_to = ?, listing_total = ?, "
                 "failed_reason = NULL, last_release = ?, releases_per_year = ?, frequency = ?, interval_hours = ? "
                 "WHERE id = ?",
-                (fetched_at, next_due, listed_back_to.isoformat(), listing_total, profile.get("last_release"),
+                (fetched_at, next_due, scan.listed_back_to.isoformat(), scan.listing_total, profile.get("last_release"),
                  profile.get("releases_per_year"), profile.get("frequency"), profile.get("interval_hours"), artist_id))
 
     def cached_candidates(self, artist_id: str, cutoff: dt.date, table: str = "artist_tracks") -> list[Candidate]:
@@ -329,14 +320,13 @@ class Store:
                        album_id=row["album_id"], album_name=row["album_name"], album_type=row["album_type"] or "",
                        release_date=dt.date.fromisoformat(row["release_date"]))
 
-    def earliest(self, isrc: str) -> tuple[Release, bool] | None:
-        """The earliest release known for an ISRC, and whether it is exact (all versions were seen)
-        or only an upper bound (a version before some cutoff was enough to call it a re-release)."""
+    def earliest(self, isrc: str) -> Earliest | None:
+        """The earliest release known for an ISRC (exact, or only an upper bound)."""
         rows = list(self.db.query("SELECT * FROM isrc_earliest WHERE isrc = ?", (isrc,)))
-        return (_earliest_release(rows[0]), bool(rows[0]["exact"])) if rows else None
+        return Earliest(_earliest_release(rows[0]), bool(rows[0]["exact"])) if rows else None
 
-    def save_earliest(self, found: Iterable[tuple[Release, bool]], fetched_at: float) -> None:
-        self.save_progress(None, found, (), (), fetched_at)
+    def save_earliest(self, found: Iterable[Earliest], fetched_at: float) -> None:
+        self.save_progress(None, Learned(earliest=list(found)), fetched_at)
 
     # ----- releases found, runs, calls, cache statistics ----------------------------------------------------
 
@@ -375,31 +365,24 @@ class Store:
             self.db.conn.executemany(f"UPDATE releases SET {column} = ? WHERE key = ? AND {column} IS NULL",
                                      [(at, key) for key in dict.fromkeys(keys)])
 
-    def save_progress(self, run_id: int | None, earliest: Iterable[tuple[Release, bool]],
-                      releases: Iterable[tuple[Release, float]], calls: Iterable[Any], at: float) -> None:
+    def save_progress(self, run_id: int | None, learned: Learned, at: float) -> None:
         """What a run learned beyond its artists' scans, in one transaction: ISRCs' earliest releases, releases
         found (with when), call records. A run writes once per finished artist, not once per item: each
         commit costs, and many of them in a row held up the dashboard's event loop."""
         with self.transaction():
             self._insert("isrc_earliest",
-                         ({"isrc": r.isrc, "track_id": r.track_id, "track_name": r.track_name,
-                           "artist_names": json.dumps(list(r.artist_names), ensure_ascii=False),
-                           "album_id": r.album_id, "album_name": r.album_name, "album_type": r.album_type,
-                           "release_date": r.release_date.isoformat(), "exact": int(exact),
-                           "popularity": r.popularity, "fetched_at": at}
-                          for r, exact in earliest if r.isrc), upsert_on=("isrc",))
+                         ({"isrc": e.release.isrc, **_release_columns(e.release), "exact": int(e.exact),
+                           "popularity": e.release.popularity, "fetched_at": at}
+                          for e in learned.earliest if e.release.isrc), upsert_on=("isrc",))
             self._insert("releases",
-                         ({"key": r.key, "isrc": r.isrc, "track_id": r.track_id, "track_name": r.track_name,
-                           "artist_names": json.dumps(list(r.artist_names), ensure_ascii=False),
-                           "album_id": r.album_id, "album_name": r.album_name, "album_type": r.album_type,
-                           "release_date": r.release_date.isoformat(), "found_for": json.dumps(list(r.found_for)),
-                           "first_seen_run": run_id, "first_seen_at": found_at}
-                          for r, found_at in releases), or_else="IGNORE")
+                         ({"key": f.release.key, "isrc": f.release.isrc, **_release_columns(f.release),
+                           "found_for": json.dumps(list(f.release.found_for)), "first_seen_run": run_id,
+                           "first_seen_at": f.found_at} for f in learned.releases), or_else="IGNORE")
             self._insert("api_calls",
                          ({"run_id": run_id, "at": c.at, "template": c.template, "status": str(c.status),
                            "latency_ms": c.latency_ms, "bytes": c.bytes, "retried": int(c.retried),
                            "new_connection": None if c.new_connection is None else int(c.new_connection)}
-                          for c in calls))
+                          for c in learned.calls))
 
     def releases_since(self, cutoff: dt.date, artist_ids: Iterable[str] | None = None) -> list[tuple[Release, bool]]:
         """Releases found by earlier runs on or after the cutoff, newest first, each with whether it is unseen."""
@@ -443,9 +426,12 @@ class Store:
                     "WHERE id = ? AND status = 'running'", [(run_id,) for run_id in gone])
         return len(gone)
 
-    def finish_run(self, run_id: int, status: str, **totals: Any) -> None:
+    def finish_run(self, end: RunEnd) -> None:
         with self.transaction():
-            self.db["runs"].update(run_id, {"finished_at": time.time(), "status": status, **totals})
+            self.db["runs"].update(end.run_id, {
+                "finished_at": time.time(), "status": end.status, "message": end.message, "api_calls": end.api_calls,
+                "releases": end.releases, "new_releases": end.new_releases, "artists_fetched": end.artists_fetched,
+                "mode": end.mode})
 
     def runs(self, limit: int = 10) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)))
@@ -468,17 +454,18 @@ class Store:
 
     # ----- capabilities and settings ------------------------------------------------------------------------
 
-    def capabilities(self, api_url: str) -> dict[str, Any] | None:
+    def capabilities(self, api_url: str) -> KnownCapabilities | None:
         rows = list(self.db.query("SELECT batch, page_max FROM capabilities WHERE api_url = ?", (api_url,)))
         if not rows:
             return None
         batch = rows[0]["batch"]
-        return {"batch": None if batch is None else bool(batch), "page_max": rows[0]["page_max"]}
+        return KnownCapabilities(None if batch is None else bool(batch), rows[0]["page_max"])
 
-    def save_capabilities(self, api_url: str, batch: bool | None, page_max: int | None) -> None:
+    def save_capabilities(self, api_url: str, known: KnownCapabilities) -> None:
+        batch = known.batch
         with self.transaction():
             self.db["capabilities"].upsert({"api_url": api_url, "batch": None if batch is None else int(batch),
-                                            "page_max": page_max, "learned_at": time.time()}, pk="api_url")
+                                            "page_max": known.page_max, "learned_at": time.time()}, pk="api_url")
 
     def settings(self) -> dict[str, Any]:
         return {row["key"]: json.loads(row["value"]) for row in self.db.query("SELECT key, value FROM settings")}
@@ -514,6 +501,13 @@ def _process_alive(pid: int | None) -> bool:
     except PermissionError:  # another user's process: alive
         pass
     return True
+
+
+def _release_columns(r: Release) -> dict[str, Any]:
+    """The columns isrc_earliest and releases share."""
+    return {"track_id": r.track_id, "track_name": r.track_name,
+            "artist_names": json.dumps(list(r.artist_names), ensure_ascii=False), "album_id": r.album_id,
+            "album_name": r.album_name, "album_type": r.album_type, "release_date": r.release_date.isoformat()}
 
 
 def _earliest_release(row: dict[str, Any]) -> Release:

@@ -10,6 +10,9 @@ Per artist (concurrently, under the client's bound):
    again); write the whole scan in one transaction.
 Each candidate's ISRC is resolved once per run, shared across artists, from
 the forever cache or by search; releases are reported as they are resolved.
+
+This module runs those steps and records the run; the steps themselves are in
+listing.py (2), scan.py (3) and resolve.py (ISRCs), a run's state in runstate.py.
 """
 
 from __future__ import annotations
@@ -17,53 +20,28 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import datetime as dt
-import json
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Collection, Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterable
 
-from esh_tui.models import Release, parse_release_date, release_key
+from esh_tui.models import KnownCapabilities, RunEnd
 from esh_tui.spotify.client import SpotifyClient
 from esh_tui.spotify.errors import QuotaExceededError, RateLimitedError, SpotifyError
 from esh_tui.storage.cache import ReleaseCache
-from esh_tui.storage.store import Candidate, Store, StoreError
+from esh_tui.storage.store import Store, StoreError
 from esh_tui.tracker.events import (
-    ArtistDone, ArtistFailed, ArtistStarted, Event, Progress, ReleaseFound, RunFinished, RunStarted,
+    ArtistDone, ArtistFailed, ArtistStarted, Event, Progress, RunFinished, RunStarted,
 )
 from esh_tui.tracker.filters import NoiseFilter
-from esh_tui.spotify.paging import next_link, page_items
-from esh_tui.tracker.validate import track_isrc, usable_album, usable_track, usable_version
 from esh_tui.tracker.options import EngineOptions
+from esh_tui.tracker.resolve import Resolver
+from esh_tui.tracker.runstate import RunResult, RunState, SingleFlight
+from esh_tui.tracker.scan import Scanner
 
-OWN_GROUPS = ("album", "single", "compilation")
+__all__ = ["RunResult", "Tracker"]
+
 CALLS_PER_WRITE = 200
-ALBUMS_TEMPLATE = "GET /artists/{id}/albums"
 _current_artist: contextvars.ContextVar[str | None] = contextvars.ContextVar("esh_current_artist", default=None)
-
-
-@dataclass
-class RunResult:
-    run_id: int
-    cutoff: dt.date
-    status: str = "ok"
-    message: str = ""
-    retry_after: float | None = None  # with status quota or rate_limited: seconds until Spotify answers again
-    releases: list[Release] = field(default_factory=list)  # newest first
-    new_keys: set[str] = field(default_factory=set)  # found for the first time by this run
-    failed: dict[str, str] = field(default_factory=dict)
-    artists_fetched: int = 0
-    artists_cached: int = 0
-    api_calls: int = 0
-    skipped_items: int = 0
-
-
-def album_date(album: dict[str, Any]) -> dt.date | None:
-    try:
-        return parse_release_date(album["release_date"], album.get("release_date_precision"))
-    except (KeyError, TypeError, ValueError):
-        return None
 
 
 class Tracker:
@@ -82,36 +60,30 @@ class Tracker:
         self.on_event = on_event or (lambda event: None)
         known = store.capabilities(client.settings.api_url)
         if known and client.capabilities.mode == "unknown":
-            client.capabilities.batch, client.capabilities.page_max = known["batch"], known["page_max"]
+            client.capabilities.batch, client.capabilities.page_max = known.batch, known.page_max
         self._calls_by_artist: Counter[str] = Counter()
-        self._run_memo: dict[tuple[str, str], asyncio.Future] | None = None  # see _once_per_run
+        self._run: RunState | None = None  # the run going on, if any
         self.fetches_shared = 0  # albums and tracks one artist awaited from another's fetch in the same run
-        self._search_skipped = 0  # unusable search results (garbage from the network), added to each run's count
-        self._unwritten_calls: list | None = None  # during a run, what it learned since its last write
-        self._unwritten_earliest: list[tuple[Release, bool]] = []
-        self._unwritten_releases: list[tuple[Release, float]] = []
         self._unrecorded: list[RunResult] = []  # ends of runs the store was too busy to record
         self.stop_reason = "cancelled"  # how a cancelled run is recorded: the CLI says "interrupted" on a signal
+        self.resolver = Resolver(client, store, self.cache, self.options.incremental, lambda e: self.on_event(e))
+        self.scanner = Scanner(client, store, self.cache, self.noise, self.options, today, self.resolver)
         client.log.listeners.append(self._count_call)
 
     def _count_call(self, record) -> None:
         artist = _current_artist.get()
         if artist is not None:
             self._calls_by_artist[artist] += 1
-        if self._unwritten_calls is not None:  # outside a run (prefetching, a search) nothing is recorded
-            self._unwritten_calls.append(record)
+        if self._run is not None:  # outside a run (prefetching, a search) nothing is recorded
+            self._run.learned.calls.append(record)
 
-    def _write_learned(self, run_id: int, final: bool = False) -> None:
+    def _write_learned(self, run: RunState, final: bool = False) -> None:
         """ISRCs' earliest releases and releases found go to the store once per finished artist, in one
         transaction; call records join them every CALLS_PER_WRITE calls (and at the end)."""
-        calls_due = final or len(self._unwritten_calls) >= CALLS_PER_WRITE
-        if not (self._unwritten_earliest or self._unwritten_releases or (calls_due and self._unwritten_calls)):
-            return
-        calls = self._unwritten_calls if calls_due else []
-        self.store.save_progress(run_id, self._unwritten_earliest, self._unwritten_releases, calls, time.time())
-        self._unwritten_earliest, self._unwritten_releases = [], []
-        if calls_due:
-            self._unwritten_calls = []
+        learned = run.learned
+        calls_due = final or len(learned.calls) >= CALLS_PER_WRITE
+        if learned.earliest or learned.releases or (calls_due and learned.calls):
+            self.store.save_progress(run.result.run_id, run.take_learned(with_calls=calls_due), time.time())
 
     # ----- a run --------------------------------------------------------------------------------------
 
@@ -121,25 +93,20 @@ class Tracker:
             self._record_end(self._unrecorded[0])
             self._unrecorded.pop(0)
         run_id = self.store.start_run(cutoff, force, self.client.capabilities.mode, len(ids))
-        result = RunResult(run_id, cutoff)
-        started, calls_before = time.monotonic(), self.client.log.calls
-        self._unwritten_calls, self._unwritten_earliest, self._unwritten_releases = [], [], []
-        search_skipped_before = self._search_skipped
+        run = self._run = RunState(RunResult(run_id, cutoff), force, ids,
+                                   SingleFlight() if self.options.single_flight else None,
+                                   started=time.monotonic(), calls_before=self.client.log.calls,
+                                   search_skipped_before=self.resolver.skipped)
+        result = run.result
         self.on_event(RunStarted(run_id, len(ids), cutoff.isoformat()))
-        resolutions: dict[str, asyncio.Future] = {}
-        self._run_memo = {} if self.options.single_flight else None
-        seen_releases: dict[str, Release] = {}
-        claims: dict[str, set[str]] = {}  # release key -> tracked artists whose scans have it
         gate = asyncio.Semaphore(self.artist_concurrency)
-        done = 0
 
         async def one(artist_id: str) -> None:
-            nonlocal done
             async with gate:
-                await self._artist(artist_id, cutoff, force, result, resolutions, seen_releases, claims)
-            self._write_learned(run_id)
-            done += 1
-            self.on_event(Progress(done, len(ids)))
+                await self._artist(artist_id, run)
+            self._write_learned(run)
+            run.done += 1
+            self.on_event(Progress(run.done, len(ids)))
 
         tasks = [asyncio.ensure_future(one(a)) for a in ids]
         try:
@@ -160,27 +127,27 @@ class Tracker:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            for future in resolutions.values():
+            for future in run.resolutions.values():
                 if not future.done():
                     future.cancel()
-            self._run_memo = None
-            result.releases = sorted((Release(**{**_fields(r), "found_for": tuple(sorted(claims[k]))})
-                                      for k, r in seen_releases.items()),
-                                     key=lambda r: (r.release_date, r.key), reverse=True)
-            result.api_calls = self.client.log.calls - calls_before
-            result.skipped_items += self._search_skipped - search_skipped_before
-            self._finish(result, started)
+            if run.flights is not None:
+                self.fetches_shared += run.flights.shared
+                run.flights = None
+            result.releases = run.releases()
+            result.api_calls = self.client.log.calls - run.calls_before
+            result.skipped_items += self.resolver.skipped - run.search_skipped_before
+            self._finish(run)
         return result
 
-    def _finish(self, result: RunResult, started: float) -> None:
+    def _finish(self, run: RunState) -> None:
         """Write what is left and the run's record, however the run ended. When a failed run cannot write its
         record (another process holds the store), this tracker's next run writes it; if there is none, the
         record stays 'running' until a later run finds its process gone."""
-        caps = self.client.capabilities
+        caps, result = self.client.capabilities, run.result
         try:
             if caps.mode != "unknown" or caps.page_max:
-                self.store.save_capabilities(self.client.settings.api_url, caps.batch, caps.page_max)
-            self._write_learned(result.run_id, final=True)
+                self.store.save_capabilities(self.client.settings.api_url, KnownCapabilities(caps.batch, caps.page_max))
+            self._write_learned(run, final=True)
             self.store.record_cache_stats(result.run_id, {t: s.snapshot() for t, s in self.cache.stats.items()})
             self._record_end(result)
         except StoreError:
@@ -188,25 +155,27 @@ class Tracker:
                 raise
             self._unrecorded.append(result)  # written at the start of this tracker's next run
         finally:
-            self._unwritten_calls = None
+            self._run = None
         self.on_event(RunFinished(result.run_id, result.status, len(result.releases), len(result.new_keys),
-                                  result.api_calls, result.artists_fetched, time.monotonic() - started, result.message))
+                                  result.api_calls, result.artists_fetched, time.monotonic() - run.started,
+                                  result.message))
 
     def _record_end(self, result: RunResult) -> None:
-        self.store.finish_run(result.run_id, result.status, message=result.message, api_calls=result.api_calls,
-                              releases=len(result.releases), new_releases=len(result.new_keys),
-                              artists_fetched=result.artists_fetched, mode=self.client.capabilities.mode)
+        self.store.finish_run(RunEnd(result.run_id, result.status, self.client.capabilities.mode, result.message,
+                                     api_calls=result.api_calls, releases=len(result.releases),
+                                     new_releases=len(result.new_keys), artists_fetched=result.artists_fetched))
 
     async def prefetch(self, artist_id: str, cutoff: dt.date) -> None:
         """Refresh one artist ahead of time: its scan and its releases' ISRCs, with no run recorded."""
-        result = RunResult(0, cutoff)
+        # A run's state of its own, recorded nowhere; it shares the fetches of a run going on, as one of its artists.
+        run = RunState(RunResult(0, cutoff), flights=self._run.flights if self._run is not None else None)
         token = _current_artist.set(artist_id)
         try:
-            scan = await self._scan(artist_id, cutoff, result)
+            scan = await self.scanner.scan(artist_id, run)
             for candidate in scan.since(cutoff):
                 if candidate.isrc and self.cache.earliest(candidate.isrc, cutoff) is None:
-                    found = await self._search_earliest(candidate, cutoff)
-                    if found[0] is not None:
+                    found = await self.resolver.search_earliest(candidate, cutoff)
+                    if found is not None:
                         self.cache.save_earliest([found])
         finally:
             _current_artist.reset(token)
@@ -218,27 +187,25 @@ class Tracker:
 
     # ----- one artist ------------------------------------------------------------------------------------
 
-    async def _artist(self, artist_id: str, cutoff: dt.date, force: bool, result: RunResult,
-                      resolutions: dict[str, asyncio.Future], seen: dict[str, Release],
-                      claims: dict[str, set[str]]) -> None:
+    async def _artist(self, artist_id: str, run: RunState) -> None:
+        cutoff, result = run.cutoff, run.result
         token = _current_artist.set(artist_id)
         self.on_event(ArtistStarted(artist_id))
         try:
-            scan = None if force else self.cache.artist_scan(artist_id, cutoff)
+            scan = None if run.force else self.cache.artist_scan(artist_id, cutoff)
             source = "cache"
             if scan is None:
                 source = "api"
-                scan = await self._scan(artist_id, cutoff, result)
+                scan = await self.scanner.scan(artist_id, run)
                 result.artists_fetched += 1
             else:
                 result.artists_cached += 1
             candidates = scan.since(cutoff)
             for candidate in candidates:
-                claims.setdefault(candidate.key, set()).add(artist_id)
+                run.claims.setdefault(candidate.key, set()).add(artist_id)
             # Options.incremental off: a fresh scan resolves its ISRCs again too (a cached scan is a cached answer).
             remembered = self.options.incremental or source == "cache"
-            await asyncio.gather(*(self._resolve(c, cutoff, resolutions, seen, artist_id, result, remembered)
-                                   for c in candidates))
+            await asyncio.gather(*(self.resolver.resolve(c, run, artist_id, remembered) for c in candidates))
             self.on_event(ArtistDone(artist_id, source, self._calls_by_artist.pop(artist_id, 0), len(candidates)))
         except (QuotaExceededError, RateLimitedError):
             raise
@@ -250,294 +217,3 @@ class Tracker:
             self.on_event(ArtistFailed(artist_id, reason))
         finally:
             _current_artist.reset(token)
-
-    async def _scan(self, artist_id: str, cutoff: dt.date, result: RunResult):
-        """List the artist's albums back to the cutoff, read the ones not known yet, and add what was
-        learned to what is known (nothing known is ever dropped, whatever the window)."""
-        row = self.store.artist(artist_id)
-        # Options.incremental off: every scan starts from nothing (all albums listed and read again).
-        known = self.store.known_album_ids(artist_id) if self.options.incremental else set()
-        listed_back_to = (dt.date.fromisoformat(row.listed_back_to)
-                          if self.options.incremental and row and row.listed_back_to else None)
-        # Within what earlier listings covered, a group's listing may stop at its first known album: older
-        # ones were seen already. Wider than that, the listing goes on to the cutoff, skipping known albums.
-        within = listed_back_to is not None and listed_back_to <= cutoff
-        listing = _Listing(cutoff, known, listed_back_to if within else None)
-        total = await self._list_albums(artist_id, listing, row.listing_total if within and row else None, result)
-        covered = listed_back_to if within and not listing.gap else cutoff
-        albums_rows, track_rows, new_candidates = [], [], []
-        to_read = []
-        for album in listing.found:
-            noise = self.noise.is_noise(str(album.get("name", "")))
-            albums_rows.append({"id": album["id"], "name": str(album.get("name", "")),
-                                "album_type": str(album.get("album_type", "")),
-                                "release_date": album_date(album).isoformat(), "noise": int(noise),
-                                "album_group": _group(album)})
-            if not noise:
-                to_read.append(album)
-        performed: list[tuple[dict[str, Any], dict[str, Any]]] = []
-        # Albums of several artists (splits, collaborations) may be asked for by another tracked artist too.
-        shared = {a["id"] for a in to_read if len(a.get("artists") or ()) > 1}
-        for album, tracks in zip(to_read, await self._album_tracks([a["id"] for a in to_read], shared)):
-            for track in tracks:
-                if not usable_track(track):
-                    result.skipped_items += 1
-                elif artist_id in {a.get("id") for a in track["artists"]} and not self.noise.is_noise(track["name"]):
-                    performed.append((album, track))
-        isrcs = self.store.track_isrcs([t["id"] for _, t in performed]) if self.options.incremental else {}
-        missing = [t["id"] for _, t in performed if t["id"] not in isrcs]
-        shared_tracks = {t["id"] for a, t in performed if a["id"] in shared}
-        fetched = await self._once_per_run("tracks", missing, shared_tracks,
-                                           lambda ids: self.client.load("tracks", ids)) if missing else {}
-        for album, track in performed:
-            full = fetched.get(track["id"])
-            if track["id"] in fetched:
-                usable, isrcs[track["id"]] = track_isrc(full)
-                if not usable:
-                    result.skipped_items += 1
-                    continue
-                track_rows.append({"id": track["id"], "isrc": isrcs[track["id"]], "name": str(track.get("name", "")),
-                                   "album_id": album["id"], "fetched_at": time.time(),
-                                   "artist_names": json.dumps([str(a.get("name", "")) for a in track.get("artists") or []
-                                                               if isinstance(a, dict)], ensure_ascii=False)})
-            isrc = isrcs.get(track["id"])
-            new_candidates.append(Candidate(release_key(isrc, track["id"]), isrc, track["id"], album["id"], album_date(album)))
-        return self.cache.save_artist_scan(artist_id, covered, self.today(), albums_rows, track_rows,
-                                           new_candidates, total)
-
-    async def _list_albums(self, artist_id: str, listing: "_Listing", previous_total: int | None,
-                           result: RunResult) -> int | None:
-        """Find the artist's own in-window albums not known yet (into `listing.found`), for as few pages as
-        the order allows; returns the listing's total.
-
-        Spotify lists albums grouped (album, single, compilation), newest first
-        in each group. So a group is finished at its first album older than the
-        cutoff (or, within what earlier listings covered, already known); the
-        first page settles every group it shows before its last one; and when
-        the total grew by k since the last scan, listing stops once k new
-        albums are found (at once when it did not grow).
-        """
-        path = f"/artists/{artist_id}/albums"
-        first = await self.client.page(path, {"include_groups": ",".join(OWN_GROUPS)}, template=ALBUMS_TEMPLATE)
-        total = first.get("total") if isinstance(first.get("total"), int) else None
-        if not self.options.listing_cutoff:
-            await self._list_every_album(first, listing, result)
-            return total
-        expected_new = total - previous_total if total is not None and previous_total is not None else None
-        seen: Counter[str] = Counter()
-        order: list[str] = []
-        for album in page_items(first, ALBUMS_TEMPLATE):
-            group = _group(album)
-            if group not in order:
-                order.append(group)
-            seen[group] += 1
-            self._take(album, group, listing, result)
-        if next_link(first) is None:
-            return total
-        for group in OWN_GROUPS:
-            if expected_new is not None and len(listing.found) >= expected_new:
-                break  # every album added since the last scan is accounted for
-            if group in listing.finished or (group in order and group != order[-1]):
-                continue
-            offset = seen[group] if order and group == order[-1] else 0
-            page = await self.client.page(path, {"include_groups": group, "offset": offset}, template=ALBUMS_TEMPLATE)
-            while True:
-                for album in page_items(page, ALBUMS_TEMPLATE):
-                    if self._take(album, group, listing, result):
-                        break
-                if (group in listing.finished or not next_link(page)
-                        or (expected_new is not None and len(listing.found) >= expected_new)):
-                    break
-                page = await self.client.get(next_link(page), template=ALBUMS_TEMPLATE)
-        return total
-
-    async def _list_every_album(self, page: dict[str, Any], listing: "_Listing", result: RunResult) -> None:
-        """Options.listing_cutoff off: every page of the listing, in-window albums kept (the order not relied on)."""
-        while True:
-            for album in page_items(page, ALBUMS_TEMPLATE):
-                if not usable_album(album):
-                    result.skipped_items += 1
-                elif album_date(album) >= listing.cutoff and album["id"] not in listing.known:
-                    listing.found.append(album)
-            link = next_link(page)
-            if link is None:
-                return
-            page = await self.client.get(link, template=ALBUMS_TEMPLATE)
-
-    @staticmethod
-    def _take(album: Any, group: str, listing: "_Listing", result: RunResult) -> bool:
-        """Keep an in-window album not known yet; returns True when its group is finished."""
-        if group in listing.finished:
-            return True
-        if not usable_album(album):
-            result.skipped_items += 1
-            return False
-        date, known = album_date(album), album["id"] in listing.known
-        stop_at_known = listing.stop_back_to is not None
-        if date < listing.cutoff or (known and stop_at_known):
-            listing.finished.add(group)
-            if stop_at_known and not known and date >= listing.stop_back_to:
-                listing.gap = True  # an album nobody read lies in what was covered: the cover now ends at the cutoff
-            return True
-        if not known:
-            listing.found.append(album)
-        return False
-
-    async def _album_tracks(self, album_ids: list[str], shared: Collection[str] = ()) -> list[list[dict[str, Any]]]:
-        """Track lists of albums: in batches of 20 where possible, else one call each; long albums paged.
-        A `shared` album is read once per run, whichever of its artists asks first."""
-        if not album_ids:
-            return []
-        lists = await self._once_per_run("albums", album_ids, shared, self._read_albums)
-        return [lists[a] for a in album_ids]
-
-    async def _once_per_run(self, kind: str, ids: list[str], shared: Collection[str],
-                            fetch: Callable[[list[str]], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
-        """`fetch(ids)`, except that `shared` ids another artist of this run fetched, or is fetching, are
-        awaited instead of asked for again: the same request is never sent twice in a run.
-        Only shared ids are remembered (a few), and only during a run with single-flight on."""
-        memo = self._run_memo
-        ids = list(dict.fromkeys(ids))
-        if memo is None or not shared:
-            return await fetch(ids) if ids else {}
-        others = {i: memo[(kind, i)] for i in ids if i in shared and (kind, i) in memo}
-        self.fetches_shared += len(others)
-        mine = [i for i in ids if i not in others]
-        loop = asyncio.get_running_loop()
-        claimed = {i: loop.create_future() for i in mine if i in shared}
-        memo.update({(kind, i): future for i, future in claimed.items()})
-        try:
-            found = dict(await fetch(mine)) if mine else {}
-        except BaseException as exc:
-            for i, future in claimed.items():
-                if memo.get((kind, i)) is future:
-                    del memo[(kind, i)]  # the next asker tries again
-                if isinstance(exc, Exception):
-                    future.set_exception(exc)
-                    future.exception()
-                else:
-                    future.cancel()
-            raise
-        for i, future in claimed.items():
-            future.set_result(found.get(i))
-        for i, future in others.items():
-            try:
-                found[i] = await asyncio.shield(future)
-            except asyncio.CancelledError:
-                if not future.cancelled():
-                    raise  # this task was cancelled
-                found.update(await fetch([i]))  # the artist that asked first was cancelled: ask now
-        return found
-
-    async def _read_albums(self, album_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
-        albums = await self.client.load("albums", album_ids)
-
-        async def tracks_of(album_id: str) -> list[dict[str, Any]]:
-            album = albums.get(album_id)
-            page = album.get("tracks") if isinstance(album, dict) else None
-            if not isinstance(page, dict) or not isinstance(page.get("items") or [], list):
-                return [None]  # a missing or unusable album: one item the scan skips and counts
-            tracks = list(page.get("items") or [])  # each one checked (and counted if unusable) by the scan
-            if next_link(page):
-                async for track in self.client.pages(next_link(page), template="GET /albums/{id}/tracks"):
-                    tracks.append(track)
-            return tracks
-
-        return dict(zip(album_ids, await asyncio.gather(*(tracks_of(a) for a in album_ids))))
-
-    # ----- releases -----------------------------------------------------------------------------------------
-
-    async def _resolve(self, candidate: Candidate, cutoff: dt.date, resolutions: dict[str, asyncio.Future],
-                       seen: dict[str, Release], artist_id: str, result: RunResult, remembered: bool = True) -> None:
-        """Decide a candidate once per run (shared by every artist who has it) and report it when found."""
-        future = resolutions.get(candidate.key)
-        if future is not None:
-            await asyncio.shield(future)
-            return
-        future = resolutions[candidate.key] = asyncio.ensure_future(self._earliest(candidate, cutoff, remembered))
-        release = await future
-        if release is not None:
-            release = Release(**{**_fields(release), "key": candidate.key, "found_for": (artist_id,)})
-            seen[candidate.key] = release
-            found_before, seen = self.store.release_state(candidate.key)
-            self._unwritten_releases.append((release, time.time()))
-            if not found_before:
-                result.new_keys.add(candidate.key)
-            self.on_event(ReleaseFound(release, new=not seen))
-
-    async def _earliest(self, candidate: Candidate, cutoff: dt.date, remembered: bool = True) -> Release | None:
-        """The release a candidate stands for, or None when it is a re-release of older material
-        (`remembered`: what earlier runs learned of its ISRC may be used)."""
-        if candidate.isrc is None:
-            release = self.store.track_release(candidate.track_id)
-        else:
-            release = self.cache.earliest(candidate.isrc, cutoff) if remembered else None
-            if release is None:
-                release, exact = await self._search_earliest(candidate, cutoff)
-                if release is not None:
-                    self._unwritten_earliest.append((release, exact))  # written when the artist is done
-                    self.cache.remember_earliest([(release, exact)])
-        if release is None or release.release_date < cutoff:
-            return None
-        return release
-
-    async def _search_earliest(self, candidate: Candidate, cutoff: dt.date) -> tuple[Release | None, bool]:
-        isrc = candidate.isrc
-        best: tuple | None = None
-        page = await self.client.page("/search", {"q": f"isrc:{isrc}", "type": "track"}, template="GET /search",
-                                      key="tracks")
-        while True:
-            for version in page_items(page, "GET /search"):
-                usable, version_isrc = track_isrc(version)
-                if not usable or not usable_version(version):
-                    self._search_skipped += 1
-                    continue
-                if version_isrc != isrc:
-                    continue
-                album = version["album"]
-                date = album_date(album)
-                rank = (date, album["id"], version["id"])
-                if best is None or rank < best[0]:
-                    best = (rank, version)
-                if date < cutoff:  # proof enough: a re-release, whatever the true earliest is
-                    return _release_of(best[1], isrc), False
-            if next_link(page) is None:
-                break
-            page = (await self.client.get(next_link(page), template="GET /search")).get("tracks")
-        if best is None:  # search does not know it: the candidate itself is the earliest we can see
-            return self.store.track_release(candidate.track_id), False
-        return _release_of(best[1], isrc), True
-
-
-@dataclass
-class _Listing:
-    """One artist's album listing as it goes: what is in-window and new, which groups are done, and whether
-    an unread album turned up inside what earlier listings claimed to cover (`gap`)."""
-
-    cutoff: dt.date
-    known: set[str]
-    stop_back_to: dt.date | None  # earlier listings are complete back to here: a known album ends a group
-    found: list[dict[str, Any]] = field(default_factory=list)
-    finished: set[str] = field(default_factory=set)
-    gap: bool = False
-
-
-def _group(album: Any) -> str:
-    if not isinstance(album, dict):
-        return "album"
-    group = album.get("album_group") or album.get("album_type")
-    return group if group in OWN_GROUPS else "album"
-
-
-def _release_of(version: dict[str, Any], isrc: str) -> Release:
-    album = version["album"]
-    return Release(key=isrc, isrc=isrc, track_id=version["id"], track_name=str(version.get("name", "")),
-                   artist_names=tuple(str(a.get("name", "")) for a in version.get("artists") or [] if isinstance(a, dict)),
-                   album_id=album["id"], album_name=str(album.get("name", "")), album_type=str(album.get("album_type", "")),
-                   release_date=album_date(album),
-                   popularity=version["popularity"] if isinstance(version.get("popularity"), int) else None)
-
-
-def _fields(release: Release) -> dict[str, Any]:
-    return {name: getattr(release, name) for name in Release.__dataclass_fields__}
-

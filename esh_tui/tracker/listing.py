@@ -1,0 +1,124 @@
+"""Listing an artist's own albums: newest first, for as few pages as the order allows, stopping at known ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from esh_tui.models import parse_release_date
+from esh_tui.spotify.client import SpotifyClient
+from esh_tui.spotify.paging import next_link, page_items
+from esh_tui.tracker.validate import usable_album
+
+OWN_GROUPS = ("album", "single", "compilation")
+ALBUMS_TEMPLATE = "GET /artists/{id}/albums"
+
+
+@dataclass
+class Listing:
+    """One artist's album listing as it goes: what is in-window and new, which groups are done, and whether
+    an unread album turned up inside what earlier listings claimed to cover (`gap`)."""
+
+    cutoff: dt.date
+    known: set[str]
+    stop_back_to: dt.date | None  # earlier listings are complete back to here: a known album ends a group
+    found: list[dict[str, Any]] = field(default_factory=list)
+    finished: set[str] = field(default_factory=set)
+    gap: bool = False
+    skipped: int = 0  # unusable albums (garbage from the network), for the run's count
+
+
+def album_date(album: dict[str, Any]) -> dt.date | None:
+    try:
+        return parse_release_date(album["release_date"], album.get("release_date_precision"))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def album_group(album: Any) -> str:
+    if not isinstance(album, dict):
+        return "album"
+    group = album.get("album_group") or album.get("album_type")
+    return group if group in OWN_GROUPS else "album"
+
+
+async def list_albums(client: SpotifyClient, artist_id: str, listing: Listing, previous_total: int | None,
+                      by_group: bool = True) -> int | None:
+    """Find the artist's own in-window albums not known yet (into `listing.found`), for as few pages as
+    the order allows; returns the listing's total.
+
+    Spotify lists albums grouped (album, single, compilation), newest first
+    in each group. So a group is finished at its first album older than the
+    cutoff (or, within what earlier listings covered, already known); the
+    first page settles every group it shows before its last one; and when
+    the total grew by k since the last scan, listing stops once k new
+    albums are found (at once when it did not grow).
+    """
+    path = f"/artists/{artist_id}/albums"
+    first = await client.page(path, {"include_groups": ",".join(OWN_GROUPS)}, template=ALBUMS_TEMPLATE)
+    total = first.get("total") if isinstance(first.get("total"), int) else None
+    if not by_group:
+        await _list_every_album(client, first, listing)
+        return total
+    expected_new = total - previous_total if total is not None and previous_total is not None else None
+    seen: Counter[str] = Counter()
+    order: list[str] = []
+    for album in page_items(first, ALBUMS_TEMPLATE):
+        group = album_group(album)
+        if group not in order:
+            order.append(group)
+        seen[group] += 1
+        take(album, group, listing)
+    if next_link(first) is None:
+        return total
+    for group in OWN_GROUPS:
+        if expected_new is not None and len(listing.found) >= expected_new:
+            break  # every album added since the last scan is accounted for
+        if group in listing.finished or (group in order and group != order[-1]):
+            continue
+        offset = seen[group] if order and group == order[-1] else 0
+        page = await client.page(path, {"include_groups": group, "offset": offset}, template=ALBUMS_TEMPLATE)
+        while True:
+            for album in page_items(page, ALBUMS_TEMPLATE):
+                if take(album, group, listing):
+                    break
+            if (group in listing.finished or not next_link(page)
+                    or (expected_new is not None and len(listing.found) >= expected_new)):
+                break
+            page = await client.get(next_link(page), template=ALBUMS_TEMPLATE)
+    return total
+
+
+async def _list_every_album(client: SpotifyClient, page: dict[str, Any], listing: Listing) -> None:
+    """Options.listing_cutoff off: every page of the listing, in-window albums kept (the order not relied on)."""
+    while True:
+        for album in page_items(page, ALBUMS_TEMPLATE):
+            if not usable_album(album):
+                listing.skipped += 1
+            elif album_date(album) >= listing.cutoff and album["id"] not in listing.known:
+                listing.found.append(album)
+        link = next_link(page)
+        if link is None:
+            return
+        page = await client.get(link, template=ALBUMS_TEMPLATE)
+
+
+def take(album: Any, group: str, listing: Listing) -> bool:
+    """Keep an in-window album not known yet; returns True when its group is finished."""
+    if group in listing.finished:
+        return True
+    if not usable_album(album):
+        listing.skipped += 1
+        return False
+    date, known = album_date(album), album["id"] in listing.known
+    stop_at_known = listing.stop_back_to is not None
+    if date < listing.cutoff or (known and stop_at_known):
+        listing.finished.add(group)
+        if stop_at_known and not known and date >= listing.stop_back_to:
+            listing.gap = True  # an album nobody read lies in what was covered: the cover now ends at the cutoff
+        return True
+    if not known:
+        listing.found.append(album)
+    return False

@@ -1,0 +1,135 @@
+"""ISRC resolution: tracks' ISRCs, each ISRC's earliest release, and which candidates are new releases."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections.abc import Callable, Collection
+from dataclasses import replace
+from typing import Any
+
+from esh_tui.models import Candidate, Earliest, FoundRelease, Release, Track, release_key
+from esh_tui.spotify.client import SpotifyClient
+from esh_tui.spotify.paging import next_link, page_items
+from esh_tui.storage.cache import ReleaseCache
+from esh_tui.storage.store import Store
+from esh_tui.tracker.events import Event, ReleaseFound
+from esh_tui.tracker.listing import album_date
+from esh_tui.tracker.runstate import RunState
+from esh_tui.tracker.validate import track_isrc, usable_version
+
+Performed = list[tuple[dict[str, Any], dict[str, Any]]]  # (album, simplified track) an artist performs
+
+
+class Resolver:
+    def __init__(self, client: SpotifyClient, store: Store, cache: ReleaseCache, incremental: bool,
+                 on_event: Callable[[Event], None]):
+        self.client, self.store, self.cache = client, store, cache
+        self.incremental, self.on_event = incremental, on_event
+        self.skipped = 0  # unusable search results (garbage from the network), added to each run's count
+
+    async def candidates(self, performed: Performed, shared_albums: Collection[str],
+                         run: RunState) -> tuple[list[Track], list[Candidate]]:
+        """The performed tracks as candidates, with their ISRCs: known ones from the store (never asked for
+        again), the others fetched (batched where possible; a shared album's tracks once per run). Also the
+        tracks whose ISRCs were fetched, to be kept."""
+        # Options.incremental off: every ISRC is fetched again.
+        isrcs = self.store.track_isrcs([t["id"] for _, t in performed]) if self.incremental else {}
+        missing = [t["id"] for _, t in performed if t["id"] not in isrcs]
+        shared_tracks = {t["id"] for a, t in performed if a["id"] in shared_albums}
+        fetched = await run.once("tracks", missing, shared_tracks,
+                                 lambda ids: self.client.load("tracks", ids)) if missing else {}
+        tracks, candidates = [], []
+        for album, track in performed:
+            full = fetched.get(track["id"])
+            if track["id"] in fetched:
+                usable, isrcs[track["id"]] = track_isrc(full)
+                if not usable:
+                    run.result.skipped_items += 1
+                    continue
+                tracks.append(Track(track["id"], str(track.get("name", "")), artist_ids(track), album["id"],
+                                    isrcs[track["id"]], artist_names(track)))
+            isrc = isrcs.get(track["id"])
+            candidates.append(Candidate(release_key(isrc, track["id"]), isrc, track["id"], album["id"], album_date(album)))
+        return tracks, candidates
+
+    async def resolve(self, candidate: Candidate, run: RunState, artist_id: str, remembered: bool = True) -> None:
+        """Decide a candidate once per run (shared by every artist who has it) and report it when found."""
+        future = run.resolutions.get(candidate.key)
+        if future is not None:
+            await asyncio.shield(future)
+            return
+        future = run.resolutions[candidate.key] = asyncio.ensure_future(self._earliest(candidate, run, remembered))
+        release = await future
+        if release is not None:
+            release = replace(release, key=candidate.key, found_for=(artist_id,))
+            run.seen[candidate.key] = release
+            found_before, seen = self.store.release_state(candidate.key)
+            run.learned.releases.append(FoundRelease(release, time.time()))
+            if not found_before:
+                run.result.new_keys.add(candidate.key)
+            self.on_event(ReleaseFound(release, new=not seen))
+
+    async def _earliest(self, candidate: Candidate, run: RunState, remembered: bool = True) -> Release | None:
+        """The release a candidate stands for, or None when it is a re-release of older material
+        (`remembered`: what earlier runs learned of its ISRC may be used)."""
+        cutoff = run.cutoff
+        if candidate.isrc is None:
+            release = self.store.track_release(candidate.track_id)
+        else:
+            release = self.cache.earliest(candidate.isrc, cutoff) if remembered else None
+            if release is None:
+                found = await self.search_earliest(candidate, cutoff)
+                if found is not None:
+                    run.learned.earliest.append(found)  # written when the artist is done
+                    self.cache.remember_earliest([found])
+                release = found.release if found is not None else None
+        if release is None or release.release_date < cutoff:
+            return None
+        return release
+
+    async def search_earliest(self, candidate: Candidate, cutoff: dt.date) -> Earliest | None:
+        isrc = candidate.isrc
+        best: tuple | None = None
+        page = await self.client.page("/search", {"q": f"isrc:{isrc}", "type": "track"}, template="GET /search",
+                                      key="tracks")
+        while True:
+            for version in page_items(page, "GET /search"):
+                usable, version_isrc = track_isrc(version)
+                if not usable or not usable_version(version):
+                    self.skipped += 1
+                    continue
+                if version_isrc != isrc:
+                    continue
+                album = version["album"]
+                date = album_date(album)
+                rank = (date, album["id"], version["id"])
+                if best is None or rank < best[0]:
+                    best = (rank, version)
+                if date < cutoff:  # proof enough: a re-release, whatever the true earliest is
+                    return Earliest(_release_of(best[1], isrc), False)
+            if next_link(page) is None:
+                break
+            page = (await self.client.get(next_link(page), template="GET /search")).get("tracks")
+        if best is None:  # search does not know it: the candidate itself is the earliest we can see
+            release = self.store.track_release(candidate.track_id)
+            return Earliest(release, False) if release is not None else None
+        return Earliest(_release_of(best[1], isrc), True)
+
+
+def _release_of(version: dict[str, Any], isrc: str) -> Release:
+    album = version["album"]
+    return Release(key=isrc, isrc=isrc, track_id=version["id"], track_name=str(version.get("name", "")),
+                   artist_names=artist_names(version),
+                   album_id=album["id"], album_name=str(album.get("name", "")), album_type=str(album.get("album_type", "")),
+                   release_date=album_date(album),
+                   popularity=version["popularity"] if isinstance(version.get("popularity"), int) else None)
+
+
+def artist_names(item: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(str(a.get("name", "")) for a in item.get("artists") or [] if isinstance(a, dict))
+
+
+def artist_ids(item: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(a["id"] for a in item.get("artists") or [] if isinstance(a, dict) and isinstance(a.get("id"), str))
