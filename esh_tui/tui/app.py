@@ -24,8 +24,8 @@ from textual.widgets import Footer, Input, ProgressBar, RichLog, Static
 from textual.worker import Worker, WorkerState
 
 from esh_tui.config import ConfigError
+from esh_tui.metrics import Metrics, Snapshot
 from esh_tui.runtime import Runtime
-from esh_tui.storage.memory import percentile
 from esh_tui.spotify.errors import AuthError, ForbiddenError, NotFoundError, SpotifyError
 from esh_tui.text import clean
 from esh_tui.tracker.artists import ArtistNotFound, resolve_artist
@@ -37,7 +37,7 @@ from esh_tui.tracker.imports import ImportFileError, followed_artists, liked_art
 from esh_tui.tracker.prefetch import Prefetcher
 from esh_tui.tui.collector import full_collections_deferred
 from esh_tui.tui.screens.modals import AddArtistScreen, ConfirmScreen, HelpScreen, ImportScreen, ReleaseScreen
-from esh_tui.tui.widgets.metrics import ApiPanel, CachePanel, LatencyPanel, Snapshot
+from esh_tui.tui.widgets.metrics import ApiPanel, CachePanel, LatencyPanel
 from esh_tui.tui.widgets.tables import STATE_GLYPHS, ArtistsTable, KeyedTable, ReleasesTable
 from esh_tui.tuning import CONFIG_FILE, read_config
 
@@ -77,13 +77,12 @@ class EshApp(App):
         self.tracker = Tracker(self.client, runtime.store, runtime.cache(clock), today=runtime.today, on_event=self._queue)
         self.prefetcher = Prefetcher(self.tracker, self.cutoff, budget_per_minute=runtime.tuning.prefetch_calls_per_minute,
                                      clock=clock)
+        self.metrics = Metrics(self.client, runtime.store, self.tracker.cache)
         self.state = "idle"
         self.last_run: str = "never"
         self.pending: deque = deque()
         self.run_worker_handle: Worker | None = None
         self.prefetch_worker: Worker | None = None
-        self.run_calls_start = 0
-        self.run_records_start = 0
         self.max_stall_ms = 0.0
         self._expected_tick = 0.0
         self.started_at = time.perf_counter()
@@ -205,7 +204,7 @@ class EshApp(App):
             self.notify("A refresh is already running (x cancels it)")
             return
         self._stop_prefetch()
-        self.run_calls_start, self.run_records_start = self.client.log.calls, len(self.client.log.records)
+        self.metrics.start_run()
         self.state = "starting"
         self._show_status()
         self.run_worker_handle = self.run_worker(self._run(force), group="run", exit_on_error=False)
@@ -352,32 +351,7 @@ class EshApp(App):
         self.query_one(ProgressBar).display = self.running
 
     def snapshot(self) -> Snapshot:
-        log, store = self.client.log, self.runtime.store
-        records = list(log.records)[self.run_records_start:]
-        latencies = sorted(r.latency_ms for r in records)
-        by_endpoint: dict[str, int] = {}
-        for record in records:
-            by_endpoint[record.template] = by_endpoint.get(record.template, 0) + 1
-        recent = []
-        for run in store.runs(5):
-            tiers = store.cache_stats(run["id"])
-            memory, disk = tiers.get("memory", {}), tiers.get("store", {})
-            asked = (memory.get("hits") or 0) + (memory.get("misses") or 0)
-            hits = (memory.get("hits") or 0) + (disk.get("hits") or 0)
-            recent.append(f"{100 * hits / asked:.0f}%" if asked else "—")
-        opened = sum(1 for r in records if r.new_connection)
-        return Snapshot(
-            tiers={tier: stats.snapshot() for tier, stats in self.tracker.cache.stats.items()},
-            recent_hit_rates=recent, api_calls=log.calls - self.run_calls_start,
-            by_endpoint=sorted(by_endpoint.items(), key=lambda kv: -kv[1]),
-            releases=self.query_one(ReleasesTable).row_count,
-            batching_saved=sum(max(0, l.items - l.batches) for l in self.client.loaders.values()),
-            coalesced=self.client.flights.saved, retries=log.retries, rate_limited=log.rate_limited,
-            in_flight=self.client.limit.in_flight, bound=self.client.limit.bound,
-            connections_opened=opened, connections_reused=sum(1 for r in records if r.new_connection is False),
-            api_p50_ms=percentile(latencies, 0.50), api_p95_ms=percentile(latencies, 0.95),
-            latencies=deque((r.latency_ms for r in records[-60:]), maxlen=60), stall_ms=self.max_stall_ms,
-        )
+        return self.metrics.snapshot(releases=self.query_one(ReleasesTable).row_count, stall_ms=self.max_stall_ms)
 
     def _refresh_metrics(self, reschedule: bool = True) -> None:
         if not self.is_running:  # quitting: the widgets are going away, and a timer may still fire
