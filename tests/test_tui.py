@@ -8,7 +8,7 @@ from textual.widgets import Input
 from esh_tui.sim import oracle
 from esh_tui.storage.store import Store
 from esh_tui.text import clean
-from esh_tui.tui.screens import modals
+from esh_tui.tui.screens import add_artist
 from esh_tui.tui.widgets.tables import ArtistsTable, ReleasesTable
 
 from tui_support import TODAY, make_app, settle as _settle
@@ -47,7 +47,7 @@ async def test_add_by_search_and_by_url():
             if screen.searches:
                 break
             await pilot.pause()
-        assert modals.SEARCH_DEBOUNCE_SECONDS > 0
+        assert add_artist.SEARCH_DEBOUNCE_SECONDS > 0
         assert screen.searches == 1, "typing four letters searches once, after the pause"
         await screen.workers.wait_for_complete()
         await pilot.pause()

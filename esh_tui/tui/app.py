@@ -36,7 +36,11 @@ from esh_tui.tracker.events import (
 from esh_tui.tracker.imports import ImportFileError, followed_artists, liked_artists, playlist_artists, read_artist_file
 from esh_tui.tracker.prefetch import Prefetcher
 from esh_tui.tui.collector import full_collections_deferred
-from esh_tui.tui.screens.modals import AddArtistScreen, ConfirmScreen, HelpScreen, ImportScreen, ReleaseScreen
+from esh_tui.tui.screens.add_artist import AddArtistScreen
+from esh_tui.tui.screens.confirm import ConfirmScreen
+from esh_tui.tui.screens.help import HelpScreen
+from esh_tui.tui.screens.import_artists import ImportScreen
+from esh_tui.tui.screens.release import ReleaseScreen
 from esh_tui.tui.widgets.metrics import ApiPanel, CachePanel, LatencyPanel
 from esh_tui.tui.widgets.tables import STATE_GLYPHS, ArtistsTable, KeyedTable, ReleasesTable
 from esh_tui.tuning import CONFIG_FILE, read_config
