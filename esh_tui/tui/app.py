@@ -41,6 +41,7 @@ from esh_tui.tui.screens.confirm import ConfirmScreen
 from esh_tui.tui.screens.help import HelpScreen
 from esh_tui.tui.screens.import_artists import ImportScreen
 from esh_tui.tui.screens.release import ReleaseScreen
+from esh_tui.tui.widgets.filter_bar import FilterBar
 from esh_tui.tui.widgets.metrics import ApiPanel, CachePanel, LatencyPanel
 from esh_tui.tui.widgets.tables import STATE_GLYPHS, ArtistsTable, KeyedTable, ReleasesTable
 from esh_tui.tuning import CONFIG_FILE, read_config
@@ -112,7 +113,7 @@ class EshApp(App):
             yield LatencyPanel(id="latency", classes="panel")
             yield ApiPanel(id="api", classes="panel")
         yield ProgressBar(id="progress", show_eta=self.SHOW_ETA)
-        yield Input(placeholder="Filter the focused table (Esc clears)", id="filter")
+        yield FilterBar(id="filter")
         yield RichLog(id="log", markup=False, max_lines=500)
         yield Footer()
 
@@ -487,29 +488,11 @@ class EshApp(App):
         return focused if isinstance(focused, KeyedTable) else self.query_one(ReleasesTable)
 
     def action_filter(self) -> None:
-        self._filter_target = self._focused_table()
-        box = self.query_one("#filter", Input)
-        box.value = self._filter_target.filter_text
-        box.display = True
-        box.focus()
+        self.query_one(FilterBar).open(self._focused_table())
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "filter":
-            getattr(self, "_filter_target", self.query_one(ReleasesTable)).apply_filter(event.value.strip())
             self._show_status()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "filter":
-            event.input.display = False
-            getattr(self, "_filter_target", self.query_one(ReleasesTable)).focus()
-
-    def on_key(self, event) -> None:
-        box = self.query_one("#filter", Input)
-        if event.key == "escape" and box.has_focus:
-            box.value = ""
-            box.display = False
-            getattr(self, "_filter_target", self.query_one(ReleasesTable)).focus()
-            event.stop()
 
     def action_sort(self) -> None:
         self._focused_table().cycle_sort()
