@@ -178,15 +178,15 @@ async def test_releases_found_mid_run_go_in_once_a_second_and_all_by_the_end():
         await gated.reached.wait()
         await pilot.pause()
         releases = app.query_one(ReleasesTable)
-        app._flush(all_rows=True)
+        app.dashboard.flush(all_rows=True)
         shown = releases.row_count
         assert shown > 0 and app.running
-        app._last_rows_at = time.monotonic()  # rows just went in
+        app.dashboard._last_rows_at = time.monotonic()  # rows just went in
         some = next(iter(releases.releases.values()))
-        app.pending.append(ReleaseFound(dataclasses.replace(some, key="found-just-now"), new=True))
-        app._flush()
+        app.dashboard.pending.append(ReleaseFound(dataclasses.replace(some, key="found-just-now"), new=True))
+        app.dashboard.flush()
         assert releases.row_count == shown, "held until a second has passed"
-        app._flush(all_rows=True)
+        app.dashboard.flush(all_rows=True)
         assert releases.row_count == shown + 1
         gated.gate.set()
         await _settle(app, pilot)
@@ -203,7 +203,7 @@ async def test_quit_during_a_run_exits_cleanly(tmp_path):
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code in (0, None)
-    app._refresh_metrics(), app._flush(all_rows=True)  # a timer firing while the app closes does nothing
+    app.dashboard.refresh_metrics(), app.dashboard.flush(all_rows=True)  # a timer firing while the app closes does nothing
     store = Store(app.runtime.settings.data_dir / "offline.db")
     assert store.integrity_ok() and len(store.artists()) == 12
 

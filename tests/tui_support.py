@@ -69,5 +69,5 @@ async def settle(app, pilot):
     """Wait for the app's workers, then apply queued engine events."""
     await app.workers.wait_for_complete()
     await pilot.pause()
-    app._flush(all_rows=True)
+    app.dashboard.flush(all_rows=True)
     await pilot.pause()

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
+
+
+def key_list(bindings: Iterable[Binding], keymap: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(key, what it does) for each binding, as the key map has it."""
+    return [(keymap.get(b.id, b.key).replace("question_mark", "?").replace("slash", "/"), b.description)
+            for b in bindings]
 
 
 class HelpScreen(ModalScreen[None]):

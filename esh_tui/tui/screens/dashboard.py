@@ -1,0 +1,336 @@
+"""The dashboard screen: artists, releases and the metrics panels, live, and the keys that act on them."""
+
+from __future__ import annotations
+
+import time
+import webbrowser
+from collections import deque
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, ProgressBar, RichLog, Static
+
+from esh_tui.models import Release
+from esh_tui.spotify.errors import AuthError, ForbiddenError, NotFoundError, SpotifyError
+from esh_tui.text import clean
+from esh_tui.tracker.artists import ArtistNotFound, resolve_artist
+from esh_tui.tracker.events import (
+    ArtistDone, ArtistFailed, ArtistStarted, Progress, ReleaseFound, RunFinished, RunStarted,
+)
+from esh_tui.tracker.imports import ImportFileError, followed_artists, liked_artists, playlist_artists, read_artist_file
+from esh_tui.tui.errors import error_text
+from esh_tui.tui.screens.add_artist import AddArtistScreen
+from esh_tui.tui.screens.confirm import ConfirmScreen
+from esh_tui.tui.screens.help import HelpScreen, key_list
+from esh_tui.tui.screens.import_artists import ImportScreen
+from esh_tui.tui.screens.release import ReleaseScreen
+from esh_tui.tui.widgets.filter_bar import FilterBar
+from esh_tui.tui.widgets.metrics import ApiPanel, CachePanel, LatencyPanel
+from esh_tui.tui.widgets.status import StatusLine
+from esh_tui.tui.widgets.tables import STATE_GLYPHS, ArtistsTable, KeyedTable, ReleasesTable
+
+if TYPE_CHECKING:
+    from esh_tui.tui.app import EshApp
+
+METRICS_EVERY = 1.0
+FLUSH_EVERY = 0.1
+
+
+class DashboardScreen(Screen):
+    app: EshApp
+    BINDINGS = [
+        Binding("a", "add_artist", "Add", id="add_artist"),
+        Binding("d", "remove_artist", "Remove", id="remove_artist"),
+        Binding("i", "import_artists", "Import", id="import"),
+        Binding("r", "app.refresh", "Refresh", id="refresh"),
+        Binding("R", "app.force_refresh", "Force", id="force_refresh"),
+        Binding("x", "app.cancel_run", "Cancel", id="cancel_run"),
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("s", "sort", "Sort", id="sort", show=False),
+        Binding("o", "open_release", "Open", id="open_release", show=False),
+        Binding("c", "copy_release", "Copy URI", id="copy_release", show=False),
+        Binding("m", "mark_seen", "Mark seen", id="mark_seen", show=False),
+        Binding("M", "mark_all_seen", "Mark all seen", id="mark_all_seen", show=False),
+        Binding("l", "toggle_log", "Log", id="toggle_log"),
+        Binding("question_mark", "help", "Help", id="help"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last_run = "never"
+        self.pending: deque = deque()
+        self._fetching: set[str] = set()  # artists showing ⟳: every one is cleared when the run ends
+        self._unshown: list[ReleaseFound] = []  # found during a run, not in the table yet (see flush)
+        self._last_rows_at = 0.0
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine(id="status")
+        with Horizontal(id="main"):
+            with Vertical(id="artists-pane"):
+                yield Static("Artists", classes="pane-title")
+                yield ArtistsTable(id="artists")
+            with Vertical(id="releases-pane"):
+                yield Static("Releases", classes="pane-title", id="releases-title")
+                yield ReleasesTable(id="releases")
+        with Horizontal(id="metrics"):
+            yield CachePanel(id="cache", classes="panel")
+            yield LatencyPanel(id="latency", classes="panel")
+            yield ApiPanel(id="api", classes="panel")
+        yield ProgressBar(id="progress", show_eta=self.app.SHOW_ETA)
+        yield FilterBar(id="filter")
+        yield RichLog(id="log", markup=False, max_lines=500)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        store, now = self.app.runtime.store, self.app.clock()
+        artists = self.query_one(ArtistsTable)
+        tracked = store.artists()
+        for artist in tracked:
+            artists.show(artist, now=now)
+        artists.resort()
+        last = store.last_finished_run()
+        self.last_run = time.strftime("%H:%M", time.localtime(last["finished_at"])) if last else "never"
+        releases = self.query_one(ReleasesTable)
+        for release, unseen in store.releases_since(self.app.cutoff(), artist_ids=[a.id for a in tracked]):
+            releases.show(release, new=unseen)
+        releases.resort()
+        releases.focus()
+        self.set_interval(FLUSH_EVERY, self.flush)
+        self.set_timer(METRICS_EVERY, self.refresh_metrics)
+        self.refresh_metrics(reschedule=False)
+        self.show_status()
+
+    # ----- events from the engine, applied in batches ----------------------------------------------------
+
+    def queue(self, event) -> None:
+        self.pending.append(event)
+
+    def flush(self, all_rows: bool = False) -> None:
+        """Apply queued events; `all_rows`: put every release found so far in the table now."""
+        if not self.is_running or (not self.pending and not self._unshown):
+            return
+        app = self.app
+        artists, releases = self.query_one(ArtistsTable), self.query_one(ReleasesTable)
+        progress = self.query_one(ProgressBar)
+        with app.batch_update():
+            while self.pending:
+                event = self.pending.popleft()
+                if isinstance(event, RunStarted):
+                    progress.update(total=event.artists, progress=0)
+                    app.note_progress(0, event.artists)
+                    self.log_line(f"run {event.run_id}: {event.artists} artists, releases since {event.cutoff}")
+                elif isinstance(event, ArtistStarted):
+                    self._fetching.add(event.artist_id)
+                    artists.set_state(event.artist_id, STATE_GLYPHS["fetching"], "fetching…")
+                elif isinstance(event, ArtistDone):
+                    self._fetching.discard(event.artist_id)
+                    self._show_artist(event.artist_id)
+                    if event.source == "api":
+                        self.log_line(f"{self._artist_name(event.artist_id)}: {event.api_calls} calls, {event.candidates} candidates")
+                elif isinstance(event, ArtistFailed):
+                    self._fetching.discard(event.artist_id)
+                    artists.set_state(event.artist_id, STATE_GLYPHS["failed"], "failed: " + clean(event.reason)[:80])
+                    self.log_line(f"{self._artist_name(event.artist_id)} failed: {event.reason}")
+                elif isinstance(event, ReleaseFound):
+                    self._unshown.append(event)
+                elif isinstance(event, Progress):
+                    progress.update(total=event.total, progress=event.done)
+                    app.note_progress(event.done, event.total)
+                elif isinstance(event, RunFinished):
+                    for artist_id in self._fetching:  # cancelled or stopped mid-artist: back to what the store says
+                        self._show_artist(artist_id)
+                    self._fetching.clear()
+                    self.last_run = time.strftime("%H:%M", time.localtime(app.clock()))
+                    self.log_line(f"run {event.run_id} {event.status}: {event.releases} releases ({event.new_releases} new), "
+                                  f"{event.api_calls} API calls, {event.seconds:.1f} s, "
+                                  f"longest event-loop stall {app.max_stall_ms:.0f} ms")
+            # New rows go in at most once a second while a run streams in: any change re-renders the
+            # table's visible rows, new rows lay the whole screen out again, and re-sorting is not free.
+            if self._unshown and (all_rows or not app.running or time.monotonic() - self._last_rows_at >= 1.0):
+                for found in self._unshown:
+                    releases.show(found.release, new=found.new)
+                self._unshown.clear()
+                releases.resort()
+                self._last_rows_at = time.monotonic()
+        self.show_status()
+
+    def _show_artist(self, artist_id: str) -> None:
+        row = self.app.runtime.store.artist(artist_id)
+        if row is not None:
+            self.query_one(ArtistsTable).show(row, now=self.app.clock())
+
+    def _artist_name(self, artist_id: str) -> str:
+        row = self.app.runtime.store.artist(artist_id)
+        return clean(row.name) if row else artist_id
+
+    def log_line(self, text: str) -> None:
+        self.query_one(RichLog).write(Text(f"{time.strftime('%H:%M:%S')} {clean(text)}"))
+
+    # ----- status and metrics ---------------------------------------------------------------------------------
+
+    def show_status(self) -> None:
+        app = self.app
+        state = "prefetching" if app.state == "idle" and app.prefetcher.busy else app.state
+        self.query_one(StatusLine).show(
+            offline=bool(app.runtime.offline), mode=app.client.capabilities.mode, state=state, last_run=self.last_run,
+            artists=self.query_one(ArtistsTable).row_count, releases=self.query_one(ReleasesTable).row_count)
+        self.query_one(ProgressBar).display = app.running
+
+    def shown_releases(self) -> int:
+        return self.query_one(ReleasesTable).row_count
+
+    def keep_releases(self, keys: set[str]) -> None:
+        """A run ended: the releases table shows what it found, nothing more."""
+        self.query_one(ReleasesTable).keep_only(keys)
+
+    def refresh_metrics(self, reschedule: bool = True) -> None:
+        if not self.is_running:  # quitting: the widgets are going away, and a timer may still fire
+            return
+        snapshot = self.app.snapshot()
+        self.query_one(CachePanel).show(snapshot)
+        self.query_one(LatencyPanel).show(snapshot)
+        self.query_one(ApiPanel).show(snapshot)
+        if reschedule:  # the next refresh is scheduled only when this one is done: never overlapping
+            self.set_timer(METRICS_EVERY, self.refresh_metrics)
+
+    # ----- artists ------------------------------------------------------------------------------------------
+
+    def action_add_artist(self) -> None:
+        store = self.app.runtime.store
+
+        def added(choice: tuple[str, str] | None) -> None:
+            if choice is None:
+                return
+            artist_id, name = choice
+            if store.add_artists([(artist_id, name, "manual")]):
+                self._show_artist(artist_id)
+                self.app.notify(f"Tracking {clean(name)}; r fetches its releases")
+            else:
+                self.app.notify(f"{clean(name)} is already tracked")
+            self.show_status()
+
+        self.app.push_screen(AddArtistScreen(self.app.client), added)
+
+    def action_remove_artist(self) -> None:
+        store = self.app.runtime.store
+        table = self.query_one(ArtistsTable)
+        artist_id = table.selected_key
+        row = store.artist(artist_id) if artist_id else None
+        if row is None:
+            self.app.notify("Select an artist in the Artists panel first")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                store.remove_artists([row.id])
+                self.app.tracker.cache.forget_artist(row.id)
+                table.drop(row.id)
+                self.app.notify(f"Stopped tracking {clean(row.name)}")
+                self.show_status()
+
+        self.app.push_screen(ConfirmScreen(f"Stop tracking {clean(row.name)}?"), answered)
+
+    def action_import_artists(self) -> None:
+        def chosen(choice: tuple[str, str] | None) -> None:
+            if choice is not None:
+                self.run_worker(self._import(*choice), group="import", exit_on_error=False)
+
+        self.app.push_screen(ImportScreen(), chosen)
+
+    async def _import(self, kind: str, where: str) -> None:
+        runtime = self.app.runtime
+        try:
+            if kind == "file":
+                refs = read_artist_file(where)
+                found = [await resolve_artist(self.app.client, ref) for _, ref in refs]
+            else:
+                reader = runtime.playlist_client() if kind == "playlist" else runtime.client(user=True)
+                async with reader as client:
+                    if kind == "playlist":
+                        from esh_tui.models import parse_spotify_ref
+                        playlist_id = parse_spotify_ref(where, "playlist")
+                        if playlist_id is None:
+                            raise ArtistNotFound(f"{clean(where)} is not a Spotify playlist link or ID")
+                        found = await playlist_artists(client, playlist_id)
+                    elif kind == "liked":
+                        found = await liked_artists(client)
+                    else:
+                        found = await followed_artists(client)
+        except (ImportFileError, ArtistNotFound, ValueError, AuthError, NotFoundError, ForbiddenError, SpotifyError) as exc:
+            self.app.notify(f"Nothing imported: {error_text(exc)}", severity="error", timeout=10)
+            return
+        added = runtime.store.add_artists((i, name, kind) for i, name in found)
+        for artist_id, _ in found:
+            self._show_artist(artist_id)
+        self.query_one(ArtistsTable).resort()
+        self.app.notify(f"{added} artists added, {len(found) - added} already tracked; r fetches their releases")
+        self.show_status()
+
+    # ----- releases, filter, sort, help, log ------------------------------------------------------------------
+
+    def _selected_release(self) -> Release | None:
+        table = self.query_one(ReleasesTable)
+        key = table.selected_key
+        return table.releases.get(key) if key else None
+
+    @on(DataTable.RowSelected, "#releases")
+    def show_release(self) -> None:
+        release = self._selected_release()
+        if release is not None:
+            self.app.push_screen(ReleaseScreen(release, self.app.runtime.store.versions_seen(release.key)))
+
+    def action_open_release(self) -> None:
+        release = self._selected_release()
+        if release is not None:
+            webbrowser.open(release.url)
+
+    def action_mark_seen(self) -> None:
+        release = self._selected_release()
+        if release is not None:
+            self._mark_seen([release.key])
+
+    def action_mark_all_seen(self) -> None:
+        table = self.query_one(ReleasesTable)
+        unseen = [key for key in table.releases if table.is_new(key)]
+        self._mark_seen(unseen)
+        self.app.notify(f"{len(unseen)} release{'s' if len(unseen) != 1 else ''} marked seen")
+
+    def _mark_seen(self, keys: list[str]) -> None:
+        """Seen is kept in the store: a star stays until the user clears it, whatever runs come and go."""
+        self.app.tracker.mark_seen(keys)
+        table = self.query_one(ReleasesTable)
+        for key in keys:
+            table.show(table.releases[key], new=False)
+
+    def action_copy_release(self) -> None:
+        release = self._selected_release()
+        if release is not None:
+            self.app.copy_to_clipboard(release.uri)
+            self.app.notify(f"Copied {release.uri}")
+
+    def _focused_table(self) -> KeyedTable:
+        focused = self.focused
+        return focused if isinstance(focused, KeyedTable) else self.query_one(ReleasesTable)
+
+    def action_filter(self) -> None:
+        self.query_one(FilterBar).open(self._focused_table())
+
+    @on(Input.Changed, "#filter")
+    def filtered(self) -> None:
+        self.show_status()
+
+    def action_sort(self) -> None:
+        self._focused_table().cycle_sort()
+
+    def action_toggle_log(self) -> None:
+        log = self.query_one(RichLog)
+        log.display = not log.display
+
+    def action_help(self) -> None:
+        keymap = dict(getattr(self.app, "_keymap", {}))
+        self.app.push_screen(HelpScreen(key_list([*self.BINDINGS, *self.app.BINDINGS], keymap)))
