@@ -183,7 +183,8 @@ async def test_releases_found_mid_run_go_in_once_a_second_and_all_by_the_end():
         assert shown > 0 and app.running
         app.dashboard._last_rows_at = time.monotonic()  # rows just went in
         some = next(iter(releases.releases.values()))
-        app.dashboard.pending.append(ReleaseFound(dataclasses.replace(some, key="found-just-now"), new=True))
+        app.tracker.on_event(ReleaseFound(dataclasses.replace(some, key="found-just-now"), new=True))
+        await pilot.pause()  # the event, now a message, reaches the dashboard
         app.dashboard.flush()
         assert releases.row_count == shown, "held until a second has passed"
         app.dashboard.flush(all_rows=True)

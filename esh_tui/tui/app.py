@@ -24,6 +24,7 @@ from esh_tui.tracker.engine import RunResult, Tracker
 from esh_tui.tracker.prefetch import Prefetcher
 from esh_tui.tui.collector import full_collections_deferred
 from esh_tui.tui.errors import error_text
+from esh_tui.tui.events import EngineMessages
 from esh_tui.tui.screens.dashboard import DashboardScreen
 from esh_tui.tuning import CONFIG_FILE, read_config
 
@@ -44,7 +45,7 @@ class EshApp(App):
         self.dashboard = DashboardScreen()
         self.client = runtime.client()
         self.tracker = Tracker(self.client, runtime.store, runtime.cache(clock), today=runtime.today,
-                               on_event=self.dashboard.queue)
+                               on_event=EngineMessages(self.dashboard))
         self.prefetcher = Prefetcher(self.tracker, self.cutoff, budget_per_minute=runtime.tuning.prefetch_calls_per_minute,
                                      clock=clock)
         self.metrics = Metrics(self.client, runtime.store, self.tracker.cache)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 import webbrowser
-from collections import deque
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -19,10 +18,9 @@ from esh_tui.models import Release
 from esh_tui.spotify.errors import AuthError, ForbiddenError, NotFoundError, SpotifyError
 from esh_tui.text import clean
 from esh_tui.tracker.artists import ArtistNotFound, resolve_artist
-from esh_tui.tracker.events import (
-    ArtistDone, ArtistFailed, ArtistStarted, Progress, ReleaseFound, RunFinished, RunStarted,
-)
+from esh_tui.tracker.events import ReleaseFound
 from esh_tui.tracker.imports import ImportFileError, followed_artists, liked_artists, playlist_artists, read_artist_file
+from esh_tui.tui import events as engine
 from esh_tui.tui.errors import error_text
 from esh_tui.tui.screens.add_artist import AddArtistScreen
 from esh_tui.tui.screens.confirm import ConfirmScreen
@@ -63,7 +61,8 @@ class DashboardScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self.last_run = "never"
-        self.pending: deque = deque()
+        self._progress: tuple[int, int] | None = None  # (done, total) not drawn yet
+        self._stale = False  # the last run's time changed (see flush)
         self._fetching: set[str] = set()  # artists showing ⟳: every one is cleared when the run ends
         self._unshown: list[ReleaseFound] = []  # found during a run, not in the table yet (see flush)
         self._last_rows_at = 0.0
@@ -105,58 +104,69 @@ class DashboardScreen(Screen):
         self.refresh_metrics(reschedule=False)
         self.show_status()
 
-    # ----- events from the engine, applied in batches ----------------------------------------------------
+    # ----- events from the engine (messages posted by tui/events.py) --------------------------------------------
 
-    def queue(self, event) -> None:
-        self.pending.append(event)
+    def on_engine_run_started(self, message: engine.RunStarted) -> None:
+        event = message.event
+        self._progress = (0, event.artists)
+        self.log_line(f"run {event.run_id}: {event.artists} artists, releases since {event.cutoff}")
+
+    def on_engine_artist_started(self, message: engine.ArtistStarted) -> None:
+        self._fetching.add(message.event.artist_id)
+        self.query_one(ArtistsTable).set_state(message.event.artist_id, STATE_GLYPHS["fetching"], "fetching…")
+
+    def on_engine_artist_done(self, message: engine.ArtistDone) -> None:
+        event = message.event
+        self._fetching.discard(event.artist_id)
+        self._show_artist(event.artist_id)
+        if event.source == "api":
+            self.log_line(f"{self._artist_name(event.artist_id)}: {event.api_calls} calls, {event.candidates} candidates")
+
+    def on_engine_artist_failed(self, message: engine.ArtistFailed) -> None:
+        event = message.event
+        self._fetching.discard(event.artist_id)
+        self.query_one(ArtistsTable).set_state(event.artist_id, STATE_GLYPHS["failed"], "failed: " + clean(event.reason)[:80])
+        self.log_line(f"{self._artist_name(event.artist_id)} failed: {event.reason}")
+
+    def on_engine_release_found(self, message: engine.ReleaseFound) -> None:
+        self._unshown.append(message.event)  # into the table with the next flush
+
+    def on_engine_progress(self, message: engine.Progress) -> None:
+        self._progress = (message.event.done, message.event.total)  # drawn with the next flush
+
+    def on_engine_run_finished(self, message: engine.RunFinished) -> None:
+        event = message.event
+        for artist_id in self._fetching:  # cancelled or stopped mid-artist: back to what the store says
+            self._show_artist(artist_id)
+        self._fetching.clear()
+        self.last_run = time.strftime("%H:%M", time.localtime(self.app.clock()))
+        self.log_line(f"run {event.run_id} {event.status}: {event.releases} releases ({event.new_releases} new), "
+                      f"{event.api_calls} API calls, {event.seconds:.1f} s, "
+                      f"longest event-loop stall {self.app.max_stall_ms:.0f} ms")
+        self._stale = True
 
     def flush(self, all_rows: bool = False) -> None:
-        """Apply queued events; `all_rows`: put every release found so far in the table now."""
-        if not self.is_running or (not self.pending and not self._unshown):
+        """Draw what the engine reported since the last flush (every FLUSH_EVERY): progress, status, new rows.
+
+        New rows go in at most once a second while a run streams in (`all_rows`: now): any change re-renders
+        the table's visible rows, new rows lay the whole screen out again, and re-sorting is not free.
+        """
+        if not self.is_running or not (self._stale or self._unshown or self._progress):
             return
-        app = self.app
-        artists, releases = self.query_one(ArtistsTable), self.query_one(ReleasesTable)
-        progress = self.query_one(ProgressBar)
-        with app.batch_update():
-            while self.pending:
-                event = self.pending.popleft()
-                if isinstance(event, RunStarted):
-                    progress.update(total=event.artists, progress=0)
-                    app.note_progress(0, event.artists)
-                    self.log_line(f"run {event.run_id}: {event.artists} artists, releases since {event.cutoff}")
-                elif isinstance(event, ArtistStarted):
-                    self._fetching.add(event.artist_id)
-                    artists.set_state(event.artist_id, STATE_GLYPHS["fetching"], "fetching…")
-                elif isinstance(event, ArtistDone):
-                    self._fetching.discard(event.artist_id)
-                    self._show_artist(event.artist_id)
-                    if event.source == "api":
-                        self.log_line(f"{self._artist_name(event.artist_id)}: {event.api_calls} calls, {event.candidates} candidates")
-                elif isinstance(event, ArtistFailed):
-                    self._fetching.discard(event.artist_id)
-                    artists.set_state(event.artist_id, STATE_GLYPHS["failed"], "failed: " + clean(event.reason)[:80])
-                    self.log_line(f"{self._artist_name(event.artist_id)} failed: {event.reason}")
-                elif isinstance(event, ReleaseFound):
-                    self._unshown.append(event)
-                elif isinstance(event, Progress):
-                    progress.update(total=event.total, progress=event.done)
-                    app.note_progress(event.done, event.total)
-                elif isinstance(event, RunFinished):
-                    for artist_id in self._fetching:  # cancelled or stopped mid-artist: back to what the store says
-                        self._show_artist(artist_id)
-                    self._fetching.clear()
-                    self.last_run = time.strftime("%H:%M", time.localtime(app.clock()))
-                    self.log_line(f"run {event.run_id} {event.status}: {event.releases} releases ({event.new_releases} new), "
-                                  f"{event.api_calls} API calls, {event.seconds:.1f} s, "
-                                  f"longest event-loop stall {app.max_stall_ms:.0f} ms")
-            # New rows go in at most once a second while a run streams in: any change re-renders the
-            # table's visible rows, new rows lay the whole screen out again, and re-sorting is not free.
-            if self._unshown and (all_rows or not app.running or time.monotonic() - self._last_rows_at >= 1.0):
+        if self._progress is not None:
+            done, total = self._progress
+            self.query_one(ProgressBar).update(total=total, progress=done)
+            self.app.note_progress(done, total)
+            self._progress = None
+        if self._unshown and (all_rows or not self.app.running or time.monotonic() - self._last_rows_at >= 1.0):
+            releases = self.query_one(ReleasesTable)
+            with self.app.batch_update():
                 for found in self._unshown:
                     releases.show(found.release, new=found.new)
-                self._unshown.clear()
                 releases.resort()
-                self._last_rows_at = time.monotonic()
+            self._unshown.clear()
+            self._last_rows_at = time.monotonic()
+        self._stale = False
         self.show_status()
 
     def _show_artist(self, artist_id: str) -> None:
