@@ -11,21 +11,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, ProgressBar, RichLog, Static
 
-from esh_tui.models import Release
-from esh_tui.spotify.errors import AuthError, ForbiddenError, NotFoundError, SpotifyError
 from esh_tui.text import clean
-from esh_tui.tracker.artists import ArtistNotFound, resolve_artist
 from esh_tui.tracker.events import ReleaseFound
-from esh_tui.tracker.imports import ImportFileError, followed_artists, liked_artists, playlist_artists, read_artist_file
 from esh_tui.tui import events as engine
-from esh_tui.tui.errors import error_text
-from esh_tui.tui.screens.add_artist import AddArtistScreen
-from esh_tui.tui.screens.confirm import ConfirmScreen
+from esh_tui.tui.screens.artist_actions import ArtistActions
 from esh_tui.tui.screens.help import HelpScreen, key_list
-from esh_tui.tui.screens.import_artists import ImportScreen
 from esh_tui.tui.screens.release import ReleaseScreen
 from esh_tui.tui.widgets.filter_bar import FilterBar
 from esh_tui.tui.widgets.metrics import ApiPanel, CachePanel, LatencyPanel
@@ -39,7 +31,7 @@ METRICS_EVERY = 1.0
 FLUSH_EVERY = 0.1
 
 
-class DashboardScreen(Screen):
+class DashboardScreen(ArtistActions):
     app: EshApp
     BINDINGS = [
         Binding("a", "add_artist", "Add", id="add_artist"),
@@ -118,7 +110,7 @@ class DashboardScreen(Screen):
     def on_engine_artist_done(self, message: engine.ArtistDone) -> None:
         event = message.event
         self._fetching.discard(event.artist_id)
-        self._show_artist(event.artist_id)
+        self.show_artist(event.artist_id)
         if event.source == "api":
             self.log_line(f"{self._artist_name(event.artist_id)}: {event.api_calls} calls, {event.candidates} candidates")
 
@@ -137,7 +129,7 @@ class DashboardScreen(Screen):
     def on_engine_run_finished(self, message: engine.RunFinished) -> None:
         event = message.event
         for artist_id in self._fetching:  # cancelled or stopped mid-artist: back to what the store says
-            self._show_artist(artist_id)
+            self.show_artist(artist_id)
         self._fetching.clear()
         self.last_run = time.strftime("%H:%M", time.localtime(self.app.clock()))
         self.log_line(f"run {event.run_id} {event.status}: {event.releases} releases ({event.new_releases} new), "
@@ -168,11 +160,6 @@ class DashboardScreen(Screen):
             self._last_rows_at = time.monotonic()
         self._stale = False
         self.show_status()
-
-    def _show_artist(self, artist_id: str) -> None:
-        row = self.app.runtime.store.artist(artist_id)
-        if row is not None:
-            self.query_one(ArtistsTable).show(row, now=self.app.clock())
 
     def _artist_name(self, artist_id: str) -> str:
         row = self.app.runtime.store.artist(artist_id)
@@ -208,117 +195,36 @@ class DashboardScreen(Screen):
         if reschedule:  # the next refresh is scheduled only when this one is done: never overlapping
             self.set_timer(METRICS_EVERY, self.refresh_metrics)
 
-    # ----- artists ------------------------------------------------------------------------------------------
-
-    def action_add_artist(self) -> None:
-        store = self.app.runtime.store
-
-        def added(choice: tuple[str, str] | None) -> None:
-            if choice is None:
-                return
-            artist_id, name = choice
-            if store.add_artists([(artist_id, name, "manual")]):
-                self._show_artist(artist_id)
-                self.app.notify(f"Tracking {clean(name)}; r fetches its releases")
-            else:
-                self.app.notify(f"{clean(name)} is already tracked")
-            self.show_status()
-
-        self.app.push_screen(AddArtistScreen(self.app.client), added)
-
-    def action_remove_artist(self) -> None:
-        store = self.app.runtime.store
-        table = self.query_one(ArtistsTable)
-        artist_id = table.selected_key
-        row = store.artist(artist_id) if artist_id else None
-        if row is None:
-            self.app.notify("Select an artist in the Artists panel first")
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                store.remove_artists([row.id])
-                self.app.tracker.cache.forget_artist(row.id)
-                table.drop(row.id)
-                self.app.notify(f"Stopped tracking {clean(row.name)}")
-                self.show_status()
-
-        self.app.push_screen(ConfirmScreen(f"Stop tracking {clean(row.name)}?"), answered)
-
-    def action_import_artists(self) -> None:
-        def chosen(choice: tuple[str, str] | None) -> None:
-            if choice is not None:
-                self.run_worker(self._import(*choice), group="import", exit_on_error=False)
-
-        self.app.push_screen(ImportScreen(), chosen)
-
-    async def _import(self, kind: str, where: str) -> None:
-        runtime = self.app.runtime
-        try:
-            if kind == "file":
-                refs = read_artist_file(where)
-                found = [await resolve_artist(self.app.client, ref) for _, ref in refs]
-            else:
-                reader = runtime.playlist_client() if kind == "playlist" else runtime.client(user=True)
-                async with reader as client:
-                    if kind == "playlist":
-                        from esh_tui.models import parse_spotify_ref
-                        playlist_id = parse_spotify_ref(where, "playlist")
-                        if playlist_id is None:
-                            raise ArtistNotFound(f"{clean(where)} is not a Spotify playlist link or ID")
-                        found = await playlist_artists(client, playlist_id)
-                    elif kind == "liked":
-                        found = await liked_artists(client)
-                    else:
-                        found = await followed_artists(client)
-        except (ImportFileError, ArtistNotFound, ValueError, AuthError, NotFoundError, ForbiddenError, SpotifyError) as exc:
-            self.app.notify(f"Nothing imported: {error_text(exc)}", severity="error", timeout=10)
-            return
-        added = runtime.store.add_artists((i, name, kind) for i, name in found)
-        for artist_id, _ in found:
-            self._show_artist(artist_id)
-        self.query_one(ArtistsTable).resort()
-        self.app.notify(f"{added} artists added, {len(found) - added} already tracked; r fetches their releases")
-        self.show_status()
-
     # ----- releases, filter, sort, help, log ------------------------------------------------------------------
-
-    def _selected_release(self) -> Release | None:
-        table = self.query_one(ReleasesTable)
-        key = table.selected_key
-        return table.releases.get(key) if key else None
 
     @on(DataTable.RowSelected, "#releases")
     def show_release(self) -> None:
-        release = self._selected_release()
+        release = self.query_one(ReleasesTable).selected_release()
         if release is not None:
             self.app.push_screen(ReleaseScreen(release, self.app.runtime.store.versions_seen(release.key)))
 
     def action_open_release(self) -> None:
-        release = self._selected_release()
+        release = self.query_one(ReleasesTable).selected_release()
         if release is not None:
             webbrowser.open(release.url)
 
     def action_mark_seen(self) -> None:
-        release = self._selected_release()
+        release = self.query_one(ReleasesTable).selected_release()
         if release is not None:
             self._mark_seen([release.key])
 
     def action_mark_all_seen(self) -> None:
-        table = self.query_one(ReleasesTable)
-        unseen = [key for key in table.releases if table.is_new(key)]
+        unseen = self.query_one(ReleasesTable).unseen()
         self._mark_seen(unseen)
         self.app.notify(f"{len(unseen)} release{'s' if len(unseen) != 1 else ''} marked seen")
 
     def _mark_seen(self, keys: list[str]) -> None:
         """Seen is kept in the store: a star stays until the user clears it, whatever runs come and go."""
         self.app.tracker.mark_seen(keys)
-        table = self.query_one(ReleasesTable)
-        for key in keys:
-            table.show(table.releases[key], new=False)
+        self.query_one(ReleasesTable).mark_seen(keys)
 
     def action_copy_release(self) -> None:
-        release = self._selected_release()
+        release = self.query_one(ReleasesTable).selected_release()
         if release is not None:
             self.app.copy_to_clipboard(release.uri)
             self.app.notify(f"Copied {release.uri}")
