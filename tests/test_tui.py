@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from textual.widgets import Input
 
@@ -230,8 +233,25 @@ async def test_command_palette_lists_every_action():
             "Toggle event log", "Keys"} <= titles
 
 
+# Every module outside esh_tui/tui (but __main__, which runs the CLI), imported one by one in a fresh interpreter.
+_IMPORT_THE_CORE = """
+import importlib, pathlib, sys, esh_tui
+root = pathlib.Path(esh_tui.__file__).parent
+names = sorted(".".join(("esh_tui",) + p.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
+               for p in root.rglob("*.py") if p.relative_to(root).parts[0] != "tui" and p.name != "__main__.py")
+for name in names:
+    importlib.import_module(name)
+    assert "textual" not in sys.modules, f"{name} imports textual"
+print(" ".join(names))
+"""
+
+
 def test_textual_is_only_imported_by_the_tui():
     import esh_tui.tui.app  # noqa: F401 - the dashboard itself may import textual
+    checked = subprocess.run([sys.executable, "-c", _IMPORT_THE_CORE], check=True, capture_output=True,
+                             text=True).stdout.split()
+    assert {"esh_tui.metrics", "esh_tui.spotify.client", "esh_tui.cli", "esh_tui.tracker.engine"} <= set(checked)
+    assert not any(name.startswith("esh_tui.tui") for name in checked)
     assert TODAY.year == 2026 and clean("x") == "x"
 
 
