@@ -13,41 +13,33 @@ class EngineMessage(Message, bubble=False):
 
     __slots__ = ("event",)
 
+    def __init_subclass__(cls, **options) -> None:
+        super().__init_subclass__(bubble=False, namespace="engine", **options)
+
     def __init__(self, event: events.Event) -> None:
         super().__init__()
         self.event = event
 
 
-class RunStarted(EngineMessage, bubble=False, namespace="engine"):
-    event: events.RunStarted
+def _message_for(event_type: type) -> type[EngineMessage]:
+    name = event_type.__name__
+    return type(name, (EngineMessage,), {"__module__": __name__, "__qualname__": name, "__slots__": (),
+                                         "__doc__": f"The tracker's {name} event, as a message."})
 
 
-class ArtistStarted(EngineMessage, bubble=False, namespace="engine"):
-    event: events.ArtistStarted
+RunStarted, ArtistStarted, ReleaseFound, ArtistDone, ArtistFailed, RunFinished = (
+    _message_for(t) for t in (events.RunStarted, events.ArtistStarted, events.ReleaseFound, events.ArtistDone,
+                              events.ArtistFailed, events.RunFinished))
 
 
-class ReleaseFound(EngineMessage, bubble=False, namespace="engine"):
-    event: events.ReleaseFound
+class Progress(EngineMessage):
+    """The tracker's Progress event: artists done of all."""
 
-
-class ArtistDone(EngineMessage, bubble=False, namespace="engine"):
-    event: events.ArtistDone
-
-
-class ArtistFailed(EngineMessage, bubble=False, namespace="engine"):
-    event: events.ArtistFailed
-
-
-class Progress(EngineMessage, bubble=False, namespace="engine"):
-    event: events.Progress
+    __slots__ = ()
 
     def can_replace(self, message: Message) -> bool:
         """A newer count supersedes this one when it is queued right behind it (only the latest is drawn)."""
         return isinstance(message, Progress)
-
-
-class RunFinished(EngineMessage, bubble=False, namespace="engine"):
-    event: events.RunFinished
 
 
 MESSAGES: dict[type, type[EngineMessage]] = {
