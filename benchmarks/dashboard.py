@@ -45,7 +45,7 @@ async def measure(artists: int, seed: int) -> dict:
         await app.workers.wait_for_complete()
         run_seconds = time.perf_counter() - run_started
         await pilot.pause()
-        app._flush(all_rows=True)
+        app.dashboard.flush(all_rows=True)
         result = app.last_result
     return {"artists": artists, "first_paint_s": first_paint, "run_s": run_seconds,
             "api_calls": result.api_calls if result else None, "releases": len(result.releases) if result else None,

@@ -21,8 +21,8 @@ async def _settled(pilot) -> None:
     app = pilot.app
     await app.workers.wait_for_complete()
     await pilot.pause()
-    app._flush()
-    app._refresh_metrics(reschedule=False)
+    app.dashboard.flush(all_rows=True)
+    app.dashboard.refresh_metrics(reschedule=False)
     app.clear_notifications()
     await pilot.pause()
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from textual.widgets import Input
 
 from esh_tui.sim import oracle
 from esh_tui.storage.store import Store
 from esh_tui.text import clean
-from esh_tui.tui.screens import modals
+from esh_tui.tui.screens import add_artist
 from esh_tui.tui.widgets.tables import ArtistsTable, ReleasesTable
 
 from tui_support import TODAY, make_app, settle as _settle
@@ -47,7 +50,7 @@ async def test_add_by_search_and_by_url():
             if screen.searches:
                 break
             await pilot.pause()
-        assert modals.SEARCH_DEBOUNCE_SECONDS > 0
+        assert add_artist.SEARCH_DEBOUNCE_SECONDS > 0
         assert screen.searches == 1, "typing four letters searches once, after the pause"
         await screen.workers.wait_for_complete()
         await pilot.pause()
@@ -178,15 +181,16 @@ async def test_releases_found_mid_run_go_in_once_a_second_and_all_by_the_end():
         await gated.reached.wait()
         await pilot.pause()
         releases = app.query_one(ReleasesTable)
-        app._flush(all_rows=True)
+        app.dashboard.flush(all_rows=True)
         shown = releases.row_count
         assert shown > 0 and app.running
-        app._last_rows_at = time.monotonic()  # rows just went in
+        app.dashboard._last_rows_at = time.monotonic()  # rows just went in
         some = next(iter(releases.releases.values()))
-        app.pending.append(ReleaseFound(dataclasses.replace(some, key="found-just-now"), new=True))
-        app._flush()
+        app.tracker.on_event(ReleaseFound(dataclasses.replace(some, key="found-just-now"), new=True))
+        await pilot.pause()  # the event, now a message, reaches the dashboard
+        app.dashboard.flush()
         assert releases.row_count == shown, "held until a second has passed"
-        app._flush(all_rows=True)
+        app.dashboard.flush(all_rows=True)
         assert releases.row_count == shown + 1
         gated.gate.set()
         await _settle(app, pilot)
@@ -203,7 +207,7 @@ async def test_quit_during_a_run_exits_cleanly(tmp_path):
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code in (0, None)
-    app._refresh_metrics(), app._flush(all_rows=True)  # a timer firing while the app closes does nothing
+    app.dashboard.refresh_metrics(), app.dashboard.flush(all_rows=True)  # a timer firing while the app closes does nothing
     store = Store(app.runtime.settings.data_dir / "offline.db")
     assert store.integrity_ok() and len(store.artists()) == 12
 
@@ -235,8 +239,25 @@ async def test_command_palette_lists_every_action():
             "Toggle event log", "Keys"} <= titles
 
 
+# Every module outside esh_tui/tui (but __main__, which runs the CLI), imported one by one in a fresh interpreter.
+_IMPORT_THE_CORE = """
+import importlib, pathlib, sys, esh_tui
+root = pathlib.Path(esh_tui.__file__).parent
+names = sorted(".".join(("esh_tui",) + p.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
+               for p in root.rglob("*.py") if p.relative_to(root).parts[0] != "tui" and p.name != "__main__.py")
+for name in names:
+    importlib.import_module(name)
+    assert "textual" not in sys.modules, f"{name} imports textual"
+print(" ".join(names))
+"""
+
+
 def test_textual_is_only_imported_by_the_tui():
     import esh_tui.tui.app  # noqa: F401 - the dashboard itself may import textual
+    checked = subprocess.run([sys.executable, "-c", _IMPORT_THE_CORE], check=True, capture_output=True,
+                             text=True).stdout.split()
+    assert {"esh_tui.metrics", "esh_tui.spotify.client", "esh_tui.cli", "esh_tui.tracker.engine"} <= set(checked)
+    assert not any(name.startswith("esh_tui.tui") for name in checked)
     assert TODAY.year == 2026 and clean("x") == "x"
 
 

@@ -9,8 +9,8 @@ async def _settled(pilot):
     app = pilot.app
     await app.workers.wait_for_complete()
     await pilot.pause()
-    app._flush(all_rows=True)
-    app._refresh_metrics(reschedule=False)
+    app.dashboard.flush(all_rows=True)
+    app.dashboard.refresh_metrics(reschedule=False)
     await pilot.pause()
 
 
@@ -35,7 +35,7 @@ def test_mid_run_with_releases_streaming_in(snap_compare):
     async def frozen_mid_run(pilot):
         await gated.reached.wait()
         await pilot.pause()
-        app._flush(all_rows=True)
+        app.dashboard.flush(all_rows=True)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=frozen_mid_run)

@@ -11,7 +11,7 @@ from esh_tui.config import load_settings
 from esh_tui.runtime import open_runtime
 from esh_tui.sim.transport import SimTransport
 from esh_tui.tui.app import EshApp
-from esh_tui.tui.widgets.metrics import Snapshot
+from esh_tui.metrics import Snapshot
 
 TODAY = dt.date(2026, 11, 23)
 NOW = 1_795_478_400.0  # 2026-11-23 20:00 UTC
@@ -69,5 +69,5 @@ async def settle(app, pilot):
     """Wait for the app's workers, then apply queued engine events."""
     await app.workers.wait_for_complete()
     await pilot.pause()
-    app._flush(all_rows=True)
+    app.dashboard.flush(all_rows=True)
     await pilot.pause()

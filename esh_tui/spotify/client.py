@@ -7,6 +7,7 @@ import itertools
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -28,6 +29,26 @@ from esh_tui.spotify.singleflight import SingleFlight
 BATCH = {"albums": 20, "tracks": 50, "artists": 50}
 MAX_RETRY_AFTER = 120.0  # a longer Retry-After ends the run with a clear message instead of stalling it
 RATE_LIMIT_PATIENCE = 600.0  # seconds one request waits out 429s in all before the run stops and says so
+
+
+@dataclass(frozen=True, slots=True)
+class ClientStats:
+    """What the client has done since it was made, copied out in one piece: what metrics read instead of its parts."""
+
+    mode: str  # extended | development | unknown
+    calls: int  # requests sent (retries included, GETs that shared another's request not)
+    recent: tuple[CallRecord, ...]  # the most recent calls, oldest first (as many as the call log keeps)
+    retries: int
+    rate_limited: int  # 429 answers
+    coalesced: int  # GETs that shared an identical one in flight (single-flight)
+    batching_saved: int  # requests that batching made unnecessary
+    in_flight: int
+    bound: int  # the adaptive bound on requests in flight
+
+    def since(self, calls: int) -> tuple[CallRecord, ...]:
+        """The calls sent after the first `calls` of them (as far back as `recent` reaches)."""
+        count = min(self.calls - calls, len(self.recent))
+        return self.recent[len(self.recent) - count:] if count > 0 else ()
 
 
 class SpotifyClient:
@@ -84,6 +105,16 @@ class SpotifyClient:
 
     async def __aexit__(self, *exc) -> None:
         await self.aclose()
+
+    def stats(self) -> ClientStats:
+        """A copy of the call accounting, the pool's load and what single-flight and batching saved."""
+        log = self.log
+        return ClientStats(
+            mode=self.capabilities.mode, calls=log.calls, recent=tuple(log.records), retries=log.retries,
+            rate_limited=log.rate_limited, coalesced=self.flights.saved,
+            batching_saved=sum(max(0, loader.items - loader.batches) for loader in self.loaders.values()),
+            in_flight=self.limit.in_flight, bound=self.limit.bound,
+        )
 
     def __repr__(self) -> str:
         return f"SpotifyClient(api_url={self.settings.api_url!r}, mode={self.capabilities.mode!r})"

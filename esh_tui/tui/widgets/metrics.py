@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections import deque
-from dataclasses import dataclass, field
-
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Sparkline, Static
+
+from esh_tui.metrics import Snapshot
 
 
 def _pct(hits: int, misses: int) -> str:
@@ -19,29 +18,6 @@ def _ms(value: float | None) -> str:
     if value is None:
         return "—"
     return f"{value * 1000:.0f}µs" if value < 1 else f"{value:.0f}ms"
-
-
-@dataclass
-class Snapshot:
-    """Everything the panels show, gathered in one place so a refresh is one pass."""
-
-    tiers: dict[str, dict] = field(default_factory=dict)  # memory/store: hits, misses, evictions, p50_ms, p95_ms
-    recent_hit_rates: list[str] = field(default_factory=list)
-    api_calls: int = 0
-    by_endpoint: list[tuple[str, int]] = field(default_factory=list)
-    releases: int = 0
-    batching_saved: int = 0
-    coalesced: int = 0
-    retries: int = 0
-    rate_limited: int = 0
-    in_flight: int = 0
-    bound: int = 0
-    connections_opened: int = 0
-    connections_reused: int = 0
-    api_p50_ms: float | None = None
-    api_p95_ms: float | None = None
-    latencies: deque = field(default_factory=lambda: deque(maxlen=60))
-    stall_ms: float = 0.0
 
 
 class CachePanel(Static):

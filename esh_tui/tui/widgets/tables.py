@@ -175,6 +175,17 @@ class ReleasesTable(KeyedTable):
                                   safe(", ".join(release.artist_names)), safe(release.track_name),
                                   safe(release.album_name), Text(release.album_type)))
 
+    def selected_release(self) -> Release | None:
+        key = self.selected_key
+        return self.releases.get(key) if key else None
+
+    def unseen(self) -> list[str]:
+        return [key for key in self.releases if self.is_new(key)]
+
+    def mark_seen(self, keys: list[str]) -> None:
+        for key in keys:
+            self.show(self.releases[key], new=False)
+
     def keep_only(self, keys: set[str]) -> None:
         for key in [k for k in self.releases if k not in keys]:
             self.releases.pop(key)

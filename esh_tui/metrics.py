@@ -1,0 +1,77 @@
+"""What the fetching costs, without Textual: the figures the panels show, from the client's stats and the store."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from esh_tui.spotify.client import SpotifyClient
+from esh_tui.storage.cache import ReleaseCache
+from esh_tui.storage.memory import percentile
+from esh_tui.storage.store import Store
+
+
+@dataclass
+class Snapshot:
+    """Everything the panels show, gathered in one place so a refresh is one pass."""
+
+    tiers: dict[str, dict] = field(default_factory=dict)  # memory/store: hits, misses, evictions, p50_ms, p95_ms
+    recent_hit_rates: list[str] = field(default_factory=list)
+    api_calls: int = 0
+    by_endpoint: list[tuple[str, int]] = field(default_factory=list)
+    releases: int = 0
+    batching_saved: int = 0
+    coalesced: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    in_flight: int = 0
+    bound: int = 0
+    connections_opened: int = 0
+    connections_reused: int = 0
+    api_p50_ms: float | None = None
+    api_p95_ms: float | None = None
+    latencies: deque = field(default_factory=lambda: deque(maxlen=60))
+    stall_ms: float = 0.0
+
+
+class Metrics:
+    """Snapshots of the fetching: calls, endpoints, latency and connections count from the start of the current
+    run; cache tiers, savings, retries and the pool's load as they stand; hit rates of the last runs."""
+
+    def __init__(self, client: SpotifyClient, store: Store, cache: ReleaseCache) -> None:
+        self.client, self.store, self.cache = client, store, cache
+        self.run_started_at_call = 0  # the client's call count when the current run started
+
+    def start_run(self) -> None:
+        self.run_started_at_call = self.client.stats().calls
+
+    def snapshot(self, releases: int, stall_ms: float) -> Snapshot:
+        """`releases`: how many the dashboard shows; `stall_ms`: the longest event-loop stall it measured."""
+        stats = self.client.stats()
+        records = stats.since(self.run_started_at_call)
+        latencies = sorted(r.latency_ms for r in records)
+        by_endpoint: dict[str, int] = {}
+        for record in records:
+            by_endpoint[record.template] = by_endpoint.get(record.template, 0) + 1
+        return Snapshot(
+            tiers={tier: tier_stats.snapshot() for tier, tier_stats in self.cache.stats.items()},
+            recent_hit_rates=self.recent_hit_rates(), api_calls=stats.calls - self.run_started_at_call,
+            by_endpoint=sorted(by_endpoint.items(), key=lambda kv: -kv[1]), releases=releases,
+            batching_saved=stats.batching_saved, coalesced=stats.coalesced, retries=stats.retries,
+            rate_limited=stats.rate_limited, in_flight=stats.in_flight, bound=stats.bound,
+            connections_opened=sum(1 for r in records if r.new_connection),
+            connections_reused=sum(1 for r in records if r.new_connection is False),
+            api_p50_ms=percentile(latencies, 0.50), api_p95_ms=percentile(latencies, 0.95),
+            latencies=deque((r.latency_ms for r in records[-60:]), maxlen=60), stall_ms=stall_ms,
+        )
+
+    def recent_hit_rates(self, runs: int = 5) -> list[str]:
+        """The cache hit rate of each of the last runs, newest first ("—" for a run that asked nothing)."""
+        rates = []
+        for run in self.store.runs(runs):
+            tiers = self.store.cache_stats(run["id"])
+            memory, disk = tiers.get("memory", {}), tiers.get("store", {})
+            asked = (memory.get("hits") or 0) + (memory.get("misses") or 0)
+            hits = (memory.get("hits") or 0) + (disk.get("hits") or 0)
+            rates.append(f"{100 * hits / asked:.0f}%" if asked else "—")
+        return rates

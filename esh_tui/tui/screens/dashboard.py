@@ -1,0 +1,252 @@
+"""The dashboard screen: artists, releases and the metrics panels, live, and the keys that act on them."""
+
+from __future__ import annotations
+
+import time
+import webbrowser
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Footer, Input, ProgressBar, RichLog, Static
+
+from esh_tui.text import clean
+from esh_tui.tracker.events import ReleaseFound
+from esh_tui.tui import events as engine
+from esh_tui.tui.screens.artist_actions import ArtistActions
+from esh_tui.tui.screens.help import HelpScreen, key_list
+from esh_tui.tui.screens.release import ReleaseScreen
+from esh_tui.tui.widgets.filter_bar import FilterBar
+from esh_tui.tui.widgets.metrics import ApiPanel, CachePanel, LatencyPanel
+from esh_tui.tui.widgets.status import StatusLine
+from esh_tui.tui.widgets.tables import STATE_GLYPHS, ArtistsTable, KeyedTable, ReleasesTable
+
+if TYPE_CHECKING:
+    from esh_tui.tui.app import EshApp
+
+METRICS_EVERY = 1.0
+FLUSH_EVERY = 0.1
+
+
+class DashboardScreen(ArtistActions):
+    app: EshApp
+    BINDINGS = [
+        Binding("a", "add_artist", "Add", id="add_artist"),
+        Binding("d", "remove_artist", "Remove", id="remove_artist"),
+        Binding("i", "import_artists", "Import", id="import"),
+        Binding("r", "app.refresh", "Refresh", id="refresh"),
+        Binding("R", "app.force_refresh", "Force", id="force_refresh"),
+        Binding("x", "app.cancel_run", "Cancel", id="cancel_run"),
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("s", "sort", "Sort", id="sort", show=False),
+        Binding("o", "open_release", "Open", id="open_release", show=False),
+        Binding("c", "copy_release", "Copy URI", id="copy_release", show=False),
+        Binding("m", "mark_seen", "Mark seen", id="mark_seen", show=False),
+        Binding("M", "mark_all_seen", "Mark all seen", id="mark_all_seen", show=False),
+        Binding("l", "toggle_log", "Log", id="toggle_log"),
+        Binding("question_mark", "help", "Help", id="help"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last_run = "never"
+        self._progress: tuple[int, int] | None = None  # (done, total) not drawn yet
+        self._stale = False  # the last run's time changed (see flush)
+        self._fetching: set[str] = set()  # artists showing ⟳: every one is cleared when the run ends
+        self._unshown: list[ReleaseFound] = []  # found during a run, not in the table yet (see flush)
+        self._last_rows_at = 0.0
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine(id="status")
+        with Horizontal(id="main"):
+            with Vertical(id="artists-pane"):
+                yield Static("Artists", classes="pane-title")
+                yield ArtistsTable(id="artists")
+            with Vertical(id="releases-pane"):
+                yield Static("Releases", classes="pane-title", id="releases-title")
+                yield ReleasesTable(id="releases")
+        with Horizontal(id="metrics"):
+            yield CachePanel(id="cache", classes="panel")
+            yield LatencyPanel(id="latency", classes="panel")
+            yield ApiPanel(id="api", classes="panel")
+        yield ProgressBar(id="progress", show_eta=self.app.SHOW_ETA)
+        yield FilterBar(id="filter")
+        yield RichLog(id="log", markup=False, max_lines=500)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        store, now = self.app.runtime.store, self.app.clock()
+        artists = self.query_one(ArtistsTable)
+        tracked = store.artists()
+        for artist in tracked:
+            artists.show(artist, now=now)
+        artists.resort()
+        last = store.last_finished_run()
+        self.last_run = time.strftime("%H:%M", time.localtime(last["finished_at"])) if last else "never"
+        releases = self.query_one(ReleasesTable)
+        for release, unseen in store.releases_since(self.app.cutoff(), artist_ids=[a.id for a in tracked]):
+            releases.show(release, new=unseen)
+        releases.resort()
+        releases.focus()
+        self.set_interval(FLUSH_EVERY, self.flush)
+        self.set_timer(METRICS_EVERY, self.refresh_metrics)
+        self.refresh_metrics(reschedule=False)
+        self.show_status()
+
+    # ----- events from the engine (messages posted by tui/events.py) --------------------------------------------
+
+    def on_engine_run_started(self, message: engine.RunStarted) -> None:
+        event = message.event
+        self._progress = (0, event.artists)
+        self.log_line(f"run {event.run_id}: {event.artists} artists, releases since {event.cutoff}")
+
+    def on_engine_artist_started(self, message: engine.ArtistStarted) -> None:
+        self._fetching.add(message.event.artist_id)
+        self.query_one(ArtistsTable).set_state(message.event.artist_id, STATE_GLYPHS["fetching"], "fetching…")
+
+    def on_engine_artist_done(self, message: engine.ArtistDone) -> None:
+        event = message.event
+        self._fetching.discard(event.artist_id)
+        self.show_artist(event.artist_id)
+        if event.source == "api":
+            self.log_line(f"{self._artist_name(event.artist_id)}: {event.api_calls} calls, {event.candidates} candidates")
+
+    def on_engine_artist_failed(self, message: engine.ArtistFailed) -> None:
+        event = message.event
+        self._fetching.discard(event.artist_id)
+        self.query_one(ArtistsTable).set_state(event.artist_id, STATE_GLYPHS["failed"], "failed: " + clean(event.reason)[:80])
+        self.log_line(f"{self._artist_name(event.artist_id)} failed: {event.reason}")
+
+    def on_engine_release_found(self, message: engine.ReleaseFound) -> None:
+        self._unshown.append(message.event)  # into the table with the next flush
+
+    def on_engine_progress(self, message: engine.Progress) -> None:
+        self._progress = (message.event.done, message.event.total)  # drawn with the next flush
+
+    def on_engine_run_finished(self, message: engine.RunFinished) -> None:
+        event = message.event
+        for artist_id in self._fetching:  # cancelled or stopped mid-artist: back to what the store says
+            self.show_artist(artist_id)
+        self._fetching.clear()
+        self.last_run = time.strftime("%H:%M", time.localtime(self.app.clock()))
+        self.log_line(f"run {event.run_id} {event.status}: {event.releases} releases ({event.new_releases} new), "
+                      f"{event.api_calls} API calls, {event.seconds:.1f} s, "
+                      f"longest event-loop stall {self.app.max_stall_ms:.0f} ms")
+        self._stale = True
+
+    def flush(self, all_rows: bool = False) -> None:
+        """Draw what the engine reported since the last flush (every FLUSH_EVERY): progress, status, new rows.
+
+        New rows go in at most once a second while a run streams in (`all_rows`: now): any change re-renders
+        the table's visible rows, new rows lay the whole screen out again, and re-sorting is not free.
+        """
+        if not self.is_running or not (self._stale or self._unshown or self._progress):
+            return
+        if self._progress is not None:
+            done, total = self._progress
+            self.query_one(ProgressBar).update(total=total, progress=done)
+            self.app.note_progress(done, total)
+            self._progress = None
+        if self._unshown and (all_rows or not self.app.running or time.monotonic() - self._last_rows_at >= 1.0):
+            releases = self.query_one(ReleasesTable)
+            with self.app.batch_update():
+                for found in self._unshown:
+                    releases.show(found.release, new=found.new)
+                releases.resort()
+            self._unshown.clear()
+            self._last_rows_at = time.monotonic()
+        self._stale = False
+        self.show_status()
+
+    def _artist_name(self, artist_id: str) -> str:
+        row = self.app.runtime.store.artist(artist_id)
+        return clean(row.name) if row else artist_id
+
+    def log_line(self, text: str) -> None:
+        self.query_one(RichLog).write(Text(f"{time.strftime('%H:%M:%S')} {clean(text)}"))
+
+    # ----- status and metrics ---------------------------------------------------------------------------------
+
+    def show_status(self) -> None:
+        app = self.app
+        state = "prefetching" if app.state == "idle" and app.prefetcher.busy else app.state
+        self.query_one(StatusLine).show(
+            offline=bool(app.runtime.offline), mode=app.client.capabilities.mode, state=state, last_run=self.last_run,
+            artists=self.query_one(ArtistsTable).row_count, releases=self.query_one(ReleasesTable).row_count)
+        self.query_one(ProgressBar).display = app.running
+
+    def shown_releases(self) -> int:
+        return self.query_one(ReleasesTable).row_count
+
+    def keep_releases(self, keys: set[str]) -> None:
+        """A run ended: the releases table shows what it found, nothing more."""
+        self.query_one(ReleasesTable).keep_only(keys)
+
+    def refresh_metrics(self, reschedule: bool = True) -> None:
+        if not self.is_running:  # quitting: the widgets are going away, and a timer may still fire
+            return
+        snapshot = self.app.snapshot()
+        self.query_one(CachePanel).show(snapshot)
+        self.query_one(LatencyPanel).show(snapshot)
+        self.query_one(ApiPanel).show(snapshot)
+        if reschedule:  # the next refresh is scheduled only when this one is done: never overlapping
+            self.set_timer(METRICS_EVERY, self.refresh_metrics)
+
+    # ----- releases, filter, sort, help, log ------------------------------------------------------------------
+
+    @on(DataTable.RowSelected, "#releases")
+    def show_release(self) -> None:
+        release = self.query_one(ReleasesTable).selected_release()
+        if release is not None:
+            self.app.push_screen(ReleaseScreen(release, self.app.runtime.store.versions_seen(release.key)))
+
+    def action_open_release(self) -> None:
+        release = self.query_one(ReleasesTable).selected_release()
+        if release is not None:
+            webbrowser.open(release.url)
+
+    def action_mark_seen(self) -> None:
+        release = self.query_one(ReleasesTable).selected_release()
+        if release is not None:
+            self._mark_seen([release.key])
+
+    def action_mark_all_seen(self) -> None:
+        unseen = self.query_one(ReleasesTable).unseen()
+        self._mark_seen(unseen)
+        self.app.notify(f"{len(unseen)} release{'s' if len(unseen) != 1 else ''} marked seen")
+
+    def _mark_seen(self, keys: list[str]) -> None:
+        """Seen is kept in the store: a star stays until the user clears it, whatever runs come and go."""
+        self.app.tracker.mark_seen(keys)
+        self.query_one(ReleasesTable).mark_seen(keys)
+
+    def action_copy_release(self) -> None:
+        release = self.query_one(ReleasesTable).selected_release()
+        if release is not None:
+            self.app.copy_to_clipboard(release.uri)
+            self.app.notify(f"Copied {release.uri}")
+
+    def _focused_table(self) -> KeyedTable:
+        focused = self.focused
+        return focused if isinstance(focused, KeyedTable) else self.query_one(ReleasesTable)
+
+    def action_filter(self) -> None:
+        self.query_one(FilterBar).open(self._focused_table())
+
+    @on(Input.Changed, "#filter")
+    def filtered(self) -> None:
+        self.show_status()
+
+    def action_sort(self) -> None:
+        self._focused_table().cycle_sort()
+
+    def action_toggle_log(self) -> None:
+        log = self.query_one(RichLog)
+        log.display = not log.display
+
+    def action_help(self) -> None:
+        keymap = dict(getattr(self.app, "_keymap", {}))
+        self.app.push_screen(HelpScreen(key_list([*self.BINDINGS, *self.app.BINDINGS], keymap)))

@@ -1,0 +1,35 @@
+"""The keys of the dashboard and what its glyphs mean."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, Static
+
+
+def key_list(bindings: Iterable[Binding], keymap: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(key, what it does) for each binding, as the key map has it."""
+    return [(keymap.get(b.id, b.key).replace("question_mark", "?").replace("slash", "/"), b.description)
+            for b in bindings]
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,question_mark,q", "dismiss(None)", "Close")]
+
+    def __init__(self, keys: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.keys = keys
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label("[b]esh-tui[/b] — never miss a new release")
+            for key, description in self.keys:
+                yield Static(Text.assemble((f"{key:>8}  ", "bold"), description))
+            yield Static("On a release: Enter details · o open link · c copy URI · m mark seen (M all) · ★ not seen yet")
+            yield Static("Artists: ✓ fresh · · due · ⟳ fetching · ✗ failed (the Next check column says more)")
+            yield Static("Remap keys in config.toml in the data directory, e.g. [keys] refresh = \"f5\"")
