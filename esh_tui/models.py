@@ -37,9 +37,22 @@ def parse_release_date(value: str, precision: str | None = None) -> dt.date:
 
 
 @dataclass(frozen=True, slots=True)
-class Artist:
+class TrackedArtist:
+    """An artist the user tracks, with what the store knows of its schedule and activity."""
+
     id: str
     name: str
+    source: str  # how it was added: manual, import, playlist, liked songs, followed artists, sample
+    added_at: str
+    last_checked: float | None = None
+    next_due: float | None = None
+    listed_back_to: str | None = None  # the artist's album listing is complete from this date to last_checked
+    listing_total: int | None = None
+    last_release: str | None = None
+    releases_per_year: float | None = None
+    frequency: str | None = None
+    interval_hours: float | None = None
+    failed_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

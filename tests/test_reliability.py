@@ -23,7 +23,8 @@ import pytest
 from esh_tui.cli import main
 from esh_tui.sim.api import SimConfig, SimSpotify
 from esh_tui.sim.catalog import Catalog
-from esh_tui.storage.store import SCHEMA_VERSION, Store, StoreBusyError
+from esh_tui.storage.errors import StoreBusyError
+from esh_tui.storage.store import SCHEMA_VERSION, Store
 
 from conftest import TODAY, fresh_catalog
 from reliability_support import (

@@ -10,7 +10,6 @@ import pytest
 
 from esh_tui.config import KEY_ACTIONS, ConfigError, Tuning, describe, load_settings, render_settings
 from esh_tui.storage.ttl import TtlPolicy
-from esh_tui.tuning import load_tuning, read_config
 
 SECRET = "s3cr3t-never-shown-7a1f"
 
@@ -87,7 +86,6 @@ def test_a_config_toml_in_the_data_dir_is_still_read_with_a_note_to_move_it(dirs
     settings = load_settings(env, cwd=cwd)
     assert settings.tuning.max_connections == 3 and settings.config_file == data / "config.toml"
     assert settings.notes == (f"config.toml found in the data directory ({data / 'config.toml'}); move it to {config}",)
-    assert load_tuning(data).max_connections == 3 and read_config(data) == {"network": {"max_connections": 3}}
 
 
 def test_the_config_dir_wins_over_the_data_dir_and_says_the_other_is_ignored(dirs):

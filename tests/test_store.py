@@ -14,7 +14,8 @@ import pytest
 from esh_tui.cli import main
 from esh_tui.models import Album, Candidate, Release, ScanFindings
 from esh_tui.storage.backup import BackupError, read_backup, restore_backup, write_backup
-from esh_tui.storage.store import SCHEMA_VERSION, Store, StoreError
+from esh_tui.storage.errors import StoreError
+from esh_tui.storage.store import SCHEMA_VERSION, Store
 
 from test_engine import World, fresh_catalog
 

@@ -117,6 +117,23 @@ async def test_import_a_file(tmp_path):
         assert any("not a text file" in str(n.message) for n in app._notifications)
 
 
+async def test_a_bad_line_in_an_imported_file_is_named_by_number_and_nothing_is_added(tmp_path):
+    app, _ = make_app(autostart=False)
+    catalog = app.runtime.offline.catalog
+    new = [a for a in catalog.real_artists() if app.runtime.store.artist(a.id) is None][:2]
+    path = tmp_path / "artists.txt"
+    path.write_text(f"spotify:artist:{new[0].id}\n# a comment\nNo Such Artist Anywhere\nspotify:artist:{new[1].id}\n")
+    before = len(app.runtime.store.artists())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("i", "enter")
+        app.screen.query_one("#where", Input).value = str(path)
+        await pilot.press("enter")
+        await _settle(app, pilot)
+        shown = [str(n.message) for n in app._notifications if "Nothing imported" in str(n.message)]
+    assert len(app.runtime.store.artists()) == before
+    assert shown and f"{path} line 3: Spotify finds no artist named 'No Such Artist Anywhere'" in shown[-1]
+
+
 async def test_filter_and_sort():
     app, _ = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -228,7 +245,8 @@ async def test_keys_can_be_remapped_in_the_config_file():
 def test_the_settings_know_every_remappable_action_of_the_dashboard():
     from esh_tui.config import KEY_ACTIONS
     from esh_tui.tui.app import EshApp
-    assert sorted(KEY_ACTIONS) == sorted(b.id for b in EshApp.BINDINGS if b.id)
+    from esh_tui.tui.screens.dashboard import DashboardScreen
+    assert sorted(KEY_ACTIONS) == sorted(b.id for b in [*EshApp.BINDINGS, *DashboardScreen.BINDINGS] if b.id)
 
 
 async def test_command_palette_lists_every_action():

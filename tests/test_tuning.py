@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 
 from esh_tui.cli import main
-from esh_tui.config import config_dir
+from esh_tui.config import Tuning, config_dir, load_settings
 from esh_tui.runtime import open_runtime
 from esh_tui.storage.ttl import TtlPolicy
-from esh_tui.tuning import Tuning, load_tuning
 
 
 def _write_config(text: str):
@@ -16,8 +15,8 @@ def _write_config(text: str):
     (config_dir() / "config.toml").write_text(text)
 
 
-def test_no_file_means_the_defaults(tmp_path):
-    assert load_tuning(tmp_path) == Tuning()
+def test_no_file_means_the_defaults():
+    assert load_settings().tuning == Tuning()
     assert Tuning().freshness == TtlPolicy() and Tuning().memory_items >= 200_000
 
 

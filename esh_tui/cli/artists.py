@@ -6,11 +6,10 @@ import argparse
 import asyncio
 import json
 
-from esh_tui.cli.errors import EXIT_OK, UsageError, note
+from esh_tui.cli.errors import EXIT_OK, note
 from esh_tui.cli.runtime import open_runtime
-from esh_tui.storage.backup import BackupError, read_backup, restore_backup, write_backup
 from esh_tui.text import clean
-from esh_tui.tracker.artists import Added, ArtistService
+from esh_tui.tracker.artists import Added, ArtistService, check_backup
 
 
 def cmd_add(args: argparse.Namespace) -> int:
@@ -68,20 +67,14 @@ def _import(work) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     with open_runtime() as runtime:
-        try:
-            count = write_backup(runtime.store, args.file)
-        except BackupError as exc:
-            raise UsageError(str(exc)) from None
+        count = ArtistService(runtime).export_backup(args.file)
     note(f"{count} artists and the settings saved to {'standard output' if str(args.file) == '-' else args.file}")
     return EXIT_OK
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    try:
-        read_backup(args.file)  # refuse a bad file before the store is even opened
-    except BackupError as exc:
-        raise UsageError(str(exc)) from None
+    check_backup(args.file)  # a bad file is refused before the store is even opened
     with open_runtime() as runtime:
-        count = restore_backup(runtime.store, args.file)
+        count = ArtistService(runtime).restore_backup(args.file)
     note(f"restored {count} artists and the settings from {args.file}")
     return EXIT_OK

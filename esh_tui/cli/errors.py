@@ -23,7 +23,7 @@ def exit_for(exc: Exception) -> int | None:
     The error classes are imported here, after the fact, so that `--version` and `--help` load none of them."""
     from esh_tui.config import ConfigError
     from esh_tui.spotify.errors import QuotaExceededError, RateLimitedError, SpotifyError
-    from esh_tui.storage.store import StoreError, store_error
+    from esh_tui.storage.errors import StoreError, store_error
     from esh_tui.tracker.artists import ArtistInputError
 
     if isinstance(exc, (UsageError, ConfigError, ArtistInputError)):

@@ -41,10 +41,10 @@ def cmd_track(args: argparse.Namespace) -> int:
     with open_runtime() as runtime:
         cutoff = args.since or (runtime.today() - dt.timedelta(days=args.days))
         try:
-            result = asyncio.run(_run(runtime, args, cutoff))
+            tracker, result = asyncio.run(_run(runtime, args, cutoff))
         except asyncio.CancelledError:  # SIGINT or SIGTERM: the run is recorded as interrupted, nothing printed
             raise KeyboardInterrupt from None
-        _print_releases(runtime, result, args)
+        _print_releases(runtime, tracker, result, args)
     _report_failures(result.failed)
     if sys.stderr.isatty():
         note(f"{len(result.releases)} releases ({len(result.new_keys)} new) · {result.api_calls} API calls · "
@@ -55,7 +55,7 @@ def cmd_track(args: argparse.Namespace) -> int:
     return EXIT_FAILED if result.failed else EXIT_OK
 
 
-async def _run(runtime: Runtime, args: argparse.Namespace, cutoff: dt.date) -> RunResult:
+async def _run(runtime: Runtime, args: argparse.Namespace, cutoff: dt.date) -> tuple[Tracker, RunResult]:
     async with runtime.client() as client:
         ids = [await resolve_artist(client, ref) for ref in args.artist] if args.artist else None
         if args.playlist:
@@ -67,10 +67,10 @@ async def _run(runtime: Runtime, args: argparse.Namespace, cutoff: dt.date) -> R
         with _progress_bar() as on_event:
             tracker = Tracker(client, runtime.store, runtime.cache(), today=runtime.today, on_event=on_event)
             with _interrupted_by_signals(tracker):
-                return await tracker.run(cutoff, [i for i, _ in ids] if ids else None, force=args.force_refresh)
+                return tracker, await tracker.run(cutoff, [i for i, _ in ids] if ids else None, force=args.force_refresh)
 
 
-def _print_releases(runtime: Runtime, result: RunResult, args: argparse.Namespace) -> None:
+def _print_releases(runtime: Runtime, tracker: Tracker, result: RunResult, args: argparse.Namespace) -> None:
     releases = result.releases
     if args.delta_only:
         unreported = runtime.store.unreported(r.key for r in releases)
@@ -82,7 +82,7 @@ def _print_releases(runtime: Runtime, result: RunResult, args: argparse.Namespac
         sys.stdout.write(render(releases, args.format, _width(), unseen=unseen))
         sys.stdout.flush()
         if args.delta_only:  # reported means printed: only now that the output is written and flushed
-            runtime.store.mark_reported(r.key for r in releases)
+            tracker.mark_reported(r.key for r in releases)
 
 
 def _report_failures(failed: dict[str, str]) -> None:

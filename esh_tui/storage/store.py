@@ -15,40 +15,16 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from esh_tui.models import Candidate, Earliest, KnownCapabilities, Learned, Release, RunEnd, ScanFindings
+from esh_tui.models import (Candidate, Earliest, KnownCapabilities, Learned, Release, RunEnd, ScanFindings,
+                            TrackedArtist)
+from esh_tui.storage.errors import StoreError, store_error
 
 SCHEMA_VERSION = 2
-
-
-class StoreError(Exception):
-    """The store cannot be used as it is; the message says what to do."""
-
-
-class StoreBusyError(StoreError):
-    """Another esh-tui holds the store's write lock for longer than the busy timeout."""
-
-
-@dataclass(frozen=True, slots=True)
-class ArtistRow:
-    id: str
-    name: str
-    source: str
-    added_at: str
-    last_checked: float | None = None
-    next_due: float | None = None
-    listed_back_to: str | None = None  # the artist's album listing is complete from this date to last_checked
-    listing_total: int | None = None
-    last_release: str | None = None
-    releases_per_year: float | None = None
-    frequency: str | None = None
-    interval_hours: float | None = None
-    failed_reason: str | None = None
 
 
 # The hottest query (an artist's cached releases) and the composite index made for it.
@@ -229,12 +205,12 @@ class Store:
                 self.db.execute("DELETE FROM artist_albums WHERE artist_id = ?", (artist_id,))
             return removed
 
-    def artists(self) -> list[ArtistRow]:
-        return [ArtistRow(**row) for row in self.db.query("SELECT * FROM artists ORDER BY name COLLATE NOCASE, id")]
+    def artists(self) -> list[TrackedArtist]:
+        return [TrackedArtist(**row) for row in self.db.query("SELECT * FROM artists ORDER BY name COLLATE NOCASE, id")]
 
-    def artist(self, artist_id: str) -> ArtistRow | None:
+    def artist(self, artist_id: str) -> TrackedArtist | None:
         rows = list(self.db.query("SELECT * FROM artists WHERE id = ?", (artist_id,)))
-        return ArtistRow(**rows[0]) if rows else None
+        return TrackedArtist(**rows[0]) if rows else None
 
     def due_artist_ids(self, now: float) -> list[str]:
         sql = "SELECT id, next_due FROM artists WHERE next_due IS NULL OR next_due <= ?"  # two index searches
@@ -532,13 +508,3 @@ def _check_is_sqlite(path: Path) -> None:
     if head and (len(head) < 100 or not head.startswith(_SQLITE_MAGIC)):
         raise StoreError(f"the store {path} is not an esh-tui database (damaged or truncated); "
                          f"move it aside (e.g. mv '{path}' '{path}.broken') and run again")
-
-
-def store_error(exc: sqlite3.DatabaseError, path: Path) -> StoreError:
-    text = str(exc)
-    if "locked" in text or "busy" in text:
-        return StoreBusyError(f"the store {path} is busy: another esh-tui is writing to it; try again in a moment")
-    if "not a database" in text or "malformed" in text or "corrupt" in text:
-        return StoreError(f"the store {path} is damaged ({text}); move it aside "
-                          f"(e.g. mv '{path}' '{path}.broken') and run again")
-    return StoreError(f"the store {path} cannot be used: {text}")

@@ -7,14 +7,17 @@ got wrong is an `ArtistInputError` with one line that says what and what to do.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+import contextlib
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-from esh_tui.models import clean_ref, is_name, is_spotify_id, parse_spotify_ref
+from esh_tui.models import TrackedArtist, clean_ref, is_name, is_spotify_id, parse_spotify_ref
 from esh_tui.spotify.client import SpotifyClient
 from esh_tui.spotify.errors import AuthError, ForbiddenError, NotFoundError
 from esh_tui.spotify.paging import page_items
-from esh_tui.storage.store import ArtistRow, Store
+from esh_tui.storage.backup import BackupError, read_backup, restore_backup, write_backup
+from esh_tui.storage.store import Store
 from esh_tui.text import clean
 from esh_tui.tracker.imports import ImportFileError, followed_artists, liked_artists, playlist_artists, read_artist_file
 
@@ -73,6 +76,20 @@ def playlist_id(ref: str) -> str:
     return found
 
 
+@contextlib.contextmanager
+def _backup_errors() -> Iterator[None]:
+    try:
+        yield
+    except BackupError as exc:
+        raise ArtistInputError(str(exc)) from None
+
+
+def check_backup(path: Path) -> None:
+    """Refuse a file that is not a usable backup, before any store is opened."""
+    with _backup_errors():
+        read_backup(path)
+
+
 @dataclass(frozen=True)
 class Added:
     """What an add or an import found, and how many of those were not tracked before."""
@@ -110,10 +127,10 @@ class ArtistService:
         found = await self._with_client(resolve, client)
         return self.track(found, "manual")
 
-    def remove(self, refs: Iterable[str]) -> list[ArtistRow]:
+    def remove(self, refs: Iterable[str]) -> list[TrackedArtist]:
         """Stop tracking artists named by ID, URI, URL or exact name (every artist of that name)."""
         tracked = self.store.artists()
-        chosen: dict[str, ArtistRow] = {}
+        chosen: dict[str, TrackedArtist] = {}
         for ref in refs:
             try:
                 artist_id = parse_spotify_ref(ref, "artist")
@@ -173,6 +190,18 @@ class ArtistService:
 
     async def import_followed(self) -> Added:
         return await self._import("followed artists", followed_artists, self._user_client)
+
+    # ----- backups -----------------------------------------------------------------------------------------
+
+    def export_backup(self, path: Path) -> int:
+        """Write the artist list and settings as JSON (`-`: standard output); returns how many artists."""
+        with _backup_errors():
+            return write_backup(self.store, path)
+
+    def restore_backup(self, path: Path) -> int:
+        """Track the artists of a backup and take its settings; returns how many artists."""
+        with _backup_errors():
+            return restore_backup(self.store, path)
 
     # ----- the parts --------------------------------------------------------------------------------------
 

@@ -28,7 +28,8 @@ from esh_tui.models import KnownCapabilities, RunEnd
 from esh_tui.spotify.client import SpotifyClient
 from esh_tui.spotify.errors import QuotaExceededError, RateLimitedError, SpotifyError
 from esh_tui.storage.cache import ReleaseCache
-from esh_tui.storage.store import Store, StoreError
+from esh_tui.storage.errors import StoreError
+from esh_tui.storage.store import Store
 from esh_tui.tracker.events import (
     ArtistDone, ArtistFailed, ArtistStarted, Event, Progress, RunFinished, RunStarted,
 )
@@ -184,6 +185,10 @@ class Tracker:
     def mark_seen(self, keys: Iterable[str]) -> None:
         """The user has seen these releases: they are no longer new, in this run or any later one."""
         self.store.mark_seen(keys)
+
+    def mark_reported(self, keys: Iterable[str]) -> None:
+        """These releases were printed by a `--delta-only` run (only once the output is written and flushed)."""
+        self.store.mark_reported(keys)
 
     # ----- one artist ------------------------------------------------------------------------------------
 

@@ -17,16 +17,15 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from esh_tui.config import ConfigError
 from esh_tui.metrics import Metrics, Snapshot
 from esh_tui.runtime import Runtime
+from esh_tui.tracker.artists import ArtistService
 from esh_tui.tracker.engine import RunResult, Tracker
 from esh_tui.tracker.prefetch import Prefetcher
 from esh_tui.tui.collector import full_collections_deferred
 from esh_tui.tui.errors import error_text
 from esh_tui.tui.events import EngineMessages
 from esh_tui.tui.screens.dashboard import DashboardScreen
-from esh_tui.tuning import CONFIG_FILE, read_config
 
 STALL_PROBE_EVERY = 0.05
 
@@ -49,6 +48,7 @@ class EshApp(App):
         self.prefetcher = Prefetcher(self.tracker, self.cutoff, budget_per_minute=runtime.tuning.prefetch_calls_per_minute,
                                      clock=clock)
         self.metrics = Metrics(self.client, runtime.store, self.tracker.cache)
+        self.artists = ArtistService(runtime, forget=self.tracker.cache.forget_artist)
         self.state = "idle"
         self.run_worker_handle: Worker | None = None
         self.prefetch_worker: Worker | None = None
@@ -94,21 +94,10 @@ class EshApp(App):
     # ----- key map and commands --------------------------------------------------------------------------
 
     def _load_keymap(self) -> None:
-        path = self.runtime.settings.data_dir / CONFIG_FILE
-        try:
-            keys = read_config(self.runtime.settings.data_dir).get("keys", {})
-        except ConfigError as exc:  # changed since the start
-            self.call_later(self.notify, f"{exc}; keys left as they are", severity="warning")
-            return
-        if not isinstance(keys, dict):
-            self.call_later(self.notify, f"{path}: [keys] must be a table like [keys] refresh = \"f5\"", severity="warning")
-            return
-        known = {b.id for b in [*DashboardScreen.BINDINGS, *self.BINDINGS] if b.id}
-        unknown = sorted(set(keys) - known)
-        if unknown:
-            self.call_later(self.notify, f"{path}: unknown key ids {', '.join(unknown)}; known: {', '.join(sorted(known))}",
-                            severity="warning")
-        self.set_keymap({k: str(v) for k, v in keys.items() if k in known and isinstance(v, str)})
+        """Keys from config.toml (checked by the settings model), and what the settings want the user to know."""
+        self.set_keymap(dict(self.runtime.settings.keys))
+        for note in self.runtime.settings.notes:
+            self.call_later(self.notify, note, severity="warning")
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

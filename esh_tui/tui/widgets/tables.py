@@ -8,8 +8,7 @@ import time
 from rich.text import Text
 from textual.widgets import DataTable
 
-from esh_tui.models import Release
-from esh_tui.storage.store import ArtistRow
+from esh_tui.models import Release, TrackedArtist
 from esh_tui.text import clean
 
 
@@ -131,7 +130,7 @@ class ArtistsTable(KeyedTable):
         super().__init__(**kwargs)
         self.sort_column = "name"
 
-    def show(self, artist: ArtistRow, state: str | None = None, now: float | None = None) -> None:
+    def show(self, artist: TrackedArtist, state: str | None = None, now: float | None = None) -> None:
         short, detail = artist_state(artist, now or time.time())
         self.upsert(artist.id, (Text(state or short), safe(artist.name), Text(detail),
                                 Text(artist.last_release or "—"), Text(artist.frequency or "—")))
@@ -145,7 +144,7 @@ class ArtistsTable(KeyedTable):
 STATE_GLYPHS = {"fresh": "✓", "due": "·", "fetching": "⟳", "failed": "✗"}
 
 
-def artist_state(artist: ArtistRow, now: float) -> tuple[str, str]:
+def artist_state(artist: TrackedArtist, now: float) -> tuple[str, str]:
     """A one-character state (see STATE_GLYPHS) and the detail: when it is checked next, or why it failed."""
     if artist.failed_reason:
         return STATE_GLYPHS["failed"], "failed: " + clean(artist.failed_reason)[:80]

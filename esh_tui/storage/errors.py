@@ -1,0 +1,24 @@
+"""What can be wrong with the store, said so that the user knows what to do."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+
+class StoreError(Exception):
+    """The store cannot be used as it is; the message says what to do."""
+
+
+class StoreBusyError(StoreError):
+    """Another esh-tui holds the store's write lock for longer than the busy timeout."""
+
+
+def store_error(exc: sqlite3.DatabaseError, path: Path) -> StoreError:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return StoreBusyError(f"the store {path} is busy: another esh-tui is writing to it; try again in a moment")
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return StoreError(f"the store {path} is damaged ({text}); move it aside "
+                          f"(e.g. mv '{path}' '{path}.broken') and run again")
+    return StoreError(f"the store {path} cannot be used: {text}")
