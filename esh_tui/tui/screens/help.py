@@ -32,4 +32,4 @@ class HelpScreen(ModalScreen[None]):
                 yield Static(Text.assemble((f"{key:>8}  ", "bold"), description))
             yield Static("On a release: Enter details · o open link · c copy URI · m mark seen (M all) · ★ not seen yet")
             yield Static("Artists: ✓ fresh · · due · ⟳ fetching · ✗ failed (the Next check column says more)")
-            yield Static("Remap keys in config.toml in the data directory, e.g. [keys] refresh = \"f5\"")
+            yield Static(Text('Remap keys in config.toml, e.g. [keys] refresh = "f5" (esh-tui config shows where it is)'))
