@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
@@ -26,10 +26,10 @@ class HelpScreen(ModalScreen[None]):
         self.keys = keys
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
+        with VerticalScroll(id="dialog"):
             yield Label("[b]esh-tui[/b] — never miss a new release")
             for key, description in self.keys:
                 yield Static(Text.assemble((f"{key:>8}  ", "bold"), description))
             yield Static("On a release: Enter details · o open link · c copy URI · m mark seen (M all) · ★ not seen yet")
             yield Static("Artists: ✓ fresh · · due · ⟳ fetching · ✗ failed (the Next check column says more)")
-            yield Static(Text('Remap keys in config.toml, e.g. [keys] refresh = "f5" (esh-tui config shows where it is)'))
+            yield Static(Text('Remap keys in config.toml: [keys] refresh = "f5" (esh-tui config shows where)'))
