@@ -1,17 +1,59 @@
-"""Shared fixtures: catalogs are deterministic and costly, so each is built once per session."""
+"""Shared fixtures: catalogs are deterministic and costly, so each is built once per session.
+
+The suite is hermetic: what the developer's shell, home directory, terminal or CI
+sets does not reach a test, so it runs the same everywhere and in parallel
+(`-n 2`: each xdist worker is a process of its own, with its own temporary
+directories).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
+import tempfile
 from functools import lru_cache
 
-import pytest
+# ----- the environment, before anything that reads it is imported --------------------------------------------
 
-from esh_tui.sim.catalog import Catalog
+_CREDENTIALS = ("SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET", "SPOTIPY_CLIENT_ID", "SPOTIPY_CLIENT_SECRET",
+                "SPOTIFY_REDIRECT_URI", "SPOTIPY_REDIRECT_URI", "ESH_API_URL", "ESH_ACCOUNTS_URL")
+_UNSET = (
+    *_CREDENTIALS,  # real Spotify, for module and session fixtures too (each test unsets them again)
+    "NO_COLOR", "FORCE_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "COLORTERM", "TERM",  # snapshot tests compare colours
+    "COLUMNS", "LINES", "JUPYTER_COLUMNS", "JUPYTER_LINES", "TTY_COMPATIBLE", "TTY_INTERACTIVE",  # Rich's terminal
+    "CI",  # nothing behaves differently on CI
+    "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY",  # httpx would send loopback requests to a proxy
+    "http_proxy", "https_proxy", "all_proxy", "no_proxy",
+)
+_TEXTUAL = [n for n in os.environ if n.startswith("TEXTUAL") and not n.startswith("TEXTUAL_SNAPSHOT")]  # not the
+# snapshot plugin's own: its xdist controller tells the workers where to leave failures for the report
+for _name in [*_UNSET, *_TEXTUAL]:
+    os.environ.pop(_name, None)
+
+import pytest  # noqa: E402
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+
+from esh_tui.sim.catalog import Catalog  # noqa: E402
+
+# One profile everywhere (Hypothesis would load its "ci" profile when CI is set): no example database to share
+# between workers or carry between runs; no deadline, which two workers on two cores would make flaky; a failure
+# prints how to reproduce it.
+hypothesis_settings.register_profile("esh-tests", database=None, deadline=None, print_blob=True)
+hypothesis_settings.load_profile("esh-tests")
 
 TODAY = dt.date(2026, 11, 23)
-os.environ.pop("NO_COLOR", None)  # snapshot tests compare colours
+
+
+def pytest_configure(config):
+    """Hypothesis keeps caches (and would keep its example database) under .hypothesis/ in the directory pytest
+    started in, which every worker would share: each pytest process gets its own, removed when it ends."""
+    config._esh_hypothesis_home = tempfile.mkdtemp(prefix="esh-tests-hypothesis-")
+    os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = config._esh_hypothesis_home
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(config._esh_hypothesis_home, ignore_errors=True)
 
 
 @lru_cache(maxsize=16)
@@ -32,9 +74,14 @@ def catalog_factory():
 
 @pytest.fixture(autouse=True)
 def _isolated_settings(tmp_path, monkeypatch):
-    """No test sees the developer's credentials or data directory."""
-    for name in ("SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET", "SPOTIPY_CLIENT_ID", "SPOTIPY_CLIENT_SECRET",
-                 "SPOTIFY_REDIRECT_URI", "SPOTIPY_REDIRECT_URI", "ESH_API_URL", "ESH_ACCOUNTS_URL"):
+    """No test sees the developer's credentials, data directory or home (platformdirs' default data directory
+    and its .env), nor another test's working directory."""
+    for name in _CREDENTIALS:
         monkeypatch.delenv(name, raising=False)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(name, str(home / name.lower()))
     monkeypatch.setenv("ESH_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.chdir(tmp_path)
