@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import random
 import shutil
+import socket
 import tempfile
 from functools import lru_cache
 
@@ -70,6 +72,35 @@ def fresh_catalog(seed: int = 1, size: int = 30) -> Catalog:
 def catalog_factory():
     """Shared read-only catalogs by (seed, size); never advance their clock."""
     return _cached_catalog
+
+
+def _ephemeral_ports() -> tuple[int, int]:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = map(int, f.read().split())
+        return low, high
+    except (OSError, ValueError):
+        return 32768, 65535
+
+
+def unused_port() -> int:
+    """A loopback port for a listener the test starts later and then checks is gone.
+
+    Not one from the kernel's ephemeral range (as binding port 0 gives): a just-released ephemeral port may be
+    handed to a simulator or client of another xdist worker, which would then answer on it. Free now on every
+    address; picked at random so workers and other checkouts rarely try the same one.
+    """
+    low, _ = _ephemeral_ports()
+    pick = random.Random()
+    for _ in range(200):
+        port = pick.randrange(20_000, low) if low > 21_000 else pick.randrange(low // 2, low)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 @pytest.fixture(autouse=True)
