@@ -8,8 +8,11 @@ directories).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import hashlib
 import os
+import pickle
 import random
 import shutil
 import socket
@@ -58,20 +61,74 @@ def pytest_unconfigure(config):
     shutil.rmtree(config._esh_hypothesis_home, ignore_errors=True)
 
 
+_PRISTINE: dict[tuple[int, int, dt.date], tuple[Catalog, str]] = {}
+
+
+def _digest(catalog: Catalog) -> str:
+    return hashlib.sha256(pickle.dumps(catalog, protocol=pickle.HIGHEST_PROTOCOL)).hexdigest()
+
+
+def _pristine(seed: int, size: int, today: dt.date) -> Catalog:
+    """Generated once per worker and parameter set, and never handed out: only copies of it are."""
+    key = (seed, size, today)
+    if key not in _PRISTINE:
+        catalog = Catalog.generate(seed, size, today)
+        _PRISTINE[key] = (catalog, _digest(catalog))
+    return _PRISTINE[key][0]
+
+
+def catalog_copy(seed: int = 1, size: int = 30, today: dt.date = TODAY) -> Catalog:
+    """What `Catalog.generate(seed, size, today)` returns, without generating it again (that costs 50 to 400 ms).
+
+    The copy has its own clock (`advance`), playlists and user (the simulator adds playlists and their
+    items); the generated artists, albums, tracks and their indexes, which nothing changes after generation,
+    are shared with the pristine catalog. `_pristine_catalogs_unchanged` checks that at the end of the session.
+    """
+    mine = copy.copy(_pristine(seed, size, today))
+    mine.playlists = copy.deepcopy(mine.playlists)
+    mine.user = copy.deepcopy(mine.user)
+    return mine
+
+
 @lru_cache(maxsize=16)
 def _cached_catalog(seed: int, size: int) -> Catalog:
-    return Catalog.generate(seed, size, TODAY)
+    return catalog_copy(seed, size)
 
 
 def fresh_catalog(seed: int = 1, size: int = 30) -> Catalog:
     """A catalog nobody else holds: use it when a test advances the clock or adds playlists."""
-    return Catalog.generate(seed, size, TODAY)
+    return catalog_copy(seed, size)
 
 
 @pytest.fixture
 def catalog_factory():
     """Shared read-only catalogs by (seed, size); never advance their clock."""
     return _cached_catalog
+
+
+class _SharedCatalogs:
+    """Stands in for `Catalog` in esh_tui.sim.offline: every offline Spotify (each CLI command, each dashboard)
+    starts from a copy of one generated catalog instead of generating its own (a few hundred ms each)."""
+
+    generate = staticmethod(catalog_copy)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _offline_spotify_from_shared_catalogs():
+    from esh_tui.sim import offline
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(offline, "Catalog", _SharedCatalogs)
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _pristine_catalogs_unchanged():
+    """Copies share the generated data with their pristine catalog: a test, or the simulator, that changed an
+    album, track or artist in place would leak into other tests. This says so instead."""
+    yield
+    changed = [key for key, (catalog, digest) in _PRISTINE.items() if _digest(catalog) != digest]
+    assert not changed, f"a shared catalog's generated data was changed in place: {changed}"
 
 
 def _ephemeral_ports() -> tuple[int, int]:
