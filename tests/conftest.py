@@ -1,27 +1,103 @@
-"""Shared fixtures: catalogs are deterministic and costly, so each is built once per session."""
+"""Shared fixtures: catalogs are deterministic and costly, so each is built once per session.
+
+The suite is hermetic: what the developer's shell, home directory, terminal or CI
+sets does not reach a test, so it runs the same everywhere and in parallel
+(`-n 2`: each xdist worker is a process of its own, with its own temporary
+directories).
+"""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import hashlib
 import os
+import pickle
+import random
+import shutil
+import socket
+import tempfile
 from functools import lru_cache
 
-import pytest
+# ----- the environment, before anything that reads it is imported --------------------------------------------
 
-from esh_tui.sim.catalog import Catalog
+_CREDENTIALS = ("SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET", "SPOTIPY_CLIENT_ID", "SPOTIPY_CLIENT_SECRET",
+                "SPOTIFY_REDIRECT_URI", "SPOTIPY_REDIRECT_URI", "ESH_API_URL", "ESH_ACCOUNTS_URL")
+_UNSET = (
+    *_CREDENTIALS,  # real Spotify, for module and session fixtures too (each test unsets them again)
+    "NO_COLOR", "FORCE_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "COLORTERM", "TERM",  # snapshot tests compare colours
+    "COLUMNS", "LINES", "JUPYTER_COLUMNS", "JUPYTER_LINES", "TTY_COMPATIBLE", "TTY_INTERACTIVE",  # Rich's terminal
+    "CI",  # nothing behaves differently on CI
+    "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY",  # httpx would send loopback requests to a proxy
+    "http_proxy", "https_proxy", "all_proxy", "no_proxy",
+)
+_TEXTUAL = [n for n in os.environ if n.startswith("TEXTUAL") and not n.startswith("TEXTUAL_SNAPSHOT")]  # not the
+# snapshot plugin's own: its xdist controller tells the workers where to leave failures for the report
+for _name in [*_UNSET, *_TEXTUAL]:
+    os.environ.pop(_name, None)
+
+import pytest  # noqa: E402
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+
+from esh_tui.sim.catalog import Catalog  # noqa: E402
+
+# One profile everywhere (Hypothesis would load its "ci" profile when CI is set): no example database to share
+# between workers or carry between runs; no deadline, which two workers on two cores would make flaky; a failure
+# prints how to reproduce it.
+hypothesis_settings.register_profile("esh-tests", database=None, deadline=None, print_blob=True)
+hypothesis_settings.load_profile("esh-tests")
 
 TODAY = dt.date(2026, 11, 23)
-os.environ.pop("NO_COLOR", None)  # snapshot tests compare colours
+
+
+def pytest_configure(config):
+    """Hypothesis keeps caches (and would keep its example database) under .hypothesis/ in the directory pytest
+    started in, which every worker would share: each pytest process gets its own, removed when it ends."""
+    config._esh_hypothesis_home = tempfile.mkdtemp(prefix="esh-tests-hypothesis-")
+    os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = config._esh_hypothesis_home
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(config._esh_hypothesis_home, ignore_errors=True)
+
+
+_PRISTINE: dict[tuple[int, int, dt.date], tuple[Catalog, str]] = {}
+
+
+def _digest(catalog: Catalog) -> str:
+    return hashlib.sha256(pickle.dumps(catalog, protocol=pickle.HIGHEST_PROTOCOL)).hexdigest()
+
+
+def _pristine(seed: int, size: int, today: dt.date) -> Catalog:
+    """Generated once per worker and parameter set, and never handed out: only copies of it are."""
+    key = (seed, size, today)
+    if key not in _PRISTINE:
+        catalog = Catalog.generate(seed, size, today)
+        _PRISTINE[key] = (catalog, _digest(catalog))
+    return _PRISTINE[key][0]
+
+
+def catalog_copy(seed: int = 1, size: int = 30, today: dt.date = TODAY) -> Catalog:
+    """What `Catalog.generate(seed, size, today)` returns, without generating it again (that costs 50 to 400 ms).
+
+    The copy has its own clock (`advance`), playlists and user (the simulator adds playlists and their
+    items); the generated artists, albums, tracks and their indexes, which nothing changes after generation,
+    are shared with the pristine catalog. `_pristine_catalogs_unchanged` checks that at the end of the session.
+    """
+    mine = copy.copy(_pristine(seed, size, today))
+    mine.playlists = copy.deepcopy(mine.playlists)
+    mine.user = copy.deepcopy(mine.user)
+    return mine
 
 
 @lru_cache(maxsize=16)
 def _cached_catalog(seed: int, size: int) -> Catalog:
-    return Catalog.generate(seed, size, TODAY)
+    return catalog_copy(seed, size)
 
 
 def fresh_catalog(seed: int = 1, size: int = 30) -> Catalog:
     """A catalog nobody else holds: use it when a test advances the clock or adds playlists."""
-    return Catalog.generate(seed, size, TODAY)
+    return catalog_copy(seed, size)
 
 
 @pytest.fixture
@@ -30,14 +106,71 @@ def catalog_factory():
     return _cached_catalog
 
 
+class _SharedCatalogs:
+    """Stands in for `Catalog` in esh_tui.sim.offline: every offline Spotify (each CLI command, each dashboard)
+    starts from a copy of one generated catalog instead of generating its own (a few hundred ms each)."""
+
+    generate = staticmethod(catalog_copy)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _offline_spotify_from_shared_catalogs():
+    from esh_tui.sim import offline
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(offline, "Catalog", _SharedCatalogs)
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _pristine_catalogs_unchanged():
+    """Copies share the generated data with their pristine catalog: a test, or the simulator, that changed an
+    album, track or artist in place would leak into other tests. This says so instead."""
+    yield
+    changed = [key for key, (catalog, digest) in _PRISTINE.items() if _digest(catalog) != digest]
+    assert not changed, f"a shared catalog's generated data was changed in place: {changed}"
+
+
+def _ephemeral_ports() -> tuple[int, int]:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = map(int, f.read().split())
+        return low, high
+    except (OSError, ValueError):
+        return 32768, 65535
+
+
+def unused_port() -> int:
+    """A loopback port for a listener the test starts later and then checks is gone.
+
+    Not one from the kernel's ephemeral range (as binding port 0 gives): a just-released ephemeral port may be
+    handed to a simulator or client of another xdist worker, which would then answer on it. Free now on every
+    address; picked at random so workers and other checkouts rarely try the same one.
+    """
+    low, _ = _ephemeral_ports()
+    pick = random.Random()
+    for _ in range(200):
+        port = pick.randrange(20_000, low) if low > 21_000 else pick.randrange(low // 2, low)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port below the ephemeral range")
+
+
 @pytest.fixture(autouse=True)
 def _isolated_settings(tmp_path, monkeypatch):
-    """No test sees the developer's credentials, data directory or config directory."""
-    for name in ("SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET", "SPOTIPY_CLIENT_ID", "SPOTIPY_CLIENT_SECRET",
-                 "SPOTIFY_REDIRECT_URI", "SPOTIPY_REDIRECT_URI", "ESH_API_URL", "ESH_ACCOUNTS_URL"):
+    """No test sees the developer's credentials, data directory, config directory or home (platformdirs'
+    default directories and their .env), nor another test's working directory."""
+    for name in _CREDENTIALS:
         monkeypatch.delenv(name, raising=False)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(name, str(home / name.lower()))
     monkeypatch.setenv("ESH_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("ESH_CONFIG_DIR", str(tmp_path / "config"))
-    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME"):  # the platform directories, for load_settings({}, ...)
-        monkeypatch.setenv(name, str(tmp_path / "xdg" / name))
     monkeypatch.chdir(tmp_path)

@@ -208,17 +208,11 @@ async def test_no_secret_in_errors_reprs_or_records(catalog_factory, tmp_path):
     assert SECRET not in str(caught.value) and "SPOTIFY_CLIENT_SECRET" in str(caught.value)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 async def test_pkce_login_end_to_end_against_the_simulator(tmp_path):
-    from conftest import fresh_catalog
+    from conftest import fresh_catalog, unused_port
     catalog = fresh_catalog(1, 20)
     sim = SimSpotify(catalog, SimConfig(mode="development"))
-    settings = _settings(tmp_path, redirect_uri=f"http://127.0.0.1:{_free_port()}/callback")
+    settings = _settings(tmp_path, redirect_uri=f"http://127.0.0.1:{unused_port()}/callback")
     wrong_state_answers = []
 
     async def browser(url: str) -> None:

@@ -33,17 +33,11 @@ from esh_tui.sim.server import SimServer
 from esh_tui.spotify import auth
 from esh_tui.spotify.auth import TOKEN_FILE
 
-from conftest import TODAY, fresh_catalog
+from conftest import TODAY, fresh_catalog, unused_port
 
 SECRET = "esh-SECRET-do-not-leak-4f9c2a7b1e"
 CLIENT_ID = "esh-secrets-client"
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _outside_address() -> str | None:
@@ -124,7 +118,7 @@ def test_secret_and_tokens_never_leak_through_login_runs_errors_and_crashes(tmp_
     catalog = fresh_catalog(1, 20)
     sim = SimSpotify(catalog, SimConfig(mode="development"))
     server = SimServer(sim).start_in_thread()
-    port = _free_port()
+    port = unused_port()
     data = tmp_path / "data"
     monkeypatch.setenv("ESH_API_URL", server.api_url)
     monkeypatch.setenv("ESH_ACCOUNTS_URL", server.url)

@@ -22,6 +22,8 @@ from esh_tui.sim.catalog import Catalog
 from esh_tui.sim.server import SimServer
 from esh_tui.sim.transport import SimTransport
 
+from conftest import catalog_copy
+
 DATE = dt.date(2026, 11, 23)
 SEED, SIZE = 1, 20
 MODES = ("development", "extended")
@@ -114,7 +116,7 @@ def shared_catalog() -> Catalog:
 
 
 def fresh_catalog() -> Catalog:
-    return Catalog.generate(SEED, SIZE, DATE)
+    return catalog_copy(SEED, SIZE, DATE)
 
 
 @pytest.fixture
@@ -843,7 +845,7 @@ def _seed_with_album_due(days: int) -> int:
 
 def catalog_with_album_due(days: int) -> tuple[Catalog, object]:
     """A fresh catalog (the test moves its clock) and an album released within `days` of today."""
-    catalog = Catalog.generate(_seed_with_album_due(days), SIZE, DATE)
+    catalog = catalog_copy(_seed_with_album_due(days), SIZE, DATE)
     due = [a for a in catalog.albums.values() if DATE < a.date <= DATE + dt.timedelta(days=days)]
     return catalog, min(due, key=lambda a: (a.date, a.id))
 
