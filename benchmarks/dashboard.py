@@ -59,8 +59,8 @@ def main() -> None:
     args = parser.parse_args()
     r = asyncio.run(measure(args.artists, args.seed))
     print(f"dashboard, cold run of {r['artists']} artists on the in-process simulator (development mode)")
-    print(f"| first paint | cold run | API calls | releases | longest event-loop stall | peak RSS |")
-    print(f"|---:|---:|---:|---:|---:|---:|")
+    print("| first paint | cold run | API calls | releases | longest event-loop stall | peak RSS |")
+    print("|---:|---:|---:|---:|---:|---:|")
     print(f"| {r['first_paint_s'] * 1000:.0f} ms | {r['run_s']:.1f} s | {r['api_calls']} | {r['releases']} | "
           f"{r['max_stall_ms']:.0f} ms | {r['peak_rss_mb']:.0f} MB |")
 

@@ -114,7 +114,7 @@ def ablation_markdown(ablation: dict[str, Any]) -> list[str]:
               "recall (lowest)"]
     rows = []
     for r in ablation["rows"]:
-        c, m, w, p = r["api_calls"], r["oracle_minimum"], r["wall_s"], r["phases"]
+        c, w, p = r["api_calls"], r["wall_s"], r["phases"]
         h = r["hot_lookups"]
         rows.append([f"`{r['config']}`", _n(r["api_calls_total"]), _n(r.get("fewer_calls_than_naive")),
                      _n(r.get("api_calls_after_cold")), _n(r.get("fewer_calls_than_naive_after_cold")), _n(c["cold"]),

@@ -95,11 +95,6 @@ class Settings:
         return bool(self.client_id and self.client_secret)
 
     @property
-    def uses_simulator(self) -> bool:
-        """With no credentials, esh-tui runs on the built-in offline Spotify."""
-        return not self.has_credentials
-
-    @property
     def token_url(self) -> str:
         return f"{self.accounts_url}/api/token"
 

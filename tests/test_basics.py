@@ -23,7 +23,7 @@ from esh_tui.tracker.filters import NoiseFilter
 
 def test_settings_defaults_mean_simulator(tmp_path):
     settings = load_settings({}, cwd=tmp_path)
-    assert settings.uses_simulator and not settings.has_credentials
+    assert not settings.has_credentials  # so esh-tui runs on the built-in offline Spotify
     assert settings.api_url == "https://api.spotify.com/v1"
     assert settings.token_url == "https://accounts.spotify.com/api/token"
     assert settings.authorize_url == "https://accounts.spotify.com/authorize"

@@ -160,7 +160,7 @@ async def test_capability_fallback_loses_nothing(catalog_factory, tmp_path, mode
 async def test_learned_capabilities_let_the_next_run_start_right(catalog_factory, tmp_path):
     catalog = catalog_factory(1, 20)
     sim = SimSpotify(catalog, SimConfig(mode="development"))
-    learned = Capabilities.from_dict(Capabilities(batch=False, page_max=10).to_dict())
+    learned = Capabilities(batch=False, page_max=10)
     async with SpotifyClient(_settings(tmp_path), SimTransport(sim), capabilities=learned) as client:
         await client.several("tracks", catalog.albums[next(iter(catalog.albums))].track_ids)
         await client.page(f"/artists/{_artist(catalog)}/albums", {}, template="GET /artists/{id}/albums")

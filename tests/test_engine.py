@@ -92,9 +92,9 @@ async def test_expiry_follows_activity(tmp_path):
     assert {6, 24, 168} <= {a.interval_hours for a in rows.values()}, "the sample covers every activity class"
     store.close()
     world.now += 7 * 3600  # 7 hours later: only the artists with a release in the last 30 days are due
-    _, calls, _ = await world.run()
+    result, calls, _ = await world.run()
     recent = [a for a in rows.values() if a.interval_hours == 6]
-    assert 0 < calls and Store(world.path).due_artist_ids(world.now) == []
+    assert 0 < calls and result.artists_fetched == len(recent) and Store(world.path).due_artist_ids(world.now) == []
     result, _, _ = await world.run()
     assert result.artists_fetched == 0
 

@@ -33,7 +33,7 @@ from esh_tui.sim.server import SimServer
 from esh_tui.spotify import auth
 from esh_tui.spotify.auth import TOKEN_FILE
 
-from conftest import TODAY, fresh_catalog, unused_port
+from conftest import fresh_catalog, unused_port
 
 SECRET = "esh-SECRET-do-not-leak-4f9c2a7b1e"
 CLIENT_ID = "esh-secrets-client"

@@ -12,7 +12,7 @@ import stat
 import pytest
 
 from esh_tui.cli import main
-from esh_tui.models import Album, Candidate, Release, ScanFindings
+from esh_tui.models import Album, Candidate, ScanFindings
 from esh_tui.storage.backup import BackupError, read_backup, restore_backup, write_backup
 from esh_tui.storage.errors import StoreError
 from esh_tui.storage.store import SCHEMA_VERSION, Store

@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import pytest
 from textual.widgets import Input
 
 from esh_tui.sim import oracle

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
@@ -20,7 +20,6 @@ from esh_tui.models import parse_release_date, release_key
 from esh_tui.spotify.client import SpotifyClient
 from esh_tui.spotify.errors import BadResponseError, NotFoundError
 from esh_tui.storage.store import Store
-from esh_tui.tracker.engine import Tracker
 
 from conftest import fresh_catalog
 from reliability_support import FakeWorld, expected, tracked_ids

@@ -191,10 +191,6 @@ class Catalog:
         tracks = [t for t in (self.visible_track(i) for i in self._tracks_by_isrc.get(isrc, ())) if t]
         return sorted(tracks, key=lambda t: _stable_hash(t.id))
 
-    def all_isrc_tracks(self, isrc: str) -> list[SimTrack]:
-        """Every track with this ISRC, visible or not (the oracle looks at the future too)."""
-        return [self.tracks[i] for i in self._tracks_by_isrc.get(isrc, ())]
-
     def search_artists(self, query: str) -> list[SimArtist]:
         terms = query.casefold().split()
         hits = [a for a in self.artists.values() if all(t in a.name.casefold() for t in terms)]

@@ -53,9 +53,6 @@ class CallLog:
         """Requests sent to the API (retries included, coalesced ones not)."""
         return sum(self.by_endpoint.values())
 
-    def calls_to(self, template: str) -> int:
-        return sum(n for (t, _), n in self.by_endpoint.items() if t == template)
-
     def endpoints(self) -> Counter[str]:
         totals: Counter[str] = Counter()
         for (template, _), n in self.by_endpoint.items():

@@ -27,7 +27,6 @@ from esh_tui.text import clean
 
 REFRESH_MARGIN_SECONDS = 60
 READ_SCOPES = ("user-library-read", "user-follow-read", "playlist-read-private")
-EXPORT_SCOPE = "playlist-modify-private"
 TOKEN_FILE = "user-token.json"
 
 
@@ -44,7 +43,6 @@ class _CachedToken:
         self._token: str | None = None
         self._expires_at = 0.0
         self._lock = asyncio.Lock()
-        self.fetches = 0
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(valid={self._valid()})"
@@ -61,7 +59,6 @@ class _CachedToken:
         async with self._lock:
             if not self._valid():
                 payload = await self._post(await self._grant())
-                self.fetches += 1
                 self._token = payload["access_token"]
                 self._expires_at = self._clock() + _lifetime(payload.get("expires_in")) - REFRESH_MARGIN_SECONDS
                 self._accept(payload)

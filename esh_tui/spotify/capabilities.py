@@ -6,8 +6,7 @@ a `limit`), remembered by the caller so the next run starts right.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 DEVELOPMENT_PAGE, EXTENDED_PAGE = 10, 50
 
@@ -28,13 +27,3 @@ class Capabilities:
         """The page size to ask for: the largest known to work, else the safe one."""
         return self.page_max or DEVELOPMENT_PAGE
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> "Capabilities":
-        data = data or {}
-        batch = data.get("batch")
-        page_max = data.get("page_max")
-        return cls(batch if isinstance(batch, bool) else None,
-                   page_max if isinstance(page_max, int) and 1 <= page_max <= EXTENDED_PAGE else None)

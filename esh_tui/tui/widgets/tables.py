@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 
 from rich.text import Text
@@ -192,6 +191,3 @@ class ReleasesTable(KeyedTable):
             self.drop(key)
 
 
-def days_ago(date: dt.date, today: dt.date) -> str:
-    days = (today - date).days
-    return "today" if days == 0 else f"{days} d ago"
