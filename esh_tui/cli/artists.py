@@ -6,10 +6,10 @@ import argparse
 import asyncio
 import json
 
-from esh_tui.cli.errors import EXIT_OK, note
+from esh_tui.cli.errors import EXIT_OK, UsageError, note
 from esh_tui.cli.runtime import open_runtime
 from esh_tui.text import clean
-from esh_tui.tracker.artists import Added, ArtistService, check_backup
+from esh_tui.tracker.artists import Added, ArtistInputError, ArtistService, check_backup
 
 
 def cmd_add(args: argparse.Namespace) -> int:
@@ -60,7 +60,10 @@ def cmd_import_followed(args: argparse.Namespace) -> int:
 
 def _import(work) -> int:
     with open_runtime() as runtime:
-        added: Added = asyncio.run(work(ArtistService(runtime)))
+        try:
+            added: Added = asyncio.run(work(ArtistService(runtime)))
+        except ArtistInputError as exc:
+            raise UsageError(f"{exc}; nothing was imported") from None
     note(added.summary())
     return EXIT_OK
 

@@ -164,7 +164,7 @@ class ArtistService:
                 try:
                     found.append(await resolve_artist(reader, ref))
                 except ArtistNotFound as exc:
-                    raise ArtistInputError(f"{clean(name)} line {number}: {exc}; nothing was imported") from None
+                    raise ArtistInputError(f"{clean(name)} line {number}: {exc}") from None
                 if on_progress:
                     on_progress(done, len(refs))
             return found
@@ -209,7 +209,7 @@ class ArtistService:
                       reader: Callable[[], SpotifyClient], origin: str = "") -> Added:
         found = await self._read_spotify(source, fetch, reader)
         if not found:
-            raise ArtistInputError(f"no artists found in that {source}; nothing was added")
+            raise ArtistInputError(f"no artists found in that {source}")
         return self.track(found, source, origin=origin or f"your {source}")
 
     @staticmethod
