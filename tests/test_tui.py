@@ -289,3 +289,94 @@ async def test_removing_an_artist_named_in_markup_shows_its_name_literally_in_th
         await pilot.pause()
         toast = list(app._notifications)[-1]
         assert toast.message == f"Stopped tracking {hostile.name}" and not toast.markup
+
+
+async def test_remove_acts_only_on_the_focused_artists_panel_and_enter_on_the_confirm_says_no():
+    app, _ = make_app(autostart=False)
+    async with app.run_test(size=SIZE) as pilot:
+        before = {a.id for a in app.runtime.store.artists()}
+        app.query_one(ReleasesTable).focus()
+        await pilot.press("d")
+        await pilot.pause()
+        assert not app.screen.query("#yes"), "no confirm while the artists panel does not have the focus"
+        assert any("Tab to the Artists panel" in str(n.message) for n in app._notifications)
+        app.query_one(ArtistsTable).focus()
+        await pilot.press("d", "enter")
+        await pilot.pause()
+        assert {a.id for a in app.runtime.store.artists()} == before, "Enter on the first focus is No"
+
+
+async def test_removing_an_artist_takes_its_own_releases_off_the_table_and_keeps_shared_ones():
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        releases = app.query_one(ReleasesTable)
+        artists = app.query_one(ArtistsTable)
+        by_artist: dict[str, list] = {}
+        for release in releases.releases.values():
+            for artist_id in release.found_for:
+                by_artist.setdefault(artist_id, []).append(release)
+        victim = max(by_artist, key=lambda a: len(by_artist[a]))
+        shared = [r.key for r in by_artist[victim] if set(r.found_for) - {victim}]
+        own = [r.key for r in by_artist[victim] if set(r.found_for) == {victim}]
+        assert own, "the catalog gives the artist releases of its own"
+        artists.focus()
+        artists.move_cursor(row=artists.get_row_index(victim))
+        await pilot.press("d", "y")
+        await pilot.pause()
+        assert not set(own) & set(releases.releases) and set(shared) <= set(releases.releases)
+
+
+async def test_a_key_given_to_two_actions_is_refused_by_name_and_both_keep_working(tmp_path):
+    from esh_tui.config import config_dir
+
+    config_dir().mkdir(parents=True, exist_ok=True)
+    (config_dir() / "config.toml").write_text('[keys]\nquit = "a"\n')
+    app, _ = make_app(autostart=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert any('quit = "a" is already the key of add_artist' in str(n.message) for n in app._notifications)
+        await pilot.press("a")
+        await pilot.pause()
+        assert app.is_running and app.screen.query("#query"), "a still opens Add"
+
+
+async def test_filtered_status_says_how_many_of_all_and_the_sorted_column_has_an_arrow():
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        releases = app.query_one(ReleasesTable)
+        total = releases.row_count
+        assert str(releases.columns["date"].label) == "Date ▼"
+        await pilot.press("slash", *"red")
+        await pilot.pause()
+        status = str(app.dashboard.query_one("#status").render())
+        assert f"{releases.row_count} of {total} releases" in status
+        await pilot.press("escape")
+        await pilot.pause()
+        assert f"· {total} releases" in str(app.dashboard.query_one("#status").render())
+
+
+async def test_j_and_k_move_the_cursor_and_open_without_a_browser_shows_the_link(monkeypatch):
+    import webbrowser
+
+    monkeypatch.setattr(webbrowser, "open", lambda url: False)
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        releases = app.query_one(ReleasesTable)
+        releases.focus()
+        await pilot.press("j", "j", "k")
+        assert releases.cursor_row == 1
+        await pilot.press("o")
+        await pilot.pause()
+        url = releases.selected_release().url
+        assert any(url in str(n.message) and "No web browser" in str(n.message) for n in app._notifications)
+
+
+async def test_command_palette_offers_filter_sort_details_open_and_copy():
+    app, _ = make_app(autostart=False)
+    async with app.run_test(size=SIZE):
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+    assert {"Filter", "Sort", "Release details", "Open release", "Copy URI", "Help"} <= set(titles)
+    assert len(titles) == len(set(titles)), "no entry twice"

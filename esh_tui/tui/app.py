@@ -94,8 +94,15 @@ class EshApp(App):
     # ----- key map and commands --------------------------------------------------------------------------
 
     def _load_keymap(self) -> None:
-        """Keys from config.toml (checked by the settings model), and what the settings want the user to know."""
-        self.set_keymap(dict(self.runtime.settings.keys))
+        """Keys from config.toml (checked by the settings model), and what the settings want the user to know.
+        A key given to two actions is refused by name, so a remap never silently hides another key."""
+        wanted = dict(self.runtime.settings.keys)
+        clashes = keymap_clashes([*DashboardScreen.BINDINGS, *self.BINDINGS], wanted)
+        for action, other, key in clashes:
+            wanted.pop(action, None)
+            self.call_later(self.notify, f'config.toml: [keys] {action} = "{key}" is already the key of {other}; '
+                                         f"{action} keeps its own key", severity="warning")
+        self.set_keymap(wanted)
         for note in self.runtime.settings.notes:
             self.call_later(self.notify, note, severity="warning")
 
@@ -109,10 +116,15 @@ class EshApp(App):
             ("Refresh", "Fetch the artists that are due", self.action_refresh),
             ("Force refresh", "Fetch every artist, fresh or not", self.action_force_refresh),
             ("Cancel run", "Stop the running refresh", self.action_cancel_run),
+            ("Filter", "Narrow the focused table as you type", dashboard.action_filter),
+            ("Sort", "Sort the focused table by its next column", dashboard.action_sort),
+            ("Release details", "Every version of the selected release", dashboard.action_show_release),
+            ("Open release", "Open the selected release in the browser", dashboard.action_open_release),
+            ("Copy URI", "Copy the selected release's Spotify URI", dashboard.action_copy_release),
             ("Mark seen", "Clear the ★ of the selected release", dashboard.action_mark_seen),
             ("Mark all seen", "Clear every ★", dashboard.action_mark_all_seen),
             ("Toggle event log", "Show or hide the event log", dashboard.action_toggle_log),
-            ("Keys", "Show the key bindings", dashboard.action_help),
+            ("Help", "The dashboard's keys and what its glyphs mean", dashboard.action_help),
         ):
             yield SystemCommand(title, help_text, action)
 
@@ -214,3 +226,16 @@ def create_app(runtime: Runtime | None = None, days: int = 90, autostart: bool =
     from esh_tui.runtime import open_runtime
 
     return EshApp(runtime or open_runtime(), days=days, autostart=autostart, prefetch=prefetch, clock=clock)
+
+
+def keymap_clashes(bindings: Iterable[Binding], keymap: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(action remapped, action that already has the key, key) for each remap that takes another action's key."""
+    keys_of = {b.id: set((keymap.get(b.id) or b.key).split(",")) for b in bindings if b.id}
+    clashes = []
+    for action in keymap:
+        for other, keys in keys_of.items():
+            shared = keys_of.get(action, set()) & keys
+            if other != action and shared:
+                clashes.append((action, other, sorted(shared)[0]))
+                break
+    return clashes

@@ -16,7 +16,7 @@ from esh_tui.tui.errors import error_text
 from esh_tui.tui.screens.add_artist import AddArtistScreen
 from esh_tui.tui.screens.confirm import ConfirmScreen
 from esh_tui.tui.screens.import_artists import ImportScreen
-from esh_tui.tui.widgets.tables import ArtistsTable
+from esh_tui.tui.widgets.tables import ArtistsTable, ReleasesTable
 
 if TYPE_CHECKING:
     from esh_tui.tui.app import EshApp
@@ -48,17 +48,20 @@ class ArtistActions(Screen):
         self.app.push_screen(AddArtistScreen(self.app.client), added)
 
     def action_remove_artist(self) -> None:
+        """Acts only on the artist visibly selected: the cursor row of the Artists panel, when it has the focus."""
         table = self.query_one(ArtistsTable)
-        artist_id = table.selected_key
+        artist_id = table.selected_key if self.focused is table else None
         row = self.app.runtime.store.artist(artist_id) if artist_id else None
         if row is None:
-            self.app.notify("Select an artist in the Artists panel first")
+            self.app.notify("Choose the artist first: Tab to the Artists panel, select it, then d")
             return
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self.app.artists.remove([row.id])
                 table.drop(row.id)
+                tracked = {artist.id for artist in self.app.runtime.store.artists()}
+                self.query_one(ReleasesTable).drop_artist(row.id, tracked)
                 self.app.notify(f"Stopped tracking {clean(row.name)}")
                 self.show_status()
 

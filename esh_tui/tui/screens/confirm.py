@@ -1,4 +1,4 @@
-"""A yes/no question: y or n, Esc says no."""
+"""A yes/no question: y or n, Esc says no, and Enter on the first focus says no too (it guards destructive acts)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,9 @@ class ConfirmScreen(ModalScreen[bool]):
             with Horizontal(id="buttons"):
                 yield Button("Yes (y)", id="yes", variant="error")
                 yield Button("No (n)", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)

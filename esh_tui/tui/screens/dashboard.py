@@ -175,7 +175,7 @@ class DashboardScreen(ArtistActions):
         state = "prefetching" if app.state == "idle" and app.prefetcher.busy else app.state
         self.query_one(StatusLine).show(
             offline=bool(app.runtime.offline), mode=app.client.capabilities.mode, state=state, last_run=self.last_run,
-            artists=self.query_one(ArtistsTable).row_count, releases=self.query_one(ReleasesTable).row_count)
+            artists=_count(self.query_one(ArtistsTable)), releases=_count(self.query_one(ReleasesTable)))
         self.query_one(ProgressBar).display = app.running
 
     def shown_releases(self) -> int:
@@ -205,8 +205,8 @@ class DashboardScreen(ArtistActions):
 
     def action_open_release(self) -> None:
         release = self.query_one(ReleasesTable).selected_release()
-        if release is not None:
-            webbrowser.open(release.url)
+        if release is not None and not webbrowser.open(release.url):
+            self.app.notify(f"No web browser could be opened here; the link is {release.url}", severity="warning")
 
     def action_mark_seen(self) -> None:
         release = self.query_one(ReleasesTable).selected_release()
@@ -226,8 +226,8 @@ class DashboardScreen(ArtistActions):
     def action_copy_release(self) -> None:
         release = self.query_one(ReleasesTable).selected_release()
         if release is not None:
-            self.app.copy_to_clipboard(release.uri)
-            self.app.notify(f"Copied {release.uri}")
+            self.app.copy_to_clipboard(release.uri)  # OSC 52: the terminal decides, and never says whether it did
+            self.app.notify(f"Sent {release.uri} to the terminal's clipboard (if your terminal allows OSC 52)")
 
     def _focused_table(self) -> KeyedTable:
         focused = self.focused
@@ -247,6 +247,15 @@ class DashboardScreen(ArtistActions):
         log = self.query_one(RichLog)
         log.display = not log.display
 
+    def action_show_release(self) -> None:
+        self.show_release()
+
     def action_help(self) -> None:
         keymap = dict(getattr(self.app, "_keymap", {}))
         self.app.push_screen(HelpScreen(key_list([*self.BINDINGS, *self.app.BINDINGS], keymap)))
+
+
+def _count(table: KeyedTable) -> str:
+    """How many rows a table shows: "20 of 267" while a filter hides some."""
+    shown, total = table.row_count, table.total_rows
+    return f"{shown} of {total}" if shown != total else str(total)

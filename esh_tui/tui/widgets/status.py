@@ -7,7 +7,7 @@ from textual.widgets import Static
 
 
 class StatusLine(Static):
-    def show(self, *, offline: bool, mode: str, state: str, last_run: str, artists: int, releases: int) -> None:
+    def show(self, *, offline: bool, mode: str, state: str, last_run: str, artists: str, releases: str) -> None:
         source = Text(" OFFLINE SIMULATOR ", style="bold reverse") if offline else Text("Spotify", style="bold")
         self.update(Text.assemble(
             ("esh-tui ", "bold"), source, f" · {mode} mode · {state} · last run {last_run} · "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.widgets import DataTable
 
 from esh_tui.models import Release, TrackedArtist
@@ -23,6 +24,7 @@ class KeyedTable(DataTable):
     # Fixed widths (None: share what is left). Auto-sized columns would make DataTable measure every new
     # cell on each render, which stalls the event loop once thousands of rows stream in.
     WIDTHS: tuple[int | None, ...] = ()
+    BINDINGS = [Binding("j", "cursor_down", "Down", show=False), Binding("k", "cursor_up", "Up", show=False)]
 
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
@@ -34,6 +36,7 @@ class KeyedTable(DataTable):
     def on_mount(self) -> None:
         for (key, label), width in zip(self.COLUMNS, self.WIDTHS or (None,) * len(self.COLUMNS)):
             self.add_column(label, key=key, width=width or 12)
+        self._label_sorted_column()
 
     def on_resize(self, event) -> None:
         """Give the flexible columns an equal share of the width the fixed ones leave.
@@ -91,10 +94,23 @@ class KeyedTable(DataTable):
                 self.add_row(*cells, key=key)
         self.resort()
 
+    @property
+    def total_rows(self) -> int:
+        """Every row, the ones the filter hides too."""
+        return len(self._rows)
+
     def sort_by(self, column: str) -> None:
         self.sort_reverse = not self.sort_reverse if self.sort_column == column else column in ("date", "last")
         self.sort_column = column
+        self._label_sorted_column()
         self.resort()
+
+    def _label_sorted_column(self) -> None:
+        """An arrow on the column the rows are sorted by: ▲ ascending, ▼ descending."""
+        for key, label in self.COLUMNS:
+            arrow = (" ▼" if self.sort_reverse else " ▲") if key == self.sort_column and label.strip() else ""
+            self.columns[key].label = Text(label + arrow)
+        self.refresh()
 
     def resort(self) -> None:
         """Sort by the chosen column, then by the others, so ties always come out in the same order."""
@@ -189,5 +205,10 @@ class ReleasesTable(KeyedTable):
             self.releases.pop(key)
             self._new.pop(key, None)
             self.drop(key)
+
+    def drop_artist(self, artist_id: str, tracked: set[str]) -> None:
+        """An artist is no longer tracked: its releases go, unless another tracked artist has them too."""
+        self.keep_only({key for key, release in self.releases.items()
+                        if not release.found_for or (set(release.found_for) - {artist_id}) & tracked})
 
 
