@@ -142,6 +142,7 @@ class EshApp(App):
         self.metrics.start_run()
         self.state = "starting"
         self.dashboard.show_status()
+        self.call_after_refresh(self.refresh_bindings)
         self.run_worker_handle = self.run_worker(self._run(force), group="run", exit_on_error=False)
 
     async def _run(self, force: bool) -> RunResult:
@@ -170,6 +171,15 @@ class EshApp(App):
             return
         self.run_worker_handle.cancel()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """While a refresh runs the footer offers x Cancel instead of r Refresh and R Force: each key is there
+        only when it can act (and at 80 columns there is no room for keys that cannot)."""
+        if action == "cancel_run":
+            return self.running
+        if action in ("refresh", "force_refresh"):
+            return not self.running
+        return True
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place run and prefetch outcomes surface: errors become notices, never tracebacks."""
         worker = event.worker
@@ -192,6 +202,7 @@ class EshApp(App):
                 self.state = "idle (last run failed)"
                 self.notify(error_text(worker.error), severity="error", timeout=15)
             self.dashboard.show_status()
+            self.refresh_bindings()
         elif worker is self.prefetch_worker and event.state == WorkerState.ERROR:
             self.dashboard.log_line(f"prefetch stopped: {error_text(worker.error)}")
 

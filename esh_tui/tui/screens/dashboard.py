@@ -96,6 +96,10 @@ class DashboardScreen(ArtistActions):
         self.refresh_metrics(reschedule=False)
         self.show_status()
 
+    def on_resize(self, event) -> None:
+        """Below 100 columns the footer leaves out ^p palette (the help names it), so every key fits at 80."""
+        self.query_one(Footer).show_command_palette = event.size.width >= 100
+
     # ----- events from the engine (messages posted by tui/events.py) --------------------------------------------
 
     def on_engine_run_started(self, message: engine.RunStarted) -> None:

@@ -32,4 +32,5 @@ class HelpScreen(ModalScreen[None]):
                 yield Static(Text.assemble((f"{key:>8}  ", "bold"), description))
             yield Static("On a release: Enter details · o open link · c copy URI · m mark seen (M all) · ★ not seen yet")
             yield Static("Artists: ✓ fresh · · due · ⟳ fetching · ✗ failed (the Next check column says more)")
+            yield Static("ctrl+p: the command palette, every action by name · j/k or arrows move · Tab next panel")
             yield Static(Text('Remap keys in config.toml: [keys] refresh = "f5" (esh-tui config shows where)'))
