@@ -17,9 +17,11 @@ class Snapshot:
 
     tiers: dict[str, dict] = field(default_factory=dict)  # memory/store: hits, misses, evictions, p50_ms, p95_ms
     recent_hit_rates: list[str] = field(default_factory=list)
+    scope: str = "since start"  # what the API figures cover: "this run", "last run" or "since start"
+    mode: str = "unknown"  # the app's API mode: batching exists only in extended mode
     api_calls: int = 0
     by_endpoint: list[tuple[str, int]] = field(default_factory=list)
-    releases: int = 0
+    releases: int | None = None  # found by the run the figures cover (None: no run yet)
     batching_saved: int = 0
     coalesced: int = 0
     retries: int = 0
@@ -28,6 +30,7 @@ class Snapshot:
     bound: int = 0
     connections_opened: int = 0
     connections_reused: int = 0
+    connections_seen: bool = False  # the transport tells about connections (the in-process simulator has none)
     api_p50_ms: float | None = None
     api_p95_ms: float | None = None
     latencies: deque = field(default_factory=lambda: deque(maxlen=60))
@@ -41,26 +44,37 @@ class Metrics:
     def __init__(self, client: SpotifyClient, store: Store, cache: ReleaseCache) -> None:
         self.client, self.store, self.cache = client, store, cache
         self.run_started_at_call = 0  # the client's call count when the current run started
+        self.run_ended_at_call: int | None = None  # and when it ended (calls after, such as searches, are not its)
+        self.scope = "since start"
 
     def start_run(self) -> None:
-        self.run_started_at_call = self.client.stats().calls
+        self.run_started_at_call, self.run_ended_at_call = self.client.stats().calls, None
+        self.scope = "this run"
 
-    def snapshot(self, releases: int, stall_ms: float) -> Snapshot:
-        """`releases`: how many the dashboard shows; `stall_ms`: the longest event-loop stall it measured."""
+    def end_run(self) -> None:
+        self.run_ended_at_call, self.scope = self.client.stats().calls, "last run"
+
+    def snapshot(self, releases: int | None, stall_ms: float) -> Snapshot:
+        """`releases`: how many the run the figures cover found; `stall_ms`: the longest event-loop stall."""
         stats = self.client.stats()
         records = stats.since(self.run_started_at_call)
+        if self.run_ended_at_call is not None:
+            records = records[:max(0, len(records) - (stats.calls - self.run_ended_at_call))]
         latencies = sorted(r.latency_ms for r in records)
         by_endpoint: dict[str, int] = {}
         for record in records:
             by_endpoint[record.template] = by_endpoint.get(record.template, 0) + 1
         return Snapshot(
             tiers={tier: tier_stats.snapshot() for tier, tier_stats in self.cache.stats.items()},
-            recent_hit_rates=self.recent_hit_rates(), api_calls=stats.calls - self.run_started_at_call,
+            recent_hit_rates=self.recent_hit_rates(), scope=self.scope, mode=stats.mode,
+            api_calls=(self.run_ended_at_call if self.run_ended_at_call is not None else stats.calls)
+            - self.run_started_at_call,
             by_endpoint=sorted(by_endpoint.items(), key=lambda kv: -kv[1]), releases=releases,
             batching_saved=stats.batching_saved, coalesced=stats.coalesced, retries=stats.retries,
             rate_limited=stats.rate_limited, in_flight=stats.in_flight, bound=stats.bound,
             connections_opened=sum(1 for r in records if r.new_connection),
             connections_reused=sum(1 for r in records if r.new_connection is False),
+            connections_seen=any(r.new_connection is not None for r in records),
             api_p50_ms=percentile(latencies, 0.50), api_p95_ms=percentile(latencies, 0.95),
             latencies=deque((r.latency_ms for r in records[-60:]), maxlen=60), stall_ms=stall_ms,
         )

@@ -380,3 +380,21 @@ async def test_command_palette_offers_filter_sort_details_open_and_copy():
         titles = [c.title for c in app.get_system_commands(app.screen)]
     assert {"Filter", "Sort", "Release details", "Open release", "Copy URI", "Help"} <= set(titles)
     assert len(titles) == len(set(titles)), "no entry twice"
+
+
+async def test_api_panel_labels_its_scope_and_counts_only_the_runs_calls_per_release_it_found():
+    from esh_tui.tui.widgets.metrics import ApiPanel, _short
+
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        app.dashboard.refresh_metrics(reschedule=False)
+        text = str(app.dashboard.query_one(ApiPanel).render())
+        run = app.runtime.store.runs(1)[0]
+        assert f"API last run: {run['api_calls']} calls\n{run['api_calls'] / run['releases']:.2f}/release" in text
+        assert "no batching" in text and "in-process: no network" in text
+        assert all(len(line) <= 26 for line in text.splitlines()), "each line fits a third of 80 columns"
+        assert _short("GET /artists/{id}/albums") != _short("GET /albums"), "two endpoints never read alike"
+        await app.client.get("/search", {"q": "the", "type": "artist"}, template="GET /search")  # the add dialog
+        app.dashboard.refresh_metrics(reschedule=False)
+        assert f"API last run: {run['api_calls']} calls" in str(app.dashboard.query_one(ApiPanel).render())

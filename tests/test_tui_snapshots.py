@@ -36,6 +36,7 @@ def test_mid_run_with_releases_streaming_in(snap_compare):
         await gated.reached.wait()
         await pilot.pause()
         app.dashboard.flush(all_rows=True)
+        app.dashboard.refresh_metrics(reschedule=False)  # the panels' 1 s timer may not have fired since the start
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=frozen_mid_run)

@@ -183,6 +183,9 @@ class EshApp(App):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place run and prefetch outcomes surface: errors become notices, never tracebacks."""
         worker = event.worker
+        if worker is self.run_worker_handle and event.state in (WorkerState.SUCCESS, WorkerState.CANCELLED,
+                                                                 WorkerState.ERROR):
+            self.metrics.end_run()
         if worker is self.run_worker_handle:
             if event.state == WorkerState.SUCCESS:
                 result: RunResult = worker.result
@@ -222,7 +225,7 @@ class EshApp(App):
         self._expected_tick = now + STALL_PROBE_EVERY
 
     def snapshot(self) -> Snapshot:
-        return self.metrics.snapshot(releases=self.dashboard.shown_releases(), stall_ms=self.max_stall_ms)
+        return self.metrics.snapshot(releases=self.dashboard.run_releases, stall_ms=self.max_stall_ms)
 
     async def action_quit(self) -> None:
         if self.running:

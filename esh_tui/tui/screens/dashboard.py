@@ -58,6 +58,7 @@ class DashboardScreen(ArtistActions):
         self._fetching: set[str] = set()  # artists showing ⟳: every one is cleared when the run ends
         self._unshown: list[ReleaseFound] = []  # found during a run, not in the table yet (see flush)
         self._last_rows_at = 0.0
+        self.run_releases: int | None = None  # releases the current or last run found (None: no run yet)
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
@@ -105,6 +106,7 @@ class DashboardScreen(ArtistActions):
     def on_engine_run_started(self, message: engine.RunStarted) -> None:
         event = message.event
         self._progress = (0, event.artists)
+        self.run_releases = 0
         self.log_line(f"run {event.run_id}: {event.artists} artists, releases since {event.cutoff}")
 
     def on_engine_artist_started(self, message: engine.ArtistStarted) -> None:
@@ -126,6 +128,7 @@ class DashboardScreen(ArtistActions):
 
     def on_engine_release_found(self, message: engine.ReleaseFound) -> None:
         self._unshown.append(message.event)  # into the table with the next flush
+        self.run_releases = (self.run_releases or 0) + 1
 
     def on_engine_progress(self, message: engine.Progress) -> None:
         self._progress = (message.event.done, message.event.total)  # drawn with the next flush
@@ -181,9 +184,6 @@ class DashboardScreen(ArtistActions):
             offline=bool(app.runtime.offline), mode=app.client.capabilities.mode, state=state, last_run=self.last_run,
             artists=_count(self.query_one(ArtistsTable)), releases=_count(self.query_one(ReleasesTable)))
         self.query_one(ProgressBar).display = app.running
-
-    def shown_releases(self) -> int:
-        return self.query_one(ReleasesTable).row_count
 
     def keep_releases(self, keys: set[str]) -> None:
         """A run ended: the releases table shows what it found, nothing more."""

@@ -27,12 +27,12 @@ class CachePanel(Static):
         answered = memory.get("hits", 0) + store.get("hits", 0)  # a store hit follows a memory miss
         overall = f"{100 * answered / asked:.0f}%" if asked else "—"
         self.update(
-            f"[b]Cache[/b] hit {overall}\n"
+            f"[b]Cache[/b] {overall} hit · session\n"
             f"memory {_pct(memory.get('hits', 0), memory.get('misses', 0))} {memory.get('hits', 0)}/{asked}\n"
             f"store {_pct(store.get('hits', 0), store.get('misses', 0))} "
             f"{store.get('hits', 0)}/{store.get('hits', 0) + store.get('misses', 0)}\n"
             f"miss {store.get('misses', 0)} · evict {memory.get('evictions', 0)}\n"
-            f"runs {' '.join(s.recent_hit_rates) or '—'}",
+            f"last runs {' '.join(s.recent_hit_rates) or '—'}",
             layout=False,  # fixed height (app.tcss): a new layout per refresh would re-render every widget
         )
 
@@ -51,24 +51,34 @@ class LatencyPanel(Vertical):
             f"API {_ms(s.api_p50_ms)}/{_ms(s.api_p95_ms)}",
             layout=False,
         )
-        self.query_one("#latency-spark", Sparkline).data = list(s.latencies) or [0]
+        spark = self.query_one("#latency-spark", Sparkline)
+        spark.data = list(s.latencies)
+        spark.display = bool(s.latencies)  # no calls, no bars (an empty sparkline would draw a full one)
 
 
 class ApiPanel(Static):
+    """Six short lines (they fit a third of 80 columns): what the calls the figures cover cost, and how."""
+
     def show(self, s: Snapshot) -> None:
         per_release = f"{s.api_calls / s.releases:.2f}" if s.releases else "—"
-        top = " · ".join(f"{_short(t)} {n}" for t, n in s.by_endpoint[:2]) or "no calls"
+        top = f"top: {_short(s.by_endpoint[0][0])} {s.by_endpoint[0][1]}" if s.by_endpoint else "top: —"
+        batching = f"batched {s.batching_saved}" if s.mode == "extended" else "no batching"
+        if s.connections_seen:
+            connections = f"conn {s.connections_opened} new · {s.connections_reused} reused"
+        else:
+            connections = "in-process: no network"
         self.update(
-            f"[b]API[/b] {s.api_calls} calls {per_release}/rel\n"
+            f"[b]API[/b] {s.scope}: {s.api_calls} calls\n"
+            f"{per_release}/release · retries {s.retries}\n"
             f"{top}\n"
-            f"saved batch {s.batching_saved} · 1-flight {s.coalesced}\n"
-            f"retry {s.retries} · 429 {s.rate_limited} · {s.in_flight}/{s.bound} busy\n"
-            f"conn {s.connections_opened} new {s.connections_reused} reused",
+            f"shared {s.coalesced} · {batching}\n"
+            f"429s {s.rate_limited} · in flight {s.in_flight}/{s.bound}\n"
+            f"{connections}",
             layout=False,
         )
 
 
 def _short(template: str) -> str:
-    """"GET /artists/{id}/albums" -> "albums": enough to tell endpoints apart in a narrow panel."""
+    """"GET /artists/{id}/albums" -> "artists/albums", "GET /albums" -> "albums": short, and never two alike."""
     parts = [p for p in template.split(" ", 1)[-1].split("/") if p and p != "{id}"]
-    return parts[-1] if parts else template
+    return "/".join(parts) if parts else template
