@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import socket
 import stat
 
@@ -36,6 +37,60 @@ class FakeTime:
         self.slept.append(seconds)
         self.now += seconds
         await asyncio.sleep(0)
+
+
+class VirtualTime(FakeTime):
+    """Time that passes only when nothing else can run: the earliest sleeper moves the clock to its deadline.
+
+    Unlike `FakeTime`, a long sleep does not move the clock for everybody the moment it starts, so what other
+    tasks do during a pause happens during the pause."""
+
+    TURNS = 50  # loop turns a sleeper lets pass before it takes time forward
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._deadlines: list[float] = []
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        deadline = self.now + seconds
+        self._deadlines.append(deadline)
+        try:
+            while self.now < deadline:
+                for _ in range(self.TURNS):
+                    await asyncio.sleep(0)
+                if deadline <= min(self._deadlines):
+                    self.now = deadline
+        finally:
+            self._deadlines.remove(deadline)
+
+
+async def _wire_turns(seconds: float) -> None:
+    """The simulator's latency as a few loop turns: requests overlap on the wire without time passing."""
+    for _ in range(3):
+        await asyncio.sleep(0)
+
+
+class _Wire(httpx.AsyncBaseTransport):
+    """The simulator behind a wire that notes each 429: when it was answered, until when it asked for a pause,
+    and how many requests the client had in flight then; and each API request sent while a pause ran."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, time_: VirtualTime) -> None:
+        self.inner, self.time = inner, time_
+        self.client: SpotifyClient | None = None
+        self.limited: list[tuple[float, float, int]] = []  # (answered at, pause until, client's requests in flight)
+        self.sent_in_pause = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        sent_at = self.time.now
+        api = "/api/token" not in request.url.path
+        if api and any(answered_at <= sent_at < until for answered_at, until, _ in self.limited):
+            self.sent_in_pause += 1
+        response = await self.inner.handle_async_request(request)
+        if response.status_code == 429:
+            until = self.time.now + float(response.headers.get("retry-after", 0))
+            self.limited.append((self.time.now, until, self.client.limit.in_flight if self.client else 0))
+        return response
 
 
 def _settings(tmp_path, api_url="https://api.spotify.com/v1", accounts_url="https://accounts.spotify.com", **kw):
@@ -81,6 +136,26 @@ async def test_429_retry_after_is_obeyed_on_a_simulated_clock(catalog_factory, t
     assert time_.now - 1000.0 >= 30, "two refills of a 5-per-30s window must take at least 30 simulated seconds"
     assert client.log.rate_limited == sim.calls("GET /artists/{id}", 429)
     assert client.limit.bound < 8, "the concurrency bound shrinks on 429"
+
+
+async def test_after_a_429_nothing_is_sent_until_its_retry_after_has_passed(catalog_factory, tmp_path):
+    """Many calls at once under a rolling rate limit: requests queued on the concurrency bound wait out the pause
+    too; only those already in flight when the first 429 was answered may meet a 429 of their own."""
+    time_ = VirtualTime()
+    sim = SimSpotify(catalog_factory(1, 20), SimConfig(mode="development", rate_limit=10, latency_ms=50),
+                     clock=time_.clock)
+    wire = _Wire(SimTransport(sim, sleep=_wire_turns), time_)
+    client = SpotifyClient(_settings(tmp_path), wire, sleep=time_.sleep, clock=time_.clock, rng=random.Random(1))
+    wire.client = client
+    artist = _artist(sim.catalog)
+    async with client:
+        await asyncio.gather(*(client.get(f"/artists/{artist}", {"i": i}, template="GET /artists/{id}")
+                               for i in range(60)))
+    assert sim.calls("GET /artists/{id}", 200) == 60
+    (first_at, first_until, in_flight), *later = wire.limited
+    in_first_pause = [at for at, _, _ in later if at < first_until]
+    assert len(in_first_pause) <= in_flight - 1, (len(in_first_pause), in_flight)
+    assert wire.sent_in_pause == 0
 
 
 async def test_429_without_retry_after_backs_off_until_the_window_refills(catalog_factory, tmp_path):
