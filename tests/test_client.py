@@ -191,15 +191,19 @@ async def test_a_huge_retry_after_or_endless_429s_stop_with_when_to_come_back(tm
             assert RATE_LIMIT_PATIENCE - 30 <= waited <= RATE_LIMIT_PATIENCE + 10, (retry_after, waited)
 
 
-async def test_quota_exhaustion_stops_with_when_to_come_back(catalog_factory, tmp_path):
-    sim, client, _ = _offline(catalog_factory(1, 20), tmp_path, quota=3)
+@pytest.mark.parametrize("in_reason", [False, True], ids=["mark-in-message", "mark-in-reason"])
+async def test_quota_exhaustion_stops_with_when_to_come_back(catalog_factory, tmp_path, in_reason):
+    """Spotify marks the daily quota QUOTA_EXCEEDED in the error's message or in its reason: both stop the run."""
+    sim, client, _ = _offline(catalog_factory(1, 20), tmp_path, quota=3, quota_reason_field=in_reason)
     artist = _artist(sim.catalog)
     async with client:
         for i in range(3):
             await client.get(f"/artists/{artist}", {"i": i}, template="GET /artists/{id}")
         with pytest.raises(QuotaExceededError) as caught:
             await client.get(f"/artists/{artist}", {"i": 99}, template="GET /artists/{id}")
-    assert "come back after" in str(caught.value) and caught.value.retry_after > 3600
+    message = str(caught.value)
+    assert "daily API quota reached" in message and "what was fetched is kept" in message
+    assert "come back after" in message and caught.value.retry_after > 3600
     assert sim.calls("GET /artists/{id}", 429) == 1, "no retries hammer an exhausted quota"
 
 

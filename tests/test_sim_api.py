@@ -556,6 +556,16 @@ async def test_daily_quota(make, mode):
     assert (await h.get(path)).status_code == 200
 
 
+async def test_daily_quota_can_be_marked_in_the_error_reason_instead_of_the_message(make):
+    h = await make(quota=1, quota_reason_field=True)
+    path = f"/artists/{busiest_artist(h.catalog)}"
+    assert (await h.get(path)).status_code == 200
+    r = await h.get(path)
+    message = assert_error(r, 429, "quota")
+    assert "QUOTA_EXCEEDED" not in message and r.json()["error"]["reason"] == "QUOTA_EXCEEDED"
+    assert int(r.headers["Retry-After"]) > 86_000
+
+
 # ----- faults and latency -------------------------------------------------------------------
 
 

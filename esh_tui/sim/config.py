@@ -21,6 +21,7 @@ class SimConfig:
     faults: tuple[str, ...] = FAULT_KINDS
     slow_seconds: float = 30.0  # how long a "timeout" fault holds its response
     retry_after_missing: float = 0.0  # share of 429s sent without Retry-After
+    quota_reason_field: bool = False  # the daily quota's 429 says QUOTA_EXCEEDED in the error's `reason`, not `message`
     seed: int = 1
     token_ttl: int = 3600
 

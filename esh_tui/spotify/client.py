@@ -196,7 +196,7 @@ class SpotifyClient:
         """A 429: the daily quota stops every request; a rate limit pauses every request for its Retry-After
         (or a backoff) and halves the bound. Returns the wait; raises when waiting would be pointless."""
         retry_after = _retry_after(response)
-        if "QUOTA_EXCEEDED" in _api_message(response):
+        if _quota_exceeded(response):
             raise self._stop_for(retry_after, QuotaExceededError.come_back_in(retry_after))
         self.limit.on_rate_limited()
         wait = retry_after if retry_after is not None else self._backoff(waits)
@@ -350,6 +350,12 @@ def _api_message(response: httpx.Response) -> str:
     if isinstance(error, dict):
         return clean(str(error.get("message", ""))[:200])
     return clean(str(error)[:200])
+
+
+def _quota_exceeded(response: httpx.Response) -> bool:
+    """Whether a 429 is the daily quota: Spotify marks it QUOTA_EXCEEDED in the error's message or its reason,
+    so the mark counts wherever it is in the error body."""
+    return "QUOTA_EXCEEDED" in response.text
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any] | None:
