@@ -258,6 +258,18 @@ async def test_token_is_fetched_once_under_concurrency_and_refreshed_before_expi
     assert sim.calls(status=401) == 0
 
 
+async def test_a_five_second_token_is_refreshed_a_dozen_times_a_minute_not_on_every_call(catalog_factory, tmp_path):
+    """A refresh margin longer than a token's lifetime would fetch a token for every call."""
+    sim, client, time_ = _offline(catalog_factory(1, 20), tmp_path, token_ttl=5)
+    artist = _artist(sim.catalog)
+    async with client:
+        for i in range(240):  # a call every quarter second for a minute
+            await client.get(f"/artists/{artist}", {"i": i}, template="GET /artists/{id}")
+            time_.now += 0.25
+    assert sim.calls("GET /artists/{id}", 200) == 240 and sim.calls(status=401) == 0
+    assert sim.counts[("POST /api/token", 200)] < 20
+
+
 async def test_faults_are_retried_and_typed_errors_name_the_resource(catalog_factory, tmp_path):
     sim, client, time_ = _offline(catalog_factory(1, 20), tmp_path, fault_rate=0.3, faults=("500", "503", "drop", "timeout"),
                                   slow_seconds=60)

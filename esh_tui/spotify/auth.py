@@ -25,7 +25,7 @@ from esh_tui.config import Settings
 from esh_tui.spotify.errors import AuthError, NetworkError
 from esh_tui.text import clean
 
-REFRESH_MARGIN_SECONDS = 60
+REFRESH_MARGIN_SECONDS = 60  # at most; a tenth of the token's lifetime when that is shorter (a 5 s token: 0.5 s)
 READ_SCOPES = ("user-library-read", "user-follow-read", "playlist-read-private")
 TOKEN_FILE = "user-token.json"
 
@@ -60,7 +60,8 @@ class _CachedToken:
             if not self._valid():
                 payload = await self._post(await self._grant())
                 self._token = payload["access_token"]
-                self._expires_at = self._clock() + _lifetime(payload.get("expires_in")) - REFRESH_MARGIN_SECONDS
+                lifetime = _lifetime(payload.get("expires_in"))
+                self._expires_at = self._clock() + lifetime - min(REFRESH_MARGIN_SECONDS, lifetime / 10)
                 self._accept(payload)
             return self._token  # type: ignore[return-value]
 
