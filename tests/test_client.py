@@ -299,25 +299,36 @@ async def test_no_secret_in_errors_reprs_or_records(catalog_factory, tmp_path):
     assert SECRET not in str(caught.value) and "SPOTIFY_CLIENT_SECRET" in str(caught.value)
 
 
-async def test_pkce_login_end_to_end_against_the_simulator(tmp_path):
-    from conftest import fresh_catalog, unused_port
-    catalog = fresh_catalog(1, 20)
-    sim = SimSpotify(catalog, SimConfig(mode="development"))
-    settings = _settings(tmp_path, redirect_uri=f"http://127.0.0.1:{unused_port()}/callback")
-    wrong_state_answers = []
-
+def _browser(sim: SimSpotify, wrong_state_answers: list[int] | None = None):
+    """The user's browser: Spotify approves and redirects to the loopback listener (and, when asked to note what
+    it answered, a forged redirect goes there first)."""
     async def browser(url: str) -> None:
-        """The user's browser: Spotify approves and redirects to the loopback listener."""
         async with httpx.AsyncClient(transport=SimTransport(sim)) as spotify:
             approved = await spotify.get(url)
         assert approved.status_code == 302
         async with httpx.AsyncClient() as local:
-            forged = approved.headers["location"].replace("state=", "state=forged")
-            wrong_state_answers.append((await local.get(forged)).status_code)
+            if wrong_state_answers is not None:
+                forged = approved.headers["location"].replace("state=", "state=forged")
+                wrong_state_answers.append((await local.get(forged)).status_code)
             assert (await local.get(approved.headers["location"])).status_code == 200
+    return browser
 
+
+async def _log_in(sim: SimSpotify, tmp_path, wrong_state_answers: list[int] | None = None):
+    """`esh-tui login` against the simulator: the settings it used and the scopes granted."""
+    from conftest import unused_port
+    settings = _settings(tmp_path, redirect_uri=f"http://127.0.0.1:{unused_port()}/callback")
     async with SpotifyClient(settings, SimTransport(sim)) as client:
-        scopes = await login(settings, client._http, browser)
+        scopes = await login(settings, client._http, _browser(sim, wrong_state_answers))
+    return settings, scopes
+
+
+async def test_pkce_login_end_to_end_against_the_simulator(tmp_path):
+    from conftest import fresh_catalog
+    catalog = fresh_catalog(1, 20)
+    sim = SimSpotify(catalog, SimConfig(mode="development"))
+    wrong_state_answers: list[int] = []
+    settings, scopes = await _log_in(sim, tmp_path, wrong_state_answers)
     assert {"user-library-read", "user-follow-read", "playlist-read-private"} <= scopes
     assert "playlist-modify-private" not in scopes, "only what is read is asked for"
     assert wrong_state_answers == [400]
@@ -331,6 +342,17 @@ async def test_pkce_login_end_to_end_against_the_simulator(tmp_path):
     assert sim.counts[("POST /api/token", 200)] == 2, "the code exchange, then one refresh"
     with pytest.raises(OSError):  # the listener is gone
         socket.create_connection(("127.0.0.1", int(settings.redirect_uri.split(":")[2].split("/")[0])), timeout=1)
+
+
+async def test_pkce_login_and_refresh_never_send_the_client_secret(catalog_factory, tmp_path):
+    sim = SimSpotify(catalog_factory(1, 20), SimConfig(mode="development"))
+    settings, _ = await _log_in(sim, tmp_path)
+    async with SpotifyClient(settings, SimTransport(sim), user=True) as client:
+        await client.get("/me", template="GET /me")
+    async with SpotifyClient(settings, SimTransport(sim)) as client:  # the app's own token needs the secret
+        await client.get(f"/artists/{_artist(sim.catalog)}", template="GET /artists/{id}")
+    assert sim.accounts.token_requests == [("authorization_code", False), ("refresh_token", False),
+                                           ("client_credentials", True)]
 
 
 @pytest.mark.parametrize("mode", ["development", "extended"])

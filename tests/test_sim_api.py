@@ -732,6 +732,8 @@ async def test_code_exchange_refresh_and_reuse(make):
 
     r = await h.client.post(TOKEN_URL, data={"grant_type": "refresh_token", "refresh_token": "sim-refresh-bogus"})
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
+    r = await h.client.post(TOKEN_URL, data={"grant_type": "refresh_token", "refresh_token": body["refresh_token"]})
+    assert r.status_code == 400 and r.json()["error"] == "invalid_client", "a PKCE refresh names its client"
 
 
 async def test_wrong_verifier_is_invalid_grant(make):

@@ -33,6 +33,7 @@ class Accounts:
         self.access_tokens: dict[str, Token] = {}
         self.refresh_tokens: dict[str, Token] = {}
         self._codes: dict[str, dict[str, Any]] = {}
+        self.token_requests: list[tuple[str, bool]] = []  # (grant_type, whether Basic client credentials came with it)
 
     def authenticate(self, request: Request, now: float) -> Token:
         header = request.headers.get("authorization", "")
@@ -50,6 +51,7 @@ class Accounts:
         form = {k: v[-1] for k, v in parse_qs(request.body.decode("utf-8", "replace")).items()}
         client_id, client_secret = form.get("client_id"), form.get("client_secret")
         auth = request.headers.get("authorization", "")
+        self.token_requests.append((str(form.get("grant_type")), auth.startswith("Basic ")))
         if auth.startswith("Basic "):
             try:
                 client_id, _, client_secret = base64.b64decode(auth[6:]).decode().partition(":")
@@ -78,6 +80,8 @@ class Accounts:
             old = self.refresh_tokens.get(form.get("refresh_token", ""))
             if old is None:
                 return oauth_error("invalid_grant", "Invalid refresh token")
+            if client_id != old.client_id:  # a PKCE refresh names its client in the form (no secret needed)
+                return oauth_error("invalid_client", "Invalid client")
             return self._issue(Token(old.client_id, now + self.config.token_ttl, old.user_id, old.scopes))
         return oauth_error("unsupported_grant_type", f"grant_type {grant!r} is not supported")
 

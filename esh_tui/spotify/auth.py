@@ -36,7 +36,13 @@ class TokenSource(Protocol):
 
 
 class _CachedToken:
-    """The fetch-once-and-refresh-before-expiry logic shared by both kinds of token."""
+    """The fetch-once-and-refresh-before-expiry logic shared by both kinds of token.
+
+    The client secret goes only with a grant that needs it (`sends_secret`): client credentials. The PKCE
+    login's code exchange and its refreshes carry the client id in the form and no secret, as Spotify asks.
+    """
+
+    sends_secret = False
 
     def __init__(self, settings: Settings, http: httpx.AsyncClient, clock: Callable[[], float]):
         self.settings, self._http, self._clock = settings, http, clock
@@ -58,7 +64,7 @@ class _CachedToken:
             return self._token  # type: ignore[return-value]
         async with self._lock:
             if not self._valid():
-                payload = await self._post(await self._grant())
+                payload = await self._post(await self._grant(), secret=self.sends_secret)
                 self._token = payload["access_token"]
                 lifetime = _lifetime(payload.get("expires_in"))
                 self._expires_at = self._clock() + lifetime - min(REFRESH_MARGIN_SECONDS, lifetime / 10)
@@ -71,9 +77,11 @@ class _CachedToken:
     def _accept(self, payload: dict) -> None:
         """Hook: keep anything else the token answer carried (a new refresh token)."""
 
-    async def _post(self, form: dict[str, str], auth: tuple[str, str] | None = None) -> dict:
+    async def _post(self, form: dict[str, str], secret: bool = False) -> dict:
+        """POST a grant to the token endpoint, with the app's Basic credentials only when `secret`."""
+        auth = (self.settings.client_id or "", self.settings.client_secret or "") if secret else None
         try:
-            response = await self._http.post(self.settings.token_url, data=form, auth=auth or self._client_auth())
+            response = await self._http.post(self.settings.token_url, data=form, auth=auth)
         except httpx.HTTPError as exc:
             raise NetworkError(f"cannot reach the Spotify accounts service at {self.settings.accounts_url} "
                                f"({exc.__class__.__name__}); check the connection") from None
@@ -88,15 +96,14 @@ class _CachedToken:
             raise AuthError("Spotify's token answer had no access token; try again later")
         return payload
 
-    def _client_auth(self) -> tuple[str, str]:
-        return (self.settings.client_id or "", self.settings.client_secret or "")
-
     def _advice(self) -> str:
         return "check SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET"
 
 
 class AppToken(_CachedToken):
-    """Client credentials: enough for the public catalog."""
+    """Client credentials: enough for the public catalog. The one grant that sends the client secret."""
+
+    sends_secret = True
 
     def __init__(self, settings: Settings, http: httpx.AsyncClient, clock: Callable[[], float] = time.monotonic):
         if not settings.has_credentials:
@@ -108,7 +115,9 @@ class AppToken(_CachedToken):
 
 
 class UserToken(_CachedToken):
-    """A logged-in user's token, refreshed with its refresh token and cached on disk (mode 0600)."""
+    """A logged-in user's token, refreshed with its refresh token and cached on disk (mode 0600).
+
+    The login was PKCE, so a refresh carries the client id in the form and never the client secret."""
 
     def __init__(self, settings: Settings, http: httpx.AsyncClient, clock: Callable[[], float] = time.monotonic):
         super().__init__(settings, http, clock)
@@ -174,7 +183,7 @@ async def login(settings: Settings, http: httpx.AsyncClient, open_browser: Calla
     token = _CachedToken(settings, http, time.monotonic)
     payload = await token._post({"grant_type": "authorization_code", "code": params["code"],
                                  "redirect_uri": settings.redirect_uri, "client_id": settings.client_id,
-                                 "code_verifier": verifier}, auth=None)
+                                 "code_verifier": verifier})
     if not isinstance(payload.get("refresh_token"), str):
         raise AuthError("Spotify's login answer had no refresh token; run 'esh-tui login' again")
     save_user_token(settings.data_dir / TOKEN_FILE, payload)
