@@ -15,10 +15,10 @@ from esh_tui.config import Settings
 from esh_tui.sim.api import SimConfig, SimSpotify
 from esh_tui.sim.server import SimServer
 from esh_tui.sim.transport import SimTransport
-from esh_tui.spotify.auth import TOKEN_FILE, login
+from esh_tui.spotify.auth import TOKEN_FILE
 from esh_tui.spotify.capabilities import Capabilities
 from esh_tui.spotify.client import RATE_LIMIT_PATIENCE, SpotifyClient
-from esh_tui.spotify.errors import AuthError, NotFoundError, QuotaExceededError, RateLimitedError
+from esh_tui.spotify.errors import AuthError, LoginExpiredError, NotFoundError, QuotaExceededError, RateLimitedError
 
 SECRET = "do-not-leak-this-secret"
 
@@ -299,27 +299,12 @@ async def test_no_secret_in_errors_reprs_or_records(catalog_factory, tmp_path):
     assert SECRET not in str(caught.value) and "SPOTIFY_CLIENT_SECRET" in str(caught.value)
 
 
-def _browser(sim: SimSpotify, wrong_state_answers: list[int] | None = None):
-    """The user's browser: Spotify approves and redirects to the loopback listener (and, when asked to note what
-    it answered, a forged redirect goes there first)."""
-    async def browser(url: str) -> None:
-        async with httpx.AsyncClient(transport=SimTransport(sim)) as spotify:
-            approved = await spotify.get(url)
-        assert approved.status_code == 302
-        async with httpx.AsyncClient() as local:
-            if wrong_state_answers is not None:
-                forged = approved.headers["location"].replace("state=", "state=forged")
-                wrong_state_answers.append((await local.get(forged)).status_code)
-            assert (await local.get(approved.headers["location"])).status_code == 200
-    return browser
-
-
 async def _log_in(sim: SimSpotify, tmp_path, wrong_state_answers: list[int] | None = None):
     """`esh-tui login` against the simulator: the settings it used and the scopes granted."""
-    from conftest import unused_port
+    from conftest import log_in, unused_port
     settings = _settings(tmp_path, redirect_uri=f"http://127.0.0.1:{unused_port()}/callback")
     async with SpotifyClient(settings, SimTransport(sim)) as client:
-        scopes = await login(settings, client._http, _browser(sim, wrong_state_answers))
+        scopes = await log_in(settings, client._http, wrong_state_answers)
     return settings, scopes
 
 
@@ -353,6 +338,25 @@ async def test_pkce_login_and_refresh_never_send_the_client_secret(catalog_facto
         await client.get(f"/artists/{_artist(sim.catalog)}", template="GET /artists/{id}")
     assert sim.accounts.token_requests == [("authorization_code", False), ("refresh_token", False),
                                            ("client_credentials", True)]
+
+
+SIX_MONTHS = 183 * 86_400.0
+
+
+async def test_an_expired_login_says_log_in_again_after_one_refresh_request(catalog_factory, tmp_path):
+    time_ = FakeTime()
+    sim = SimSpotify(catalog_factory(1, 20), SimConfig(refresh_token_ttl=SIX_MONTHS), clock=time_.clock)
+    settings, _ = await _log_in(sim, tmp_path)
+    time_.now += SIX_MONTHS
+    async with SpotifyClient(settings, SimTransport(sim), user=True) as client:
+        failures = await asyncio.gather(*(client.get("/me/tracks", {"i": i}, template="GET /me/tracks")
+                                          for i in range(5)), return_exceptions=True)
+        with pytest.raises(LoginExpiredError):
+            await client.get("/me", template="GET /me")
+    assert [str(f) for f in failures] == ["your Spotify login has expired: run esh-tui login"] * 5
+    assert all(isinstance(f, AuthError) for f in failures)
+    assert [grant for grant, _ in sim.accounts.token_requests] == ["authorization_code", "refresh_token"]
+    assert sim.calls() == 0, "nothing was sent without a token"
 
 
 @pytest.mark.parametrize("mode", ["development", "extended"])

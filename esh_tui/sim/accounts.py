@@ -23,6 +23,7 @@ class Token:
     expires_at: float
     user_id: str | None = None
     scopes: frozenset[str] = frozenset()
+    logged_in_at: float = 0.0  # when the login behind a user token happened (its refresh token expires from then)
 
 
 class Accounts:
@@ -74,7 +75,7 @@ class Accounts:
             challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
             if challenge != code["challenge"]:
                 return oauth_error("invalid_grant", "code_verifier was incorrect")
-            token = Token(code["client_id"], now + self.config.token_ttl, self.catalog.user.id, code["scopes"])
+            token = Token(code["client_id"], now + self.config.token_ttl, self.catalog.user.id, code["scopes"], now)
             return self._issue(token, refresh=True)
         if grant == "refresh_token":
             old = self.refresh_tokens.get(form.get("refresh_token", ""))
@@ -82,7 +83,11 @@ class Accounts:
                 return oauth_error("invalid_grant", "Invalid refresh token")
             if client_id != old.client_id:  # a PKCE refresh names its client in the form (no secret needed)
                 return oauth_error("invalid_client", "Invalid client")
-            return self._issue(Token(old.client_id, now + self.config.token_ttl, old.user_id, old.scopes))
+            ttl = self.config.refresh_token_ttl
+            if ttl is not None and now - old.logged_in_at >= ttl:
+                return oauth_error("invalid_grant", "Refresh token revoked")
+            return self._issue(Token(old.client_id, now + self.config.token_ttl, old.user_id, old.scopes,
+                                     old.logged_in_at))
         return oauth_error("unsupported_grant_type", f"grant_type {grant!r} is not supported")
 
     def _issue(self, token: Token, refresh: bool = False) -> SimReply:

@@ -24,6 +24,7 @@ class SimConfig:
     quota_reason_field: bool = False  # the daily quota's 429 says QUOTA_EXCEEDED in the error's `reason`, not `message`
     seed: int = 1
     token_ttl: int = 3600
+    refresh_token_ttl: float | None = None  # seconds a login's refresh token works (Spotify: six months); None: always
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:

@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 
 from esh_tui.config import Settings
-from esh_tui.spotify.errors import AuthError, NetworkError
+from esh_tui.spotify.errors import AuthError, LoginExpiredError, NetworkError
 from esh_tui.text import clean
 
 REFRESH_MARGIN_SECONDS = 60  # at most; a tenth of the token's lifetime when that is shorter (a 5 s token: 0.5 s)
@@ -49,6 +49,7 @@ class _CachedToken:
         self._token: str | None = None
         self._expires_at = 0.0
         self._lock = asyncio.Lock()
+        self._refused: AuthError | None = None  # refused for good (an expired login): asking again cannot help
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(valid={self._valid()})"
@@ -63,8 +64,14 @@ class _CachedToken:
         if self._valid():
             return self._token  # type: ignore[return-value]
         async with self._lock:
+            if self._refused is not None:
+                raise type(self._refused)(str(self._refused))
             if not self._valid():
-                payload = await self._post(await self._grant(), secret=self.sends_secret)
+                try:
+                    payload = await self._post(await self._grant(), secret=self.sends_secret)
+                except LoginExpiredError as exc:
+                    self._refused = exc
+                    raise
                 self._token = payload["access_token"]
                 lifetime = _lifetime(payload.get("expires_in"))
                 self._expires_at = self._clock() + lifetime - min(REFRESH_MARGIN_SECONDS, lifetime / 10)
@@ -86,8 +93,7 @@ class _CachedToken:
             raise NetworkError(f"cannot reach the Spotify accounts service at {self.settings.accounts_url} "
                                f"({exc.__class__.__name__}); check the connection") from None
         if response.status_code != 200:
-            raise AuthError(f"Spotify refused the token request: {_oauth_message(response)}; "
-                            f"{self._advice()}")
+            raise self._refusal(response)
         try:
             payload = response.json()
         except (ValueError, RecursionError):
@@ -95,6 +101,9 @@ class _CachedToken:
         if not isinstance(payload, dict) or not isinstance(payload.get("access_token"), str):
             raise AuthError("Spotify's token answer had no access token; try again later")
         return payload
+
+    def _refusal(self, response: httpx.Response) -> AuthError:
+        return AuthError(f"Spotify refused the token request: {_oauth_message(response)}; {self._advice()}")
 
     def _advice(self) -> str:
         return "check SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET"
@@ -137,8 +146,37 @@ class UserToken(_CachedToken):
             self._refresh_token = payload["refresh_token"]
             save_user_token(self.path, {**payload, "scope": payload.get("scope", " ".join(sorted(self.scopes)))})
 
+    def _refusal(self, response: httpx.Response) -> AuthError:
+        """`invalid_grant` on a refresh: the login has expired (or was revoked); only logging in again helps."""
+        if response.status_code == 400 and _oauth_error(response) == "invalid_grant":
+            return LoginExpiredError()
+        return super()._refusal(response)
+
     def _advice(self) -> str:
         return "run 'esh-tui login' again"
+
+
+class UserOrAppToken:
+    """The user's token while the login works, then the app's own: for reads a login only widens (playlists)."""
+
+    def __init__(self, settings: Settings, http: httpx.AsyncClient, clock: Callable[[], float] = time.monotonic):
+        self._user = UserToken(settings, http, clock)
+        self._app = AppToken(settings, http, clock)
+        self.current: TokenSource = self._user
+
+    def __repr__(self) -> str:
+        return f"UserOrAppToken(current={self.current!r})"
+
+    def invalidate(self) -> None:
+        self.current.invalidate()
+
+    async def access_token(self) -> str:
+        if self.current is self._user:
+            try:
+                return await self._user.access_token()
+            except LoginExpiredError:
+                self.current = self._app
+        return await self._app.access_token()
 
 
 # ----- login: Authorization Code with PKCE ----------------------------------------------------------
@@ -216,6 +254,15 @@ def _read_token_file(path: Path) -> dict | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) and isinstance(data.get("refresh_token"), str) else None
+
+
+def _oauth_error(response: httpx.Response) -> str | None:
+    """The OAuth error code of a refused token request (`invalid_grant`, `invalid_client`), if it has one."""
+    try:
+        error = response.json().get("error")
+    except (ValueError, AttributeError, RecursionError):
+        return None
+    return error if isinstance(error, str) else None
 
 
 def _oauth_message(response: httpx.Response) -> str:

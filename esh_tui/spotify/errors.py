@@ -16,6 +16,15 @@ class AuthError(SpotifyError):
     """Credentials were refused or a token is missing or expired."""
 
 
+class LoginExpiredError(AuthError):
+    """The user's refresh token no longer works (Spotify's expire six months after login): log in again."""
+
+    MESSAGE = "your Spotify login has expired: run esh-tui login"
+
+    def __init__(self, message: str = MESSAGE):
+        super().__init__(message)
+
+
 class NotFoundError(SpotifyError):
     """The resource does not exist (or is not visible to this app)."""
 
