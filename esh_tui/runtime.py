@@ -14,7 +14,7 @@ import httpx
 
 from esh_tui.config import Settings, Tuning, load_settings
 from esh_tui.sim.offline import OFFLINE_STORE, OfflineSpotify, OfflineUserToken, offline_spotify
-from esh_tui.spotify.auth import TOKEN_FILE
+from esh_tui.spotify.auth import TOKEN_FILE, UserOrAppToken
 from esh_tui.spotify.client import SpotifyClient
 from esh_tui.storage.cache import ReleaseCache
 from esh_tui.storage.store import Store
@@ -41,8 +41,10 @@ class Runtime:
 
     def playlist_client(self) -> SpotifyClient:
         """A client that reads playlists: the user's token once logged in (private playlists too), else the app's
-        (public playlists)."""
-        return self.client(user=bool(self.offline) or (self.settings.data_dir / TOKEN_FILE).exists())
+        (public playlists); the app's too once the login has expired."""
+        if self.offline or not (self.settings.data_dir / TOKEN_FILE).exists():
+            return self.client(user=bool(self.offline))
+        return self.client(token=lambda http: UserOrAppToken(self.settings, http))
 
     def cache(self, clock: Callable[[], float] = time.time) -> ReleaseCache:
         """The release cache as config.toml tunes it (memory tier size, freshness)."""

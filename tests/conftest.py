@@ -160,6 +160,26 @@ def unused_port() -> int:
     raise RuntimeError("no free port below the ephemeral range")
 
 
+async def log_in(settings, spotify, wrong_state_answers: list[int] | None = None) -> frozenset[str]:
+    """`esh-tui login` with a browser that approves at once: Spotify (the simulator, reached through the
+    httpx client `spotify`) redirects to the loopback listener. With `wrong_state_answers`, a forged redirect
+    goes there first and what the listener answered it is noted. Returns the scopes granted."""
+    import httpx
+
+    from esh_tui.spotify.auth import login
+
+    async def browser(url: str) -> None:
+        approved = await spotify.get(url)
+        assert approved.status_code == 302
+        async with httpx.AsyncClient() as local:
+            if wrong_state_answers is not None:
+                forged = approved.headers["location"].replace("state=", "state=forged")
+                wrong_state_answers.append((await local.get(forged)).status_code)
+            assert (await local.get(approved.headers["location"])).status_code == 200
+
+    return await login(settings, spotify, browser)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_settings(tmp_path, monkeypatch):
     """No test sees the developer's credentials, data directory, config directory or home (platformdirs'

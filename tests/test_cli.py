@@ -219,3 +219,62 @@ def test_a_config_file_left_in_the_data_directory_still_applies_and_commands_say
     assert "config.toml found in the data directory" in err and str(tmp_path / "config") in err
     assert main(["config"]) == 0
     assert "3" in next(line for line in capsys.readouterr().out.splitlines() if "max_connections" in line)
+
+
+SIX_MONTHS = 183 * 86_400.0
+
+
+@pytest.fixture
+def expired_login(monkeypatch):
+    """Spotify on loopback (extended mode) with this app's credentials, and a login made six months ago: its
+    refresh token has expired. Yields the simulator."""
+    import asyncio
+
+    import httpx
+    from conftest import fresh_catalog, log_in, unused_port
+
+    from esh_tui.config import load_settings
+    from esh_tui.sim.api import SimConfig, SimSpotify
+    from esh_tui.sim.server import SimServer
+
+    now = [1000.0]
+    sim = SimSpotify(fresh_catalog(1, 30), SimConfig(mode="extended", refresh_token_ttl=SIX_MONTHS),
+                     clock=lambda: now[0])
+    server = SimServer(sim).start_in_thread()
+    try:
+        for name, value in (("ESH_API_URL", server.api_url), ("ESH_ACCOUNTS_URL", server.url),
+                            ("SPOTIFY_CLIENT_ID", "esh-test-client"), ("SPOTIFY_CLIENT_SECRET", "esh-test-secret"),
+                            ("SPOTIFY_REDIRECT_URI", f"http://127.0.0.1:{unused_port()}/callback")):
+            monkeypatch.setenv(name, value)
+
+        async def login_then() -> None:
+            async with httpx.AsyncClient() as spotify:
+                await log_in(load_settings(), spotify)
+
+        asyncio.run(login_then())
+        now[0] += SIX_MONTHS
+        yield sim
+    finally:
+        server.stop_thread()
+
+
+def _grants(sim) -> list[str]:
+    return [grant for grant, _ in sim.accounts.token_requests]
+
+
+def test_import_liked_after_the_login_expired_says_log_in_again_and_exits_2(expired_login, capsys):
+    assert main(["artists", "import-liked"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("esh-tui: error: your Spotify login has expired: run esh-tui login")
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert _grants(expired_login) == ["authorization_code", "refresh_token"], "one refresh, no retries"
+    assert expired_login.calls() == 0
+
+
+def test_a_public_playlist_is_still_read_with_the_apps_credentials_after_the_login_expired(expired_login, capsys):
+    catalog = expired_login.catalog
+    public = next(p for p in catalog.playlists.values() if p.public and p.owner_id != catalog.user.id)
+    assert main(["artists", "import-playlist", public.id]) == 0
+    on_playlist = {a for t in public.track_ids for a in catalog.tracks[t].artist_ids}
+    assert on_playlist <= {a["id"] for a in _tracked(capsys)}
+    assert _grants(expired_login) == ["authorization_code", "refresh_token", "client_credentials"]

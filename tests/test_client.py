@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import socket
 import stat
 
@@ -14,10 +15,10 @@ from esh_tui.config import Settings
 from esh_tui.sim.api import SimConfig, SimSpotify
 from esh_tui.sim.server import SimServer
 from esh_tui.sim.transport import SimTransport
-from esh_tui.spotify.auth import TOKEN_FILE, login
+from esh_tui.spotify.auth import TOKEN_FILE
 from esh_tui.spotify.capabilities import Capabilities
 from esh_tui.spotify.client import RATE_LIMIT_PATIENCE, SpotifyClient
-from esh_tui.spotify.errors import AuthError, NotFoundError, QuotaExceededError, RateLimitedError
+from esh_tui.spotify.errors import AuthError, LoginExpiredError, NotFoundError, QuotaExceededError, RateLimitedError
 
 SECRET = "do-not-leak-this-secret"
 
@@ -36,6 +37,60 @@ class FakeTime:
         self.slept.append(seconds)
         self.now += seconds
         await asyncio.sleep(0)
+
+
+class VirtualTime(FakeTime):
+    """Time that passes only when nothing else can run: the earliest sleeper moves the clock to its deadline.
+
+    Unlike `FakeTime`, a long sleep does not move the clock for everybody the moment it starts, so what other
+    tasks do during a pause happens during the pause."""
+
+    TURNS = 50  # loop turns a sleeper lets pass before it takes time forward
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._deadlines: list[float] = []
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        deadline = self.now + seconds
+        self._deadlines.append(deadline)
+        try:
+            while self.now < deadline:
+                for _ in range(self.TURNS):
+                    await asyncio.sleep(0)
+                if deadline <= min(self._deadlines):
+                    self.now = deadline
+        finally:
+            self._deadlines.remove(deadline)
+
+
+async def _wire_turns(seconds: float) -> None:
+    """The simulator's latency as a few loop turns: requests overlap on the wire without time passing."""
+    for _ in range(3):
+        await asyncio.sleep(0)
+
+
+class _Wire(httpx.AsyncBaseTransport):
+    """The simulator behind a wire that notes each 429: when it was answered, until when it asked for a pause,
+    and how many requests the client had in flight then; and each API request sent while a pause ran."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, time_: VirtualTime) -> None:
+        self.inner, self.time = inner, time_
+        self.client: SpotifyClient | None = None
+        self.limited: list[tuple[float, float, int]] = []  # (answered at, pause until, client's requests in flight)
+        self.sent_in_pause = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        sent_at = self.time.now
+        api = "/api/token" not in request.url.path
+        if api and any(answered_at <= sent_at < until for answered_at, until, _ in self.limited):
+            self.sent_in_pause += 1
+        response = await self.inner.handle_async_request(request)
+        if response.status_code == 429:
+            until = self.time.now + float(response.headers.get("retry-after", 0))
+            self.limited.append((self.time.now, until, self.client.limit.in_flight if self.client else 0))
+        return response
 
 
 def _settings(tmp_path, api_url="https://api.spotify.com/v1", accounts_url="https://accounts.spotify.com", **kw):
@@ -83,6 +138,26 @@ async def test_429_retry_after_is_obeyed_on_a_simulated_clock(catalog_factory, t
     assert client.limit.bound < 8, "the concurrency bound shrinks on 429"
 
 
+async def test_after_a_429_nothing_is_sent_until_its_retry_after_has_passed(catalog_factory, tmp_path):
+    """Many calls at once under a rolling rate limit: requests queued on the concurrency bound wait out the pause
+    too; only those already in flight when the first 429 was answered may meet a 429 of their own."""
+    time_ = VirtualTime()
+    sim = SimSpotify(catalog_factory(1, 20), SimConfig(mode="development", rate_limit=10, latency_ms=50),
+                     clock=time_.clock)
+    wire = _Wire(SimTransport(sim, sleep=_wire_turns), time_)
+    client = SpotifyClient(_settings(tmp_path), wire, sleep=time_.sleep, clock=time_.clock, rng=random.Random(1))
+    wire.client = client
+    artist = _artist(sim.catalog)
+    async with client:
+        await asyncio.gather(*(client.get(f"/artists/{artist}", {"i": i}, template="GET /artists/{id}")
+                               for i in range(60)))
+    assert sim.calls("GET /artists/{id}", 200) == 60
+    (first_at, first_until, in_flight), *later = wire.limited
+    in_first_pause = [at for at, _, _ in later if at < first_until]
+    assert len(in_first_pause) <= in_flight - 1, (len(in_first_pause), in_flight)
+    assert wire.sent_in_pause == 0
+
+
 async def test_429_without_retry_after_backs_off_until_the_window_refills(catalog_factory, tmp_path):
     """Six or more 429s in a row for one request are no reason to give up while the waits stay reasonable."""
     sim, client, time_ = _offline(catalog_factory(1, 20), tmp_path, rate_limit=1, retry_after_missing=1.0)
@@ -116,15 +191,19 @@ async def test_a_huge_retry_after_or_endless_429s_stop_with_when_to_come_back(tm
             assert RATE_LIMIT_PATIENCE - 30 <= waited <= RATE_LIMIT_PATIENCE + 10, (retry_after, waited)
 
 
-async def test_quota_exhaustion_stops_with_when_to_come_back(catalog_factory, tmp_path):
-    sim, client, _ = _offline(catalog_factory(1, 20), tmp_path, quota=3)
+@pytest.mark.parametrize("in_reason", [False, True], ids=["mark-in-message", "mark-in-reason"])
+async def test_quota_exhaustion_stops_with_when_to_come_back(catalog_factory, tmp_path, in_reason):
+    """Spotify marks the daily quota QUOTA_EXCEEDED in the error's message or in its reason: both stop the run."""
+    sim, client, _ = _offline(catalog_factory(1, 20), tmp_path, quota=3, quota_reason_field=in_reason)
     artist = _artist(sim.catalog)
     async with client:
         for i in range(3):
             await client.get(f"/artists/{artist}", {"i": i}, template="GET /artists/{id}")
         with pytest.raises(QuotaExceededError) as caught:
             await client.get(f"/artists/{artist}", {"i": 99}, template="GET /artists/{id}")
-    assert "come back after" in str(caught.value) and caught.value.retry_after > 3600
+    message = str(caught.value)
+    assert "daily API quota reached" in message and "what was fetched is kept" in message
+    assert "come back after" in message and caught.value.retry_after > 3600
     assert sim.calls("GET /artists/{id}", 429) == 1, "no retries hammer an exhausted quota"
 
 
@@ -179,6 +258,18 @@ async def test_token_is_fetched_once_under_concurrency_and_refreshed_before_expi
     assert sim.calls(status=401) == 0
 
 
+async def test_a_five_second_token_is_refreshed_a_dozen_times_a_minute_not_on_every_call(catalog_factory, tmp_path):
+    """A refresh margin longer than a token's lifetime would fetch a token for every call."""
+    sim, client, time_ = _offline(catalog_factory(1, 20), tmp_path, token_ttl=5)
+    artist = _artist(sim.catalog)
+    async with client:
+        for i in range(240):  # a call every quarter second for a minute
+            await client.get(f"/artists/{artist}", {"i": i}, template="GET /artists/{id}")
+            time_.now += 0.25
+    assert sim.calls("GET /artists/{id}", 200) == 240 and sim.calls(status=401) == 0
+    assert sim.counts[("POST /api/token", 200)] < 20
+
+
 async def test_faults_are_retried_and_typed_errors_name_the_resource(catalog_factory, tmp_path):
     sim, client, time_ = _offline(catalog_factory(1, 20), tmp_path, fault_rate=0.3, faults=("500", "503", "drop", "timeout"),
                                   slow_seconds=60)
@@ -208,25 +299,21 @@ async def test_no_secret_in_errors_reprs_or_records(catalog_factory, tmp_path):
     assert SECRET not in str(caught.value) and "SPOTIFY_CLIENT_SECRET" in str(caught.value)
 
 
+async def _log_in(sim: SimSpotify, tmp_path, wrong_state_answers: list[int] | None = None):
+    """`esh-tui login` against the simulator: the settings it used and the scopes granted."""
+    from conftest import log_in, unused_port
+    settings = _settings(tmp_path, redirect_uri=f"http://127.0.0.1:{unused_port()}/callback")
+    async with SpotifyClient(settings, SimTransport(sim)) as client:
+        scopes = await log_in(settings, client._http, wrong_state_answers)
+    return settings, scopes
+
+
 async def test_pkce_login_end_to_end_against_the_simulator(tmp_path):
-    from conftest import fresh_catalog, unused_port
+    from conftest import fresh_catalog
     catalog = fresh_catalog(1, 20)
     sim = SimSpotify(catalog, SimConfig(mode="development"))
-    settings = _settings(tmp_path, redirect_uri=f"http://127.0.0.1:{unused_port()}/callback")
-    wrong_state_answers = []
-
-    async def browser(url: str) -> None:
-        """The user's browser: Spotify approves and redirects to the loopback listener."""
-        async with httpx.AsyncClient(transport=SimTransport(sim)) as spotify:
-            approved = await spotify.get(url)
-        assert approved.status_code == 302
-        async with httpx.AsyncClient() as local:
-            forged = approved.headers["location"].replace("state=", "state=forged")
-            wrong_state_answers.append((await local.get(forged)).status_code)
-            assert (await local.get(approved.headers["location"])).status_code == 200
-
-    async with SpotifyClient(settings, SimTransport(sim)) as client:
-        scopes = await login(settings, client._http, browser)
+    wrong_state_answers: list[int] = []
+    settings, scopes = await _log_in(sim, tmp_path, wrong_state_answers)
     assert {"user-library-read", "user-follow-read", "playlist-read-private"} <= scopes
     assert "playlist-modify-private" not in scopes, "only what is read is asked for"
     assert wrong_state_answers == [400]
@@ -240,6 +327,36 @@ async def test_pkce_login_end_to_end_against_the_simulator(tmp_path):
     assert sim.counts[("POST /api/token", 200)] == 2, "the code exchange, then one refresh"
     with pytest.raises(OSError):  # the listener is gone
         socket.create_connection(("127.0.0.1", int(settings.redirect_uri.split(":")[2].split("/")[0])), timeout=1)
+
+
+async def test_pkce_login_and_refresh_never_send_the_client_secret(catalog_factory, tmp_path):
+    sim = SimSpotify(catalog_factory(1, 20), SimConfig(mode="development"))
+    settings, _ = await _log_in(sim, tmp_path)
+    async with SpotifyClient(settings, SimTransport(sim), user=True) as client:
+        await client.get("/me", template="GET /me")
+    async with SpotifyClient(settings, SimTransport(sim)) as client:  # the app's own token needs the secret
+        await client.get(f"/artists/{_artist(sim.catalog)}", template="GET /artists/{id}")
+    assert sim.accounts.token_requests == [("authorization_code", False), ("refresh_token", False),
+                                           ("client_credentials", True)]
+
+
+SIX_MONTHS = 183 * 86_400.0
+
+
+async def test_an_expired_login_says_log_in_again_after_one_refresh_request(catalog_factory, tmp_path):
+    time_ = FakeTime()
+    sim = SimSpotify(catalog_factory(1, 20), SimConfig(refresh_token_ttl=SIX_MONTHS), clock=time_.clock)
+    settings, _ = await _log_in(sim, tmp_path)
+    time_.now += SIX_MONTHS
+    async with SpotifyClient(settings, SimTransport(sim), user=True) as client:
+        failures = await asyncio.gather(*(client.get("/me/tracks", {"i": i}, template="GET /me/tracks")
+                                          for i in range(5)), return_exceptions=True)
+        with pytest.raises(LoginExpiredError):
+            await client.get("/me", template="GET /me")
+    assert [str(f) for f in failures] == ["your Spotify login has expired: run esh-tui login"] * 5
+    assert all(isinstance(f, AuthError) for f in failures)
+    assert [grant for grant, _ in sim.accounts.token_requests] == ["authorization_code", "refresh_token"]
+    assert sim.calls() == 0, "nothing was sent without a token"
 
 
 @pytest.mark.parametrize("mode", ["development", "extended"])

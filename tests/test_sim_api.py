@@ -556,6 +556,16 @@ async def test_daily_quota(make, mode):
     assert (await h.get(path)).status_code == 200
 
 
+async def test_daily_quota_can_be_marked_in_the_error_reason_instead_of_the_message(make):
+    h = await make(quota=1, quota_reason_field=True)
+    path = f"/artists/{busiest_artist(h.catalog)}"
+    assert (await h.get(path)).status_code == 200
+    r = await h.get(path)
+    message = assert_error(r, 429, "quota")
+    assert "QUOTA_EXCEEDED" not in message and r.json()["error"]["reason"] == "QUOTA_EXCEEDED"
+    assert int(r.headers["Retry-After"]) > 86_000
+
+
 # ----- faults and latency -------------------------------------------------------------------
 
 
@@ -722,6 +732,8 @@ async def test_code_exchange_refresh_and_reuse(make):
 
     r = await h.client.post(TOKEN_URL, data={"grant_type": "refresh_token", "refresh_token": "sim-refresh-bogus"})
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
+    r = await h.client.post(TOKEN_URL, data={"grant_type": "refresh_token", "refresh_token": body["refresh_token"]})
+    assert r.status_code == 400 and r.json()["error"] == "invalid_client", "a PKCE refresh names its client"
 
 
 async def test_wrong_verifier_is_invalid_grant(make):

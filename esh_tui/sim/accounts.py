@@ -23,6 +23,7 @@ class Token:
     expires_at: float
     user_id: str | None = None
     scopes: frozenset[str] = frozenset()
+    logged_in_at: float = 0.0  # when the login behind a user token happened (its refresh token expires from then)
 
 
 class Accounts:
@@ -33,6 +34,7 @@ class Accounts:
         self.access_tokens: dict[str, Token] = {}
         self.refresh_tokens: dict[str, Token] = {}
         self._codes: dict[str, dict[str, Any]] = {}
+        self.token_requests: list[tuple[str, bool]] = []  # (grant_type, whether Basic client credentials came with it)
 
     def authenticate(self, request: Request, now: float) -> Token:
         header = request.headers.get("authorization", "")
@@ -50,6 +52,7 @@ class Accounts:
         form = {k: v[-1] for k, v in parse_qs(request.body.decode("utf-8", "replace")).items()}
         client_id, client_secret = form.get("client_id"), form.get("client_secret")
         auth = request.headers.get("authorization", "")
+        self.token_requests.append((str(form.get("grant_type")), auth.startswith("Basic ")))
         if auth.startswith("Basic "):
             try:
                 client_id, _, client_secret = base64.b64decode(auth[6:]).decode().partition(":")
@@ -72,13 +75,19 @@ class Accounts:
             challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
             if challenge != code["challenge"]:
                 return oauth_error("invalid_grant", "code_verifier was incorrect")
-            token = Token(code["client_id"], now + self.config.token_ttl, self.catalog.user.id, code["scopes"])
+            token = Token(code["client_id"], now + self.config.token_ttl, self.catalog.user.id, code["scopes"], now)
             return self._issue(token, refresh=True)
         if grant == "refresh_token":
             old = self.refresh_tokens.get(form.get("refresh_token", ""))
             if old is None:
                 return oauth_error("invalid_grant", "Invalid refresh token")
-            return self._issue(Token(old.client_id, now + self.config.token_ttl, old.user_id, old.scopes))
+            if client_id != old.client_id:  # a PKCE refresh names its client in the form (no secret needed)
+                return oauth_error("invalid_client", "Invalid client")
+            ttl = self.config.refresh_token_ttl
+            if ttl is not None and now - old.logged_in_at >= ttl:
+                return oauth_error("invalid_grant", "Refresh token revoked")
+            return self._issue(Token(old.client_id, now + self.config.token_ttl, old.user_id, old.scopes,
+                                     old.logged_in_at))
         return oauth_error("unsupported_grant_type", f"grant_type {grant!r} is not supported")
 
     def _issue(self, token: Token, refresh: bool = False) -> SimReply:

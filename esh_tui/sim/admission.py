@@ -34,9 +34,10 @@ class Admission:
         if self._day_start is None or now - self._day_start >= DAY_SECONDS:
             self._day_start, self._day_count = now, 0
         if self.config.quota is not None and self._day_count >= self.config.quota:
-            wait = math.ceil(self._day_start + DAY_SECONDS - now)
-            raise ApiError(429, "QUOTA_EXCEEDED: the daily request quota of this app is used up",
-                           {"Retry-After": str(wait)})
+            wait = {"Retry-After": str(math.ceil(self._day_start + DAY_SECONDS - now))}
+            if self.config.quota_reason_field:  # as Spotify may send it: the mark in `reason`, not in the message
+                raise ApiError(429, "The daily request quota of this app is used up", wait, reason="QUOTA_EXCEEDED")
+            raise ApiError(429, "QUOTA_EXCEEDED: the daily request quota of this app is used up", wait)
         window = self._window
         while window and window[0] <= now - RATE_WINDOW_SECONDS:
             window.popleft()

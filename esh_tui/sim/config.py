@@ -21,8 +21,10 @@ class SimConfig:
     faults: tuple[str, ...] = FAULT_KINDS
     slow_seconds: float = 30.0  # how long a "timeout" fault holds its response
     retry_after_missing: float = 0.0  # share of 429s sent without Retry-After
+    quota_reason_field: bool = False  # the daily quota's 429 says QUOTA_EXCEEDED in the error's `reason`, not `message`
     seed: int = 1
     token_ttl: int = 3600
+    refresh_token_ttl: float | None = None  # seconds a login's refresh token works (Spotify: six months); None: always
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:

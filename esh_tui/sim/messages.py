@@ -22,9 +22,9 @@ class SimReply:
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None, reason: str | None = None):
         super().__init__(message)
-        self.status, self.message, self.headers = status, message, headers or {}
+        self.status, self.message, self.headers, self.reason = status, message, headers or {}, reason
 
 
 @dataclass
@@ -53,7 +53,10 @@ def json_reply(status: int, payload: Any) -> SimReply:
 
 
 def error_reply(err: ApiError, delay: float) -> SimReply:
-    reply = json_reply(err.status, {"error": {"status": err.status, "message": err.message}})
+    error: dict[str, Any] = {"status": err.status, "message": err.message}
+    if err.reason:
+        error["reason"] = err.reason
+    reply = json_reply(err.status, {"error": error})
     reply.headers.update(err.headers)
     reply.delay = delay
     return reply

@@ -22,10 +22,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 
 from esh_tui.config import Settings
-from esh_tui.spotify.errors import AuthError, NetworkError
+from esh_tui.spotify.errors import AuthError, LoginExpiredError, NetworkError
 from esh_tui.text import clean
 
-REFRESH_MARGIN_SECONDS = 60
+REFRESH_MARGIN_SECONDS = 60  # at most; a tenth of the token's lifetime when that is shorter (a 5 s token: 0.5 s)
 READ_SCOPES = ("user-library-read", "user-follow-read", "playlist-read-private")
 TOKEN_FILE = "user-token.json"
 
@@ -36,13 +36,20 @@ class TokenSource(Protocol):
 
 
 class _CachedToken:
-    """The fetch-once-and-refresh-before-expiry logic shared by both kinds of token."""
+    """The fetch-once-and-refresh-before-expiry logic shared by both kinds of token.
+
+    The client secret goes only with a grant that needs it (`sends_secret`): client credentials. The PKCE
+    login's code exchange and its refreshes carry the client id in the form and no secret, as Spotify asks.
+    """
+
+    sends_secret = False
 
     def __init__(self, settings: Settings, http: httpx.AsyncClient, clock: Callable[[], float]):
         self.settings, self._http, self._clock = settings, http, clock
         self._token: str | None = None
         self._expires_at = 0.0
         self._lock = asyncio.Lock()
+        self._refused: AuthError | None = None  # refused for good (an expired login): asking again cannot help
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(valid={self._valid()})"
@@ -57,10 +64,17 @@ class _CachedToken:
         if self._valid():
             return self._token  # type: ignore[return-value]
         async with self._lock:
+            if self._refused is not None:
+                raise type(self._refused)(str(self._refused))
             if not self._valid():
-                payload = await self._post(await self._grant())
+                try:
+                    payload = await self._post(await self._grant(), secret=self.sends_secret)
+                except LoginExpiredError as exc:
+                    self._refused = exc
+                    raise
                 self._token = payload["access_token"]
-                self._expires_at = self._clock() + _lifetime(payload.get("expires_in")) - REFRESH_MARGIN_SECONDS
+                lifetime = _lifetime(payload.get("expires_in"))
+                self._expires_at = self._clock() + lifetime - min(REFRESH_MARGIN_SECONDS, lifetime / 10)
                 self._accept(payload)
             return self._token  # type: ignore[return-value]
 
@@ -70,15 +84,16 @@ class _CachedToken:
     def _accept(self, payload: dict) -> None:
         """Hook: keep anything else the token answer carried (a new refresh token)."""
 
-    async def _post(self, form: dict[str, str], auth: tuple[str, str] | None = None) -> dict:
+    async def _post(self, form: dict[str, str], secret: bool = False) -> dict:
+        """POST a grant to the token endpoint, with the app's Basic credentials only when `secret`."""
+        auth = (self.settings.client_id or "", self.settings.client_secret or "") if secret else None
         try:
-            response = await self._http.post(self.settings.token_url, data=form, auth=auth or self._client_auth())
+            response = await self._http.post(self.settings.token_url, data=form, auth=auth)
         except httpx.HTTPError as exc:
             raise NetworkError(f"cannot reach the Spotify accounts service at {self.settings.accounts_url} "
                                f"({exc.__class__.__name__}); check the connection") from None
         if response.status_code != 200:
-            raise AuthError(f"Spotify refused the token request: {_oauth_message(response)}; "
-                            f"{self._advice()}")
+            raise self._refusal(response)
         try:
             payload = response.json()
         except (ValueError, RecursionError):
@@ -87,15 +102,17 @@ class _CachedToken:
             raise AuthError("Spotify's token answer had no access token; try again later")
         return payload
 
-    def _client_auth(self) -> tuple[str, str]:
-        return (self.settings.client_id or "", self.settings.client_secret or "")
+    def _refusal(self, response: httpx.Response) -> AuthError:
+        return AuthError(f"Spotify refused the token request: {_oauth_message(response)}; {self._advice()}")
 
     def _advice(self) -> str:
         return "check SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET"
 
 
 class AppToken(_CachedToken):
-    """Client credentials: enough for the public catalog."""
+    """Client credentials: enough for the public catalog. The one grant that sends the client secret."""
+
+    sends_secret = True
 
     def __init__(self, settings: Settings, http: httpx.AsyncClient, clock: Callable[[], float] = time.monotonic):
         if not settings.has_credentials:
@@ -107,7 +124,9 @@ class AppToken(_CachedToken):
 
 
 class UserToken(_CachedToken):
-    """A logged-in user's token, refreshed with its refresh token and cached on disk (mode 0600)."""
+    """A logged-in user's token, refreshed with its refresh token and cached on disk (mode 0600).
+
+    The login was PKCE, so a refresh carries the client id in the form and never the client secret."""
 
     def __init__(self, settings: Settings, http: httpx.AsyncClient, clock: Callable[[], float] = time.monotonic):
         super().__init__(settings, http, clock)
@@ -127,8 +146,37 @@ class UserToken(_CachedToken):
             self._refresh_token = payload["refresh_token"]
             save_user_token(self.path, {**payload, "scope": payload.get("scope", " ".join(sorted(self.scopes)))})
 
+    def _refusal(self, response: httpx.Response) -> AuthError:
+        """`invalid_grant` on a refresh: the login has expired (or was revoked); only logging in again helps."""
+        if response.status_code == 400 and _oauth_error(response) == "invalid_grant":
+            return LoginExpiredError()
+        return super()._refusal(response)
+
     def _advice(self) -> str:
         return "run 'esh-tui login' again"
+
+
+class UserOrAppToken:
+    """The user's token while the login works, then the app's own: for reads a login only widens (playlists)."""
+
+    def __init__(self, settings: Settings, http: httpx.AsyncClient, clock: Callable[[], float] = time.monotonic):
+        self._user = UserToken(settings, http, clock)
+        self._app = AppToken(settings, http, clock)
+        self.current: TokenSource = self._user
+
+    def __repr__(self) -> str:
+        return f"UserOrAppToken(current={self.current!r})"
+
+    def invalidate(self) -> None:
+        self.current.invalidate()
+
+    async def access_token(self) -> str:
+        if self.current is self._user:
+            try:
+                return await self._user.access_token()
+            except LoginExpiredError:
+                self.current = self._app
+        return await self._app.access_token()
 
 
 # ----- login: Authorization Code with PKCE ----------------------------------------------------------
@@ -173,7 +221,7 @@ async def login(settings: Settings, http: httpx.AsyncClient, open_browser: Calla
     token = _CachedToken(settings, http, time.monotonic)
     payload = await token._post({"grant_type": "authorization_code", "code": params["code"],
                                  "redirect_uri": settings.redirect_uri, "client_id": settings.client_id,
-                                 "code_verifier": verifier}, auth=None)
+                                 "code_verifier": verifier})
     if not isinstance(payload.get("refresh_token"), str):
         raise AuthError("Spotify's login answer had no refresh token; run 'esh-tui login' again")
     save_user_token(settings.data_dir / TOKEN_FILE, payload)
@@ -206,6 +254,15 @@ def _read_token_file(path: Path) -> dict | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) and isinstance(data.get("refresh_token"), str) else None
+
+
+def _oauth_error(response: httpx.Response) -> str | None:
+    """The OAuth error code of a refused token request (`invalid_grant`, `invalid_client`), if it has one."""
+    try:
+        error = response.json().get("error")
+    except (ValueError, AttributeError, RecursionError):
+        return None
+    return error if isinstance(error, str) else None
 
 
 def _oauth_message(response: httpx.Response) -> str:

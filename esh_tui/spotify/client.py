@@ -143,26 +143,31 @@ class SpotifyClient:
         waited = 0.0  # on 429s: a count would give up on an unlucky request while the window refills
         for attempt in itertools.count():
             last = failures == self.max_retries
-            await self._wait_for_pause()
-            self._check_stopped()
-            headers = {"authorization": f"Bearer {await self.token.access_token()}"}
             opened = _ConnectionSpy()
-            started = self._clock()
             async with self.limit:
+                headers = await self._clear_to_send()  # under the bound: a request queued on it obeys a pause too
+                started = self._clock()
                 try:
                     response = await self._http.request(method, url, params=params, json=body, headers=headers,
-                                                        extensions={"trace": opened})
+                                                         extensions={"trace": opened})
                 except httpx.HTTPError as exc:
                     failure = "timeout" if isinstance(exc, httpx.TimeoutException) else "network"
                     self._record(template, failure, started, 0, attempt, opened, sent)
                     if last:
                         raise NetworkError(f"Spotify did not answer {template} after {attempt + 1} tries "
                                            f"({exc.__class__.__name__}); check the connection and try again") from None
-                    await self._sleep(self._backoff(failures))
-                    failures += 1
-                    continue
+                    response = None
+                else:
+                    self._record(template, response.status_code, started, len(response.content), attempt, opened, sent)
+                    if response.status_code == 429:  # pause everybody now, before this slot goes to a queued request
+                        wait = self._pause_for_429(response, template, waits, waited)
+                        waits, waited = waits + 1, waited + wait
+                        continue
+            if response is None:
+                await self._sleep(self._backoff(failures))
+                failures += 1
+                continue
             status = response.status_code
-            self._record(template, status, started, len(response.content), attempt, opened, sent)
             if status in (200, 201):
                 payload = _json_object(response)
                 if payload is not None:
@@ -175,20 +180,6 @@ class SpotifyClient:
                 failures += 1
                 continue
             message = _api_message(response)
-            if status == 429:
-                retry_after = _retry_after(response)
-                if "QUOTA_EXCEEDED" in message:
-                    raise self._stop_for(retry_after, QuotaExceededError.come_back_in(retry_after))
-                self.limit.on_rate_limited()
-                wait = retry_after if retry_after is not None else self._backoff(waits)
-                if wait > MAX_RETRY_AFTER or waited + wait > RATE_LIMIT_PATIENCE:
-                    come_back = retry_after if retry_after is not None else 30
-                    raise self._stop_for(come_back, RateLimitedError(
-                        f"Spotify is rate limiting requests ({template}); try again in {human_seconds(come_back)}",
-                        retry_after))
-                waits, waited = waits + 1, waited + wait
-                self._resume_at = max(self._resume_at, self._clock() + wait + self._rng.uniform(0, 0.25))
-                continue
             if status >= 500:
                 if last:
                     raise NetworkError(f"Spotify kept failing on {template} (HTTP {status}); try again later")
@@ -200,6 +191,22 @@ class SpotifyClient:
                 continue
             raise _client_error(status, template, message)
         raise AssertionError("unreachable")  # pragma: no cover - every pass returns, raises or spends a budget
+
+    def _pause_for_429(self, response: httpx.Response, template: str, waits: int, waited: float) -> float:
+        """A 429: the daily quota stops every request; a rate limit pauses every request for its Retry-After
+        (or a backoff) and halves the bound. Returns the wait; raises when waiting would be pointless."""
+        retry_after = _retry_after(response)
+        if _quota_exceeded(response):
+            raise self._stop_for(retry_after, QuotaExceededError.come_back_in(retry_after))
+        self.limit.on_rate_limited()
+        wait = retry_after if retry_after is not None else self._backoff(waits)
+        if wait > MAX_RETRY_AFTER or waited + wait > RATE_LIMIT_PATIENCE:
+            come_back = retry_after if retry_after is not None else 30
+            raise self._stop_for(come_back, RateLimitedError(
+                f"Spotify is rate limiting requests ({template}); try again in {human_seconds(come_back)}",
+                retry_after))
+        self._resume_at = max(self._resume_at, self._clock() + wait + self._rng.uniform(0, 0.25))
+        return wait
 
     def _stop_for(self, seconds: float | None, error: QuotaExceededError | RateLimitedError) -> SpotifyError:
         """Asking is pointless for a while: requests until then fail at once without being sent (no hammering)."""
@@ -213,9 +220,17 @@ class SpotifyClient:
                 raise type(error)(str(error), error.retry_after)
             self._stopped = None
 
-    async def _wait_for_pause(self) -> None:
-        while (wait := self._resume_at - self._clock()) > 0:
-            await self._sleep(wait)
+    async def _clear_to_send(self) -> dict[str, str]:
+        """The headers to send with, once no pause runs and no stop holds. Nothing is awaited between this and the
+        send, and a pause that began while the token was fetched is waited out too: no request goes into a pause."""
+        while True:
+            while (wait := self._resume_at - self._clock()) > 0:
+                await self._sleep(wait)
+            self._check_stopped()
+            token = await self.token.access_token()
+            if self._resume_at <= self._clock():
+                self._check_stopped()
+                return {"authorization": f"Bearer {token}"}
 
     def _record(self, template: str, status: int | str, started: float, size: int, attempt: int,
                 opened: "_ConnectionSpy", url: str | None = None) -> None:
@@ -335,6 +350,12 @@ def _api_message(response: httpx.Response) -> str:
     if isinstance(error, dict):
         return clean(str(error.get("message", ""))[:200])
     return clean(str(error)[:200])
+
+
+def _quota_exceeded(response: httpx.Response) -> bool:
+    """Whether a 429 is the daily quota: Spotify marks it QUOTA_EXCEEDED in the error's message or its reason,
+    so the mark counts wherever it is in the error body."""
+    return "QUOTA_EXCEEDED" in response.text
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any] | None:

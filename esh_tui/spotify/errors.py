@@ -16,6 +16,15 @@ class AuthError(SpotifyError):
     """Credentials were refused or a token is missing or expired."""
 
 
+class LoginExpiredError(AuthError):
+    """The user's refresh token no longer works (Spotify's expire six months after login): log in again."""
+
+    MESSAGE = "your Spotify login has expired: run esh-tui login"
+
+    def __init__(self, message: str = MESSAGE):
+        super().__init__(message)
+
+
 class NotFoundError(SpotifyError):
     """The resource does not exist (or is not visible to this app)."""
 
@@ -45,11 +54,11 @@ class QuotaExceededError(SpotifyError):
 
     @classmethod
     def come_back_in(cls, retry_after: float | None) -> "QuotaExceededError":
+        said = "daily API quota reached: Spotify takes no more requests from this app today; what was fetched is kept"
         if retry_after is None:
-            return cls("the Spotify daily quota of this app is used up; what was fetched is kept — run again tomorrow")
+            return cls(f"{said} — run again tomorrow")
         back = time.strftime("%H:%M", time.localtime(time.time() + retry_after))
-        return cls(f"the Spotify daily quota of this app is used up; what was fetched is kept — "
-                   f"come back after {back} (in {human_seconds(retry_after)})", retry_after)
+        return cls(f"{said} — come back after {back} (in {human_seconds(retry_after)})", retry_after)
 
 
 class NetworkError(SpotifyError):
