@@ -398,3 +398,43 @@ async def test_api_panel_labels_its_scope_and_counts_only_the_runs_calls_per_rel
         await app.client.get("/search", {"q": "the", "type": "artist"}, template="GET /search")  # the add dialog
         app.dashboard.refresh_metrics(reschedule=False)
         assert f"API last run: {run['api_calls']} calls" in str(app.dashboard.query_one(ApiPanel).render())
+
+
+async def test_status_line_says_the_run_waits_for_a_rate_limit_instead_of_looking_stuck(monkeypatch):
+    app, gated = make_app(gate_artist_index=3)
+    async with app.run_test(size=SIZE) as pilot:
+        await gated.reached.wait()
+        monkeypatch.setattr(app.client, "paused_for", lambda: 23.0)
+        app.dashboard.refresh_metrics(reschedule=False)
+        await pilot.pause()
+        status = str(app.dashboard.query_one("#status").render())
+        gated.gate.set()
+        await _settle(app, pilot)
+    assert "waiting 23 s: Spotify rate limit" in status
+
+
+async def test_quota_reached_and_spotify_unreachable_each_say_so_in_the_status_line_with_one_notice():
+    async def no_wait(seconds):
+        return None
+
+    quota_app, _ = make_app(autostart=False)
+    quota_app.runtime.offline.sim.config.quota = 5
+    async with quota_app.run_test(size=SIZE) as pilot:
+        quota_app.start_run(force=False)
+        await _settle(quota_app, pilot)
+        status = str(quota_app.dashboard.query_one("#status").render())
+    assert "daily quota reached: back at " in status
+
+    down_app, _ = make_app(autostart=False)
+    down_app.runtime.offline.sim.config.fault_rate = 1.0
+    down_app.runtime.offline.sim.config.faults = ("503",)
+    down_app.client._sleep = no_wait  # the retries' backoff, not what is tested here
+    async with down_app.run_test(size=SIZE) as pilot:
+        down_app.clear_notifications()
+        down_app.start_run(force=False)
+        await _settle(down_app, pilot)
+        status = str(down_app.dashboard.query_one("#status").render())
+        notices = [str(n.message) for n in down_app._notifications]
+    failed = sum(1 for a in down_app.runtime.store.artists() if a.failed_reason)
+    assert failed > 1 and f"Spotify unreachable: {failed} artists failed (details: l)" in status
+    assert len([n for n in notices if "failed" in n]) == 1, notices

@@ -44,6 +44,7 @@ class ClientStats:
     batching_saved: int  # requests that batching made unnecessary
     in_flight: int
     bound: int  # the adaptive bound on requests in flight
+    paused_for: float = 0.0  # seconds until requests go out again (a 429's Retry-After), 0 when not paused
 
     def since(self, calls: int) -> tuple[CallRecord, ...]:
         """The calls sent after the first `calls` of them (as far back as `recent` reaches)."""
@@ -114,7 +115,12 @@ class SpotifyClient:
             rate_limited=log.rate_limited, coalesced=self.flights.saved,
             batching_saved=sum(max(0, loader.items - loader.batches) for loader in self.loaders.values()),
             in_flight=self.limit.in_flight, bound=self.limit.bound,
+            paused_for=self.paused_for(),
         )
+
+    def paused_for(self) -> float:
+        """Seconds until requests go out again after a 429 (0: not paused); cheap enough to ask every frame."""
+        return max(0.0, self._resume_at - self._clock())
 
     def __repr__(self) -> str:
         return f"SpotifyClient(api_url={self.settings.api_url!r}, mode={self.capabilities.mode!r})"

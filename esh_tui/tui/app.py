@@ -19,6 +19,7 @@ from textual.worker import Worker, WorkerState
 
 from esh_tui.metrics import Metrics, Snapshot
 from esh_tui.runtime import Runtime
+from esh_tui.text import clean
 from esh_tui.tracker.artists import ArtistService
 from esh_tui.tracker.engine import RunResult, Tracker
 from esh_tui.tracker.prefetch import Prefetcher
@@ -191,10 +192,15 @@ class EshApp(App):
                 result: RunResult = worker.result
                 self.dashboard.keep_releases({r.key for r in result.releases})
                 if result.status in ("quota", "rate_limited"):
-                    until = (time.strftime("%H:%M:%S", time.localtime(self.clock() + result.retry_after))
-                             if result.retry_after is not None else "later")
-                    self.state = ("quota exhausted" if result.status == "quota" else "rate-limited") + f" until {until}"
+                    back = (time.strftime("%H:%M", time.localtime(time.time() + result.retry_after))
+                            if result.retry_after is not None else "later")
+                    why = "daily quota reached" if result.status == "quota" else "Spotify rate limit"
+                    self.state = f"{why}: back at {back}"
                     self.notify(result.message, severity="warning", timeout=15)
+                elif result.failed:  # one line and one notice for the run, however many artists failed
+                    self.state = failed_state(result.failed)
+                    self.notify(f"{self.state}; they stay due and are retried next run", severity="warning",
+                                timeout=10)
                 else:
                     self.state = "idle"
                     self._start_prefetch()
@@ -253,3 +259,13 @@ def keymap_clashes(bindings: Iterable[Binding], keymap: dict[str, str]) -> list[
                 clashes.append((action, other, sorted(shared)[0]))
                 break
     return clashes
+
+
+def failed_state(failed: dict[str, str]) -> str:
+    """'Spotify unreachable: 12 artists failed (details: l)': the most common reason, in a few words."""
+    reasons = list(failed.values())
+    common = max(set(reasons), key=reasons.count)
+    unreachable = any(word in common for word in ("did not answer", "kept failing", "network", "connect"))
+    why = "Spotify unreachable" if unreachable else clean(common)[:40]
+    count = len(failed)
+    return f"{why}: {count} artist{'s' if count != 1 else ''} failed (details: l)"

@@ -180,6 +180,9 @@ class DashboardScreen(ArtistActions):
     def show_status(self) -> None:
         app = self.app
         state = "prefetching" if app.state == "idle" and app.prefetcher.busy else app.state
+        paused = app.client.paused_for() if app.running else 0.0
+        if paused > 0.5:  # a 429's Retry-After: the run is not stuck, it waits for Spotify
+            state = f"waiting {paused:.0f} s: Spotify rate limit · {state}"
         self.query_one(StatusLine).show(
             offline=bool(app.runtime.offline), mode=app.client.capabilities.mode, state=state, last_run=self.last_run,
             artists=_count(self.query_one(ArtistsTable)), releases=_count(self.query_one(ReleasesTable)))
@@ -196,6 +199,8 @@ class DashboardScreen(ArtistActions):
         self.query_one(CachePanel).show(snapshot)
         self.query_one(LatencyPanel).show(snapshot)
         self.query_one(ApiPanel).show(snapshot)
+        if self.app.running:
+            self.show_status()  # a wait for Spotify changes nothing else that would redraw it
         if reschedule:  # the next refresh is scheduled only when this one is done: never overlapping
             self.set_timer(METRICS_EVERY, self.refresh_metrics)
 
