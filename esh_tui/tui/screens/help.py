@@ -33,4 +33,12 @@ class HelpScreen(ModalScreen[None]):
             yield Static("On a release: Enter details · o open link · c copy URI · m mark seen (M all) · ★ not seen yet")
             yield Static("Artists: ✓ fresh · · due · ⟳ fetching · ✗ failed (the Next check column says more)")
             yield Static("ctrl+p: the command palette, every action by name · j/k or arrows move · Tab next panel")
+            yield Static(Text.assemble(("Panels", "bold"), "\n"
+                "Cache: lookups answered from memory or the store since the dashboard started; "
+                "the hit rates of the last runs, newest first.\n"
+                "Latency: median and 95th percentile of a lookup in each tier and of an API call; "
+                "the bars are the last 60 calls.\n"
+                "API: calls of this run (or the last one), calls per release it found, the busiest endpoint, "
+                "requests shared with an identical one in flight, batching (extended mode only), "
+                "429 answers, requests in flight of the current bound, and connections opened or reused."))
             yield Static(Text('Remap keys in config.toml: [keys] refresh = "f5" (esh-tui config shows where)'))
