@@ -278,3 +278,22 @@ def test_a_public_playlist_is_still_read_with_the_apps_credentials_after_the_log
     on_playlist = {a for t in public.track_ids for a in catalog.tracks[t].artist_ids}
     assert on_playlist <= {a["id"] for a in _tracked(capsys)}
     assert _grants(expired_login) == ["authorization_code", "refresh_token", "client_credentials"]
+
+
+@pytest.mark.parametrize("argv", [["artists", "list"], ["artists", "list", "--format", "json"],
+                                  ["track", "--format", "tsv"], ["sim", "oracle", "--artists", "10"]])
+def test_output_into_a_closed_pipe_ends_quietly_with_exit_0(tmp_path, argv):
+    """As `esh-tui artists list | head -1` once head has exited: every write meets a closed pipe."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "ESH_DATA_DIR": str(tmp_path / "data")}
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        done = subprocess.run([sys.executable, "-m", "esh_tui", *argv], env=env, stdout=writer,
+                              stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(writer)
+    assert done.returncode == 0 and "Traceback" not in done.stderr and "Broken pipe" not in done.stderr, done.stderr

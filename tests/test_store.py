@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import multiprocessing
@@ -270,3 +271,30 @@ def test_import_file_is_all_or_nothing(tmp_path, capsys):
     capsys.readouterr()
     assert main(["artists", "list", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out) == before
+
+
+@pytest.mark.parametrize("mode", ["development", "extended"])
+def test_an_import_asks_about_each_artist_once_and_tells_repeated_lines_from_already_tracked(tmp_path, capsys, mode):
+    from esh_tui.runtime import open_runtime
+    from esh_tui.tracker.artists import ArtistService
+
+    with open_runtime() as runtime:
+        runtime.offline.sim.config.mode = mode
+        tracked = {a.id for a in runtime.store.artists()}
+        fresh = [a for a in runtime.offline.catalog.real_artists() if a.id not in tracked][:40]
+        already = sorted(tracked)[:5]
+        lines = [f"spotify:artist:{a.id}" for a in fresh] * 25 + [f"https://open.spotify.com/artist/{i}" for i in already]
+        lines += [fresh[0].name] * 10  # a name naming an artist an id already named
+        (tmp_path / "big.txt").write_text("\n".join(lines) + "\n")
+        runtime.offline.sim.reset_counts()
+        progress = []
+        added = asyncio.run(ArtistService(runtime).import_file(str(tmp_path / "big.txt"),
+                                                               on_progress=lambda d, t: progress.append((d, t))))
+        calls = runtime.offline.sim.calls()
+    assert added.added == 40 and added.already == 5
+    assert added.repeated == len(lines) - 46  # 40 ids, 5 tracked ids and one name are distinct
+    assert "40 artists added from" in added.summary() and f"{added.repeated} repeated lines in the file" in added.summary()
+    # one call per distinct line, or a few batches; development mode also learns it has no batch endpoint
+    # and only small search pages (two refused asks)
+    assert calls <= (46 + 2 if mode == "development" else 4), calls
+    assert progress[-1] == (46, 46)

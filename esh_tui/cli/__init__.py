@@ -8,6 +8,7 @@ run again later); 130 interrupted.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -25,6 +26,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = getattr(importlib.import_module(f"esh_tui.cli.{args.command_module}"), args.command_function)
     try:
         return command(args)
+    except BrokenPipeError:  # `esh-tui artists list | head`: the reader has what it wanted; end quietly, as cat does
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the interpreter's last flush does not fail again
+        return 0
     except KeyboardInterrupt:
         note("esh-tui: interrupted")
         return EXIT_INTERRUPTED

@@ -7,6 +7,7 @@ import asyncio
 import json
 
 from esh_tui.cli.errors import EXIT_OK, UsageError, note
+from esh_tui.cli.progress import progress_bar
 from esh_tui.cli.runtime import open_runtime
 from esh_tui.text import clean
 from esh_tui.tracker.artists import Added, ArtistInputError, ArtistService, check_backup
@@ -43,7 +44,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    return _import(lambda service: service.import_file(args.file))
+    with progress_bar("lines") as update:
+        return _import(lambda service: service.import_file(args.file, on_progress=update))
 
 
 def cmd_import_playlist(args: argparse.Namespace) -> int:

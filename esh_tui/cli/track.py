@@ -12,12 +12,13 @@ import sys
 from collections.abc import Iterator
 
 from esh_tui.cli.errors import EXIT_FAILED, EXIT_LATER, EXIT_OK, UsageError, note
+from esh_tui.cli.progress import progress_bar
 from esh_tui.formats import render
 from esh_tui.cli.runtime import open_runtime
 from esh_tui.runtime import Runtime
 from esh_tui.tracker.artists import ArtistService, resolve_artist
 from esh_tui.tracker.engine import RunResult, Tracker
-from esh_tui.tracker.events import Progress, RunFinished
+from esh_tui.tracker.events import Progress
 from esh_tui.tracker.select import limit_per_artist
 
 
@@ -64,7 +65,11 @@ async def _run(runtime: Runtime, args: argparse.Namespace, cutoff: dt.date) -> t
             raise UsageError("no artists tracked yet: add some with 'esh-tui artists add NAME_OR_URL'")
         if runtime.offline:
             note(f"No Spotify credentials configured: running on {runtime.describe()}.")
-        with _progress_bar() as on_event:
+        with progress_bar("artists") as update:
+            def on_event(event) -> None:
+                if update and isinstance(event, Progress):
+                    update(event.done, event.total)
+
             tracker = Tracker(client, runtime.store, runtime.cache(), today=runtime.today, on_event=on_event)
             with _interrupted_by_signals(tracker):
                 return tracker, await tracker.run(cutoff, [i for i, _ in ids] if ids else None, force=args.force_refresh)
@@ -97,29 +102,6 @@ def _report_failures(failed: dict[str, str]) -> None:
             some = ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
             note(f"esh-tui: could not check {len(ids)} artists ({some}): {reason} "
                  "(they stay due and are retried next run)")
-
-
-@contextlib.contextmanager
-def _progress_bar():
-    """A progress bar on stderr while the run lasts, only when stderr is a terminal; yields the event handler."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeRemainingColumn
-
-    bar = Bar(TextColumn("artists"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-              console=Console(stderr=True), transient=True)
-    task = bar.add_task("artists", total=None)
-
-    def on_event(event) -> None:
-        if isinstance(event, Progress):
-            bar.update(task, completed=event.done, total=event.total)
-        elif isinstance(event, RunFinished):
-            bar.stop()
-
-    with bar:
-        yield on_event
 
 
 @contextlib.contextmanager

@@ -7,9 +7,11 @@ got wrong is an `ArtistInputError` with one line that says what and what to do.
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import contextlib
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from esh_tui.models import TrackedArtist, clean_ref, is_name, is_spotify_id, parse_spotify_ref
@@ -22,6 +24,8 @@ from esh_tui.text import clean
 from esh_tui.tracker.imports import ImportFileError, followed_artists, liked_artists, playlist_artists, read_artist_file
 
 Found = list[tuple[str, str]]  # (artist id, name)
+IMPORT_WORKERS = 16  # names searched at once by an import
+IMPORT_ID_CHUNK = 500  # ids asked about per step of an import (batched within it where the app may batch)
 
 
 class ArtistInputError(ValueError):
@@ -98,6 +102,7 @@ class Added:
     added: int
     source: str  # "manual", "import", "playlist", "liked songs", "followed artists"
     origin: str = ""  # where they came from, for the summary: a file name, "your liked songs"
+    repeated: int = 0  # lines of an import file that named an artist an earlier line already named
 
     @property
     def already(self) -> int:
@@ -105,7 +110,10 @@ class Added:
 
     def summary(self) -> str:
         origin = f" from {self.origin}" if self.origin else ""
-        return f"{self.added} artist{'s' if self.added != 1 else ''} added{origin}, {self.already} already tracked"
+        repeated = f", {self.repeated} repeated line{'s' if self.repeated != 1 else ''} in the file" \
+            if self.repeated else ""
+        return (f"{self.added} artist{'s' if self.added != 1 else ''} added{origin}, "
+                f"{self.already} already tracked{repeated}")
 
 
 class ArtistService:
@@ -152,24 +160,32 @@ class ArtistService:
 
     async def import_file(self, name: str, client: SpotifyClient | None = None,
                           on_progress: Callable[[int, int], None] | None = None) -> Added:
-        """Track the artists in a file (`-`: standard input); a bad line names its number and imports nothing."""
+        """Track the artists in a file (`-`: standard input); a bad line names its number and imports nothing.
+
+        Repeated lines are asked about once; IDs go in batches where the app may batch, names are searched
+        IMPORT_WORKERS at a time (the client's bound and single-flight apply). `on_progress(done, total)`
+        counts distinct lines resolved."""
         try:
             refs = read_artist_file(name)
         except ImportFileError as exc:
             raise ArtistInputError(str(exc)) from None
+        ids, names = _distinct_refs(refs, clean(name))
+        total, done = len(ids) + len(names), 0
+
+        def advance(count: int) -> None:
+            nonlocal done
+            done += count
+            if on_progress:
+                on_progress(done, total)
 
         async def resolve(reader: SpotifyClient) -> Found:
-            found = []
-            for done, (number, ref) in enumerate(refs, start=1):
-                try:
-                    found.append(await resolve_artist(reader, ref))
-                except ArtistNotFound as exc:
-                    raise ArtistInputError(f"{clean(name)} line {number}: {exc}") from None
-                if on_progress:
-                    on_progress(done, len(refs))
-            return found
+            found = await _resolve_ids(reader, ids, clean(name), advance)
+            found.update(await _resolve_names(reader, names, clean(name), advance))
+            return list(dict(found[number] for number in sorted(found)).items())  # file order, each artist once
 
-        return self.track(await self._with_client(resolve, client), "import", origin=clean(name))
+        found = await self._with_client(resolve, client)
+        added = self.track(found, "import", origin=clean(name))
+        return replace(added, repeated=len(refs) - total)
 
     async def playlist_artists(self, ref: str) -> Found:
         """The artists on a playlist, without tracking them (for a run over a playlist)."""
@@ -241,3 +257,66 @@ class ArtistService:
         """Track artists already resolved (picked in the dashboard's search, say)."""
         added = self.store.add_artists((artist_id, name, source) for artist_id, name in found)
         return Added(found, added, source, origin)
+
+
+# ----- resolving an import file's lines ------------------------------------------------------------------------
+
+def _distinct_refs(refs: list[tuple[int, str]], where: str) -> tuple[dict[str, int], dict[str, tuple[int, str]]]:
+    """({artist id: first line}, {casefolded name: (first line, name)}): each artist asked about once.
+    A line that is a link of another kind, or a malformed one, is refused here, before any call."""
+    ids: dict[str, int] = {}
+    names: dict[str, tuple[int, str]] = {}
+    for number, ref in refs:
+        try:
+            artist_id = parse_spotify_ref(ref, "artist")
+        except ValueError as exc:
+            raise ArtistInputError(f"{where} line {number}: {exc}") from None
+        if artist_id is not None:
+            ids.setdefault(artist_id, number)
+        else:
+            names.setdefault(ref.strip().casefold(), (number, ref))
+    return ids, names
+
+
+async def _resolve_ids(client: SpotifyClient, ids: dict[str, int], where: str,
+                       advance: Callable[[int], None]) -> dict[int, tuple[str, str]]:
+    found: dict[int, tuple[str, str]] = {}
+    wanted = list(ids)
+    for start in range(0, len(wanted), IMPORT_ID_CHUNK):
+        chunk = wanted[start:start + IMPORT_ID_CHUNK]
+        artists = await client.several("artists", chunk)
+        for artist_id in chunk:
+            artist = artists.get(artist_id)
+            if artist is None:
+                raise ArtistInputError(f"{where} line {ids[artist_id]}: Spotify has no artist with id {artist_id}")
+            if not is_name(artist.get("name")):
+                raise ArtistInputError(f"{where} line {ids[artist_id]}: Spotify's answer for artist {artist_id} "
+                                       "has no usable name; try again later")
+            found[ids[artist_id]] = (artist_id, artist["name"])
+        advance(len(chunk))
+    return found
+
+
+async def _resolve_names(client: SpotifyClient, names: dict[str, tuple[int, str]], where: str,
+                         advance: Callable[[int], None]) -> dict[int, tuple[str, str]]:
+    """Search IMPORT_WORKERS names at a time; the first that names no artist stops the rest."""
+    found: dict[int, tuple[str, str]] = {}
+    queue = collections.deque(names.values())
+
+    async def worker() -> None:
+        while queue:
+            number, ref = queue.popleft()
+            try:
+                found[number] = await resolve_artist(client, ref)
+            except ArtistNotFound as exc:
+                queue.clear()
+                raise ArtistInputError(f"{where} line {number}: {exc}") from None
+            advance(1)
+
+    tasks = [asyncio.ensure_future(worker()) for _ in range(min(IMPORT_WORKERS, len(queue)))]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+    return found
