@@ -450,3 +450,38 @@ def test_settings_urls_are_usable_or_a_config_error(value, name):
     assert parts.scheme in ("http", "https") and parts.hostname
     if name == "SPOTIFY_REDIRECT_URI":
         assert parts.hostname in ("127.0.0.1", "::1") and 0 < parts.port < 65536
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["artists", "list"], "is a FIFO, not a database file"),  # the store itself
+    (["artists", "import", "{fifo}"], "names no artists"),
+    (["artists", "restore", "{fifo}"], "not valid JSON"),
+    (["artists", "export", "{fifo}"], "no process reads from it"),
+])
+def test_a_fifo_nobody_writes_or_reads_is_refused_in_one_line_never_waited_on(tmp_path, argv, needle):
+    import os
+    import subprocess
+    import sys
+
+    data = tmp_path / "data"
+    data.mkdir()
+    fifo = tmp_path / "pipe"
+    os.mkfifo(data / "offline.db" if argv == ["artists", "list"] else fifo)
+    env = {**os.environ, "ESH_DATA_DIR": str(data)}
+    done = subprocess.run([sys.executable, "-m", "esh_tui", *[a.replace("{fifo}", str(fifo)) for a in argv]],
+                          env=env, capture_output=True, text=True, timeout=60)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode in (1, 2) and len(lines) == 1 and needle in lines[0], done.stderr
+
+
+def test_a_pipe_with_a_process_behind_it_imports_and_exports_as_a_file_would(tmp_path):
+    import os
+    import subprocess
+
+    env = {**os.environ, "ESH_DATA_DIR": str(tmp_path / "data")}
+    esh = f"'{sys.executable}' -m esh_tui"
+    script = (f"{esh} artists export >(cat > '{tmp_path}/backup.json') && "
+              f"{esh} artists import <(printf 'Quartz\\nQuartz\\n')")
+    done = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "0 artists added from /dev/fd/" in done.stderr and "1 already tracked, 1 repeated line" in done.stderr

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from esh_tui.files import open_to_read, open_to_write
 from esh_tui.models import is_name, is_spotify_id
 from esh_tui.storage.store import Store
 
@@ -42,9 +43,9 @@ def write_backup(store: Store, path: Path) -> int:
         raise BackupError(f"cannot write {path}: it is a directory; name a file in it")
     tmp = path.with_name(path.name + ".tmp")
     try:
-        if path.exists() and not path.is_file():
-            with path.open("w", encoding="utf-8") as stream:
-                stream.write(text)
+        if path.exists() and not path.is_file():  # a pipe or a device: written to (if someone reads it)
+            with open_to_write(path) as stream:
+                stream.write(text.encode("utf-8"))
         else:
             tmp.write_text(text, encoding="utf-8")
             os.replace(tmp, path)
@@ -57,7 +58,7 @@ def write_backup(store: Store, path: Path) -> int:
 def read_backup(path: Path) -> dict[str, Any]:
     """Read and check a backup completely before anything is changed."""
     try:
-        with path.open("rb") as handle:
+        with open_to_read(path) as handle:
             raw = handle.read(MAX_BYTES + 1)  # bounded: a device or an endless file is refused, not read forever
         if len(raw) > MAX_BYTES:
             raise BackupError(f"{path} is larger than {MAX_BYTES // 2**20} MiB: not an esh-tui backup")

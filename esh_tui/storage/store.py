@@ -22,6 +22,7 @@ import sqlite_utils
 
 from esh_tui.models import (Candidate, Earliest, KnownCapabilities, Learned, Release, RunEnd, ScanFindings,
                             TrackedArtist)
+from esh_tui.files import kind_of
 from esh_tui.storage.errors import StoreError, store_error
 
 SCHEMA_VERSION = 2
@@ -497,7 +498,12 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 def _check_is_sqlite(path: Path) -> None:
-    """Refuse a file that is not an SQLite database before SQLite can touch it."""
+    """Refuse a file that is not an SQLite database before SQLite can touch it (a FIFO or a device would
+    block it, or be read forever)."""
+    kind = kind_of(path)
+    if kind is not None:
+        raise StoreError(f"the store {path} is {kind}, not a database file; move it aside "
+                         f"(e.g. mv '{path}' '{path}.broken') and run again")
     try:
         with path.open("rb") as handle:
             head = handle.read(100)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
+from esh_tui.files import open_to_read
 from esh_tui.models import is_name, is_spotify_id
 from esh_tui.spotify.client import SpotifyClient
 from esh_tui.spotify.paging import next_link, page_items
@@ -64,7 +66,7 @@ def read_artist_file(name: str) -> list[tuple[int, str]]:
         if name == "-":
             data = sys.stdin.buffer.read(MAX_IMPORT_BYTES + 1)
         else:
-            with open(name, "rb") as handle:
+            with open_to_read(Path(name)) as handle:
                 data = handle.read(MAX_IMPORT_BYTES + 1)
     except FileNotFoundError:
         raise ImportFileError(f"{name} does not exist") from None

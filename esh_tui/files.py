@@ -1,0 +1,45 @@
+"""Opening paths the user names without hanging: a FIFO nobody writes to, or reads from, is refused, not waited on.
+
+A pipe from the shell (`<(grep x list)`, `>(gzip > backup.gz)`) has a process on the other end and works.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import Path
+from typing import BinaryIO
+
+
+def kind_of(path: Path) -> str | None:
+    """What a path that exists but is not a regular file is ("a FIFO", "a socket", …); None otherwise."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return name
+    return None
+
+
+def open_to_read(path: Path) -> BinaryIO:
+    """Open for reading; a FIFO with no writer reads as empty instead of blocking the open."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    os.set_blocking(descriptor, True)  # once open, a writer's data is waited for as usual
+    return os.fdopen(descriptor, "rb")
+
+
+def open_to_write(path: Path) -> BinaryIO:
+    """Open an existing pipe or device for writing; a FIFO no process reads from raises OSError (ENXIO)
+    at once instead of blocking."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:
+            raise OSError(errno.ENXIO, "no process reads from it") from None
+        raise
+    os.set_blocking(descriptor, True)
+    return os.fdopen(descriptor, "wb")
