@@ -19,11 +19,15 @@ is a ConfigError on one line: where it was read, the setting and what is wrong, 
     max_connections = 16       # pooled connections to Spotify
     [prefetch]
     calls_per_minute = 30      # the dashboard's idle-time API budget; 0 turns prefetching off
+    [spotify]
+    market = "SE"              # your country (ISO 3166-1 alpha-2), or "from_token" (your account's, once
+                               # logged in); unset: every market's editions. ESH_MARKET overrides it.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -46,6 +50,10 @@ DEFAULT_REDIRECT_URI = "http://127.0.0.1:8765/callback"
 
 DEFAULT = "default"
 ENVIRONMENT = "environment"
+
+FROM_TOKEN = "from_token"  # the market of the logged-in user's account
+MARKET_VARIABLE, MARKET_KEY = "ESH_MARKET", "[spotify] market"
+_MARKET = re.compile(r"[A-Z]{2}")
 
 # The dashboard's actions that [keys] may remap (the ids of its bindings; a test keeps the two in step).
 KEY_ACTIONS = ("add_artist", "remove_artist", "import", "refresh", "force_refresh", "cancel_run", "filter", "sort",
@@ -83,6 +91,7 @@ class Settings:
     client_id: str | None = None
     client_secret: str | None = field(default=None, repr=False)
     redirect_uri: str = DEFAULT_REDIRECT_URI
+    market: str | None = None  # a country code, FROM_TOKEN, or None: every market's editions
     config_dir: Path = field(default_factory=lambda: Path(platformdirs.user_config_dir(APP_NAME)))
     tuning: Tuning = field(default_factory=Tuning)
     keys: Mapping[str, str] = field(default_factory=dict, hash=False)  # action id → key
@@ -185,6 +194,17 @@ def _redirect_uri(value: str, name: str, source: str) -> str:
     return value
 
 
+def is_market(value: str) -> bool:
+    return value == FROM_TOKEN or _MARKET.fullmatch(value) is not None
+
+
+def _market(value: Any, name: str, source: str) -> str:
+    if not isinstance(value, str) or not is_market(value):
+        raise ConfigError(source, f"{name} = {value!r} is not a market",
+                          f'set it to a country code in capitals like "SE", or "{FROM_TOKEN}" (your account\'s)')
+    return value
+
+
 def _directory(value: str, name: str, source: str) -> Path:
     if "\x00" in value:
         raise ConfigError(source, f"{name} = {value!r} contains a NUL character", "set it to a directory path")
@@ -235,10 +255,16 @@ def load_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = N
     sources: dict[str, str] = {}
     layers, directories = _directories(environ, cwd, sources)
     data_dir = directories["data_dir"]
-    variables = _variables(_layer(_read_env_file(data_dir / ".env"), *layers), _VARIABLES, sources)
+    merged = _layer(_read_env_file(data_dir / ".env"), *layers)
+    variables = _variables(merged, _VARIABLES, sources)
     config = load_config(directories["config_dir"], data_dir)
-    return Settings(**directories, **variables, tuning=config.tuning, keys=config.keys, notes=config.notes,
-                    config_file=config.path, sources={**sources, **config.sources})
+    market = config.market
+    found = _first(merged, MARKET_VARIABLE)
+    if found is not None:  # the environment overrides config.toml, for one run or one cron line
+        name, value, sources[MARKET_VARIABLE] = found
+        market = _market(value, name, sources[MARKET_VARIABLE])
+    return Settings(**directories, **variables, market=market, tuning=config.tuning, keys=config.keys,
+                    notes=config.notes, config_file=config.path, sources={**config.sources, **sources})
 
 
 # ----- config.toml: tuning and keys ---------------------------------------------------------------------
@@ -252,7 +278,7 @@ _TUNING = (
     ("network", "max_connections", "max_connections", 1, 256),
     ("prefetch", "calls_per_minute", "prefetch_calls_per_minute", 0, 10_000),
 )
-_SECTIONS = sorted({section for section, *_ in _TUNING} | {"keys"})
+_SECTIONS = sorted({section for section, *_ in _TUNING} | {"keys", "spotify"})
 
 
 @dataclass(frozen=True)
@@ -263,6 +289,7 @@ class ConfigFile:
     keys: Mapping[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     sources: Mapping[str, str] = field(default_factory=dict)
+    market: str | None = None
 
 
 def locate_config(config_dir: Path, data_dir: Path) -> tuple[Path | None, tuple[str, ...]]:
@@ -302,7 +329,13 @@ def load_config(config_dir: Path, data_dir: Path) -> ConfigFile:
     keys, unknown = _keys(table.get("keys", {}), where, sources)
     if unknown:
         notes += (f"{where}: unknown [keys] ids {', '.join(unknown)} are ignored; known: {', '.join(KEY_ACTIONS)}",)
-    return ConfigFile(path, tuning, keys, notes, sources)
+    spotify = table.get("spotify", {})
+    if set(spotify) - {"market"}:
+        raise ConfigError(where, f"unknown setting [spotify] {sorted(set(spotify) - {'market'})[0]}", "known: market")
+    market = _market(spotify["market"], MARKET_KEY, where) if "market" in spotify else None
+    if market is not None:
+        sources[MARKET_KEY] = where
+    return ConfigFile(path, tuning, keys, notes, sources, market)
 
 
 def _tuning(table: dict[str, Any], where: str, sources: dict[str, str]) -> Tuning:
@@ -371,6 +404,8 @@ def describe(settings: Settings) -> list[SettingLine]:
         value = getattr(settings, attribute)
         shown = ("set" if value else "unset") if attribute == "client_secret" else (value or "unset")
         lines.append(SettingLine(name, shown, settings.source(name)))
+    lines.append(SettingLine(f"market ({MARKET_KEY}, {MARKET_VARIABLE})", settings.market or "unset: every market",
+                             settings.sources.get(MARKET_VARIABLE) or settings.source(MARKET_KEY)))
     for section, key, attribute, *_ in _TUNING:
         value = getattr(settings.tuning.freshness if section == "freshness" else settings.tuning, attribute)
         lines.append(SettingLine(f"[{section}] {key}", str(value), settings.source(f"[{section}] {key}")))

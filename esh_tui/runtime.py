@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from esh_tui.config import Settings, Tuning, load_settings
+from esh_tui.config import FROM_TOKEN, Settings, Tuning, load_settings
 from esh_tui.sim.offline import OFFLINE_STORE, OfflineSpotify, OfflineUserToken, offline_spotify
 from esh_tui.spotify.auth import TOKEN_FILE, UserOrAppToken
 from esh_tui.spotify.client import SpotifyClient
@@ -39,12 +39,23 @@ class Runtime:
         options.setdefault("max_connections", self.tuning.max_connections)
         return SpotifyClient(self.settings, self.transport, user=user, **options)
 
+    @property
+    def logged_in(self) -> bool:
+        return bool(self.offline) or (self.settings.data_dir / TOKEN_FILE).exists()
+
     def playlist_client(self) -> SpotifyClient:
         """A client that reads playlists: the user's token once logged in (private playlists too), else the app's
         (public playlists); the app's too once the login has expired."""
-        if self.offline or not (self.settings.data_dir / TOKEN_FILE).exists():
+        if not self.logged_in or self.offline:
             return self.client(user=bool(self.offline))
         return self.client(token=lambda http: UserOrAppToken(self.settings, http))
+
+    def tracking_client(self, market: str | None) -> SpotifyClient:
+        """A client for runs in this market: the user's token for `from_token` once logged in (the account's
+        country), else the app's."""
+        client = self.client(user=market == FROM_TOKEN and self.logged_in)
+        client.market = market
+        return client
 
     def cache(self, clock: Callable[[], float] = time.time) -> ReleaseCache:
         """The release cache as config.toml tunes it (memory tier size, freshness)."""

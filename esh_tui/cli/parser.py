@@ -49,6 +49,12 @@ def count(low: int, high: int):
     return parse
 
 
+def market(value: str) -> str:
+    if value != "from_token" and not (len(value) == 2 and value.isascii() and value.isalpha()):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a market: a country code like SE, or from_token")
+    return value if value == "from_token" else value.upper()
+
+
 def rate(value: str) -> float:
     try:
         number = float(value)
@@ -76,11 +82,18 @@ def build_parser() -> argparse.ArgumentParser:
                             + EXIT_CODES_HELP)
     parser.add_argument("--version", action="version", version=f"esh-tui {__version__}")
     _add_run_options(parser)
+    parser.set_defaults(market=None, all_markets=False)  # `track`'s own, for when the dashboard runs headless
     _runs(parser, "track", "cmd_default")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     track = commands.add_parser("track", help="find new releases and print them (for cron and scripts)")
     _add_run_options(track)
+    markets = track.add_mutually_exclusive_group()
+    markets.add_argument("--market", type=market, metavar="CC",
+                         help="your country (like SE), or from_token (your account's, after login); "
+                              "default: the market setting")
+    markets.add_argument("--all-markets", action="store_true",
+                         help="send no market: every market's editions, releases not available in yours too")
     _runs(track, "track", "cmd_track")
 
     login = commands.add_parser("login", help="log in to Spotify (for your liked songs, followed artists, playlists)")

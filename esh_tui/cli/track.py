@@ -57,7 +57,8 @@ def cmd_track(args: argparse.Namespace) -> int:
 
 
 async def _run(runtime: Runtime, args: argparse.Namespace, cutoff: dt.date) -> tuple[Tracker, RunResult]:
-    async with runtime.client() as client:
+    market = None if args.all_markets else args.market or runtime.settings.market
+    async with runtime.tracking_client(market) as client:
         ids = [await resolve_artist(client, ref) for ref in args.artist] if args.artist else None
         if args.playlist:
             ids = (ids or []) + await ArtistService(runtime).playlist_artists(args.playlist)

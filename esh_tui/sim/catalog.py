@@ -27,6 +27,7 @@ GROUP_ORDER = ("album", "single", "compilation", "appears_on")
 VARIOUS_ARTISTS_NAME = "Various Artists"
 
 BASE62 = string.digits + string.ascii_letters
+MARKETS = ("GB", "JP", "SE", "US")  # every market of the simulated world
 
 
 @dataclass(slots=True)
@@ -68,6 +69,12 @@ class SimAlbum:
     upc: str
     kind: str  # single | album | deluxe | remaster | live | best_of | split | various
     noise: bool  # the title carries a noise word (ground truth)
+    markets: tuple[str, ...] = MARKETS  # where this edition is available
+    edition_of: str | None = None  # a market edition: the album it is an edition of (same ISRCs, other ids)
+
+    def available_in(self, market: str | None) -> bool:
+        """Available in this market (None: any market, as Spotify answers without one)."""
+        return market is None or market in self.markets
 
 
 @dataclass(slots=True)
@@ -87,6 +94,7 @@ class SimUser:
     display_name: str
     saved_track_ids: list[str]
     followed_artist_ids: list[str]
+    country: str = "SE"  # what market=from_token means with this user's token
 
 
 @dataclass(slots=True, frozen=True)
@@ -116,15 +124,22 @@ class Catalog:
         self._albums_by_artist: dict[str, list[str]] = {}
         self._appears_on_by_artist: dict[str, list[str]] = {}
         self._tracks_by_isrc: dict[str, list[str]] = {}
+        self._editions: dict[str, list[str]] = {}  # an album's id → its market editions' (itself included)
 
     # ----- building -------------------------------------------------------------
 
     @classmethod
-    def generate(cls, seed: int = 1, size: int = 100, today: dt.date | None = None) -> "Catalog":
+    def generate(cls, seed: int = 1, size: int = 100, today: dt.date | None = None,
+                 market_editions: bool = False) -> "Catalog":
+        """`market_editions`: some albums also come as other market editions (the same ISRCs under other
+        album and track ids, each edition with its markets) and some only in a few markets; everything
+        else is the catalog generated without them."""
         if not MIN_SIZE <= size <= MAX_SIZE:
             raise ValueError(f"catalog size must be {MIN_SIZE} to {MAX_SIZE} artists, got {size}")
         catalog = cls(seed, size, today or dt.date.today())
         _Generator(catalog).run()
+        if market_editions:
+            _Editions(catalog).run()
         catalog._index()
         return catalog
 
@@ -132,7 +147,9 @@ class Catalog:
         self._albums_by_artist.clear()
         self._appears_on_by_artist.clear()
         self._tracks_by_isrc.clear()
+        self._editions.clear()
         for album in self.albums.values():
+            self._editions.setdefault(album.edition_of or album.id, []).append(album.id)
             for artist_id in album.artist_ids:
                 self._albums_by_artist.setdefault(artist_id, []).append(album.id)
             performers = {a for t in album.track_ids for a in self.tracks[t].artist_ids}
@@ -163,21 +180,32 @@ class Catalog:
             return None
         return track
 
+    def linked_track(self, track: SimTrack, market: str) -> SimTrack | None:
+        """Track relinking: the same place on another edition of its album that is available in `market`."""
+        album = self.albums[track.album_id]
+        original = album.edition_of or album.id
+        for other in (self.albums[i] for i in self._editions.get(original, ())):
+            if other.available_in(market) and self.is_visible(other) and track.track_number <= len(other.track_ids):
+                return self.tracks[other.track_ids[track.track_number - 1]]
+        return None
+
     # ----- queries the API answers ------------------------------------------------
 
-    def artist_albums(self, artist_id: str, groups: tuple[str, ...] = GROUP_ORDER) -> list[tuple[SimAlbum, str]]:
+    def artist_albums(self, artist_id: str, groups: tuple[str, ...] = GROUP_ORDER,
+                      market: str | None = None) -> list[tuple[SimAlbum, str]]:
         """Visible albums of an artist with their album_group, in Spotify's order:
 
         grouped as album, single, compilation, appears_on; newest first in a group.
+        With a market, only the editions available there (one per release).
         """
         by_group: dict[str, list[SimAlbum]] = {g: [] for g in GROUP_ORDER}
         for album_id in self._albums_by_artist.get(artist_id, ()):
             album = self.albums[album_id]
-            if self.is_visible(album):
+            if self.is_visible(album) and album.available_in(market):
                 by_group[album.album_type].append(album)
         for album_id in self._appears_on_by_artist.get(artist_id, ()):
             album = self.albums[album_id]
-            if self.is_visible(album):
+            if self.is_visible(album) and album.available_in(market):
                 by_group["appears_on"].append(album)
         ordered: list[tuple[SimAlbum, str]] = []
         for group in GROUP_ORDER:
@@ -186,9 +214,11 @@ class Catalog:
                 ordered.extend((a, group) for a in albums)
         return ordered
 
-    def isrc_versions(self, isrc: str) -> list[SimTrack]:
-        """Visible tracks carrying an ISRC, in search order (stable, deliberately not by date)."""
-        tracks = [t for t in (self.visible_track(i) for i in self._tracks_by_isrc.get(isrc, ())) if t]
+    def isrc_versions(self, isrc: str, market: str | None = None) -> list[SimTrack]:
+        """Visible tracks carrying an ISRC (available in `market`, if one is given), in search order
+        (stable, deliberately not by date)."""
+        tracks = [t for t in (self.visible_track(i) for i in self._tracks_by_isrc.get(isrc, ()))
+                  if t and self.albums[t.album_id].available_in(market)]
         return sorted(tracks, key=lambda t: _stable_hash(t.id))
 
     def search_artists(self, query: str) -> list[SimArtist]:
@@ -197,17 +227,19 @@ class Catalog:
         exact = query.casefold().strip()
         return sorted(hits, key=lambda a: (a.name.casefold() != exact, -a.popularity, a.id))
 
-    def search_tracks(self, query: str) -> list[SimTrack]:
+    def search_tracks(self, query: str, market: str | None = None) -> list[SimTrack]:
         terms = query.casefold().split()
         hits = []
         for track in self.tracks.values():
-            if all(t in track.name.casefold() for t in terms) and self.visible_track(track.id):
+            if (all(t in track.name.casefold() for t in terms) and self.visible_track(track.id)
+                    and self.albums[track.album_id].available_in(market)):
                 hits.append(track)
         return sorted(hits, key=lambda t: (-t.popularity, t.id))
 
-    def search_albums(self, query: str) -> list[SimAlbum]:
+    def search_albums(self, query: str, market: str | None = None) -> list[SimAlbum]:
         terms = query.casefold().split()
-        hits = [a for a in self.albums.values() if self.is_visible(a) and all(t in a.name.casefold() for t in terms)]
+        hits = [a for a in self.albums.values() if self.is_visible(a) and a.available_in(market)
+                and all(t in a.name.casefold() for t in terms)]
         return sorted(hits, key=lambda a: (-a.popularity, a.id))
 
     def real_artists(self) -> list[SimArtist]:
@@ -521,3 +553,62 @@ class _Generator:
             playlist = SimPlaylist(self.new_id(), name, owner_id, owner_name, public,
                                    [t.id for t in rng.sample(visible, min(len(visible), count))])
             c.playlists[playlist.id] = playlist
+
+
+class _Editions:
+    """Market editions, added to a generated catalog with randomness of their own (so the rest stays as it was).
+
+    A quarter of the albums come in two or three market editions that share out the markets: the same
+    recordings (ISRCs) under another album id and other track ids, on the same day; now and then the
+    Japanese edition carries a bonus track found nowhere else. Some albums are only in a few markets.
+    """
+
+    EDITIONS, RESTRICTED, BONUS = 0.25, 0.08, 0.3
+
+    def __init__(self, catalog: Catalog):
+        self.c = catalog
+        self.rng = random.Random(f"esh-sim-editions|{catalog.seed}|{catalog.size}|{catalog.start_today.isoformat()}")
+        self.ids = {*catalog.artists, *catalog.albums, *catalog.tracks, *catalog.playlists}
+        self.isrcs = {t.isrc for t in catalog.tracks.values() if t.isrc}
+
+    def new_id(self) -> str:
+        while (value := "".join(self.rng.choices(BASE62, k=22))) in self.ids:
+            pass
+        self.ids.add(value)
+        return value
+
+    def run(self) -> None:
+        rng = self.rng
+        for album in list(self.c.albums.values()):
+            roll = rng.random()
+            markets = rng.sample(MARKETS, len(MARKETS))
+            if roll < self.EDITIONS:
+                cuts = sorted(rng.sample(range(1, len(MARKETS)), rng.choice((1, 1, 2))))
+                shares = [tuple(sorted(markets[a:b])) for a, b in zip([0, *cuts], [*cuts, len(MARKETS)])]
+                album.markets = shares[0]
+                for share in shares[1:]:
+                    self.edition(album, share)
+            elif roll < self.EDITIONS + self.RESTRICTED:
+                album.markets = tuple(sorted(markets[:rng.randint(1, len(MARKETS) - 1)]))
+
+    def edition(self, album: SimAlbum, markets: tuple[str, ...]) -> None:
+        rng, c = self.rng, self.c
+        edition = replace(album, id=self.new_id(), track_ids=[], upc=f"{rng.randrange(10**12):012d}",
+                          markets=markets, edition_of=album.id)
+        for track_id in album.track_ids:
+            track = replace(c.tracks[track_id], id=self.new_id(), album_id=edition.id)
+            c.tracks[track.id] = track
+            edition.track_ids.append(track.id)
+        if "JP" in markets and album.kind in ("single", "album", "deluxe") and rng.random() < self.BONUS:
+            bonus = SimTrack(self.new_id(), f"{names.title(rng)} (Bonus Track)", album.artist_ids[:1], self.new_isrc(album),
+                             edition.id, len(edition.track_ids) + 1, rng.randint(95_000, 330_000),
+                             rng.random() < 0.2, rng.randint(0, 100), noise=False)
+            c.tracks[bonus.id] = bonus
+            edition.track_ids.append(bonus.id)
+        c.albums[edition.id] = edition
+
+    def new_isrc(self, album: SimAlbum) -> str:
+        while (isrc := f"JPESH{album.date.year % 100:02d}{self.rng.randrange(100000):05d}") in self.isrcs:
+            pass
+        self.isrcs.add(isrc)
+        return isrc

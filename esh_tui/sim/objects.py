@@ -2,6 +2,10 @@
 
 Development mode drops what Spotify dropped for development-mode apps:
 `popularity` everywhere and `album_group` on artist discographies.
+
+With a market (track relinking applied), a track says whether it `is_playable` there; one that is not
+is answered by the same recording on an edition that is (`linked_from` names the one asked for), else
+carries `restrictions: {reason: market}`.
 """
 
 from __future__ import annotations
@@ -10,12 +14,10 @@ from typing import Any
 
 from esh_tui.sim.catalog import Catalog, SimAlbum, SimArtist, SimPlaylist, SimTrack
 
-MARKETS = ["GB", "JP", "SE", "US"]
-
 
 class ObjectBuilder:
-    def __init__(self, catalog: Catalog, base: str, extended: bool):
-        self.catalog, self.base, self.extended = catalog, base, extended
+    def __init__(self, catalog: Catalog, base: str, extended: bool, market: str | None = None):
+        self.catalog, self.base, self.extended, self.market = catalog, base, extended, market
 
     def _link(self, kind: str, item_id: str) -> dict[str, Any]:
         return {
@@ -51,7 +53,7 @@ class ObjectBuilder:
         return {
             "album_type": album.album_type,
             "total_tracks": len(album.track_ids),
-            "available_markets": MARKETS,
+            "available_markets": list(album.markets),
             **self._link("album", album.id),
             "images": [{"url": f"https://i.scdn.co/image/sim-{album.id}", "height": 640, "width": 640}],
             "name": album.name,
@@ -82,21 +84,31 @@ class ObjectBuilder:
     # ----- tracks -------------------------------------------------------------------
 
     def simple_track(self, track: SimTrack) -> dict[str, Any]:
-        return {
+        album = self.catalog.albums[track.album_id]
+        playable = album.available_in(self.market)
+        obj = {
             "artists": self._artists(track.artist_ids),
-            "available_markets": MARKETS,
+            "available_markets": list(album.markets),
             "disc_number": 1,
             "duration_ms": track.duration_ms,
             "explicit": track.explicit,
             **self._link("track", track.id),
-            "is_playable": True,
+            "is_playable": playable,
             "name": track.name,
             "preview_url": None,
             "track_number": track.track_number,
             "is_local": False,
         }
+        if not playable:
+            obj["restrictions"] = {"reason": "market"}
+        return obj
 
     def track(self, track: SimTrack) -> dict[str, Any]:
+        """A full track; with a market where it is not available, relinked when another edition is."""
+        if self.market is not None and not self.catalog.albums[track.album_id].available_in(self.market):
+            linked = self.catalog.linked_track(track, self.market)
+            if linked is not None:
+                return {**self.track(linked), "linked_from": self._link("track", track.id)}
         obj = {
             **self.simple_track(track),
             "album": self.simple_album(self.catalog.albums[track.album_id]),

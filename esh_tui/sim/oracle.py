@@ -13,6 +13,11 @@ those of ../shared/DESIGN.md:
 5. each ISRC dated by its earliest visible release anywhere in the catalog
    (ties broken by album id, then track id): before the cutoff means a
    re-release, dropped; otherwise date and album are the earliest release's.
+
+With a market, "anywhere" is "available in that market": the artist's albums
+are the editions available there (one per release), and an ISRC's earliest
+release is its earliest edition there. A release not available in the market
+is not expected; without a market every market's edition counts.
 """
 
 from __future__ import annotations
@@ -38,8 +43,9 @@ class Knowledge:
     track_isrcs_known: set[str] = field(default_factory=set)
     isrcs_resolved: set[str] = field(default_factory=set)
 
-    def learn(self, catalog: Catalog, artist_ids: Iterable[str], cutoff: dt.date) -> "Knowledge":
-        albums, tracks = _candidates(catalog, artist_ids, cutoff)
+    def learn(self, catalog: Catalog, artist_ids: Iterable[str], cutoff: dt.date,
+              market: str | None = None) -> "Knowledge":
+        albums, tracks = _candidates(catalog, artist_ids, cutoff, market)
         self.albums_seen |= set(albums)
         self.track_isrcs_known |= {t.id for t in tracks}
         self.isrcs_resolved |= {t.isrc for t in tracks if t.isrc}
@@ -57,24 +63,24 @@ class CallBound:
         return sum(self.by_endpoint.values())
 
 
-def _earliest(catalog: Catalog, track: SimTrack) -> SimTrack:
+def _earliest(catalog: Catalog, track: SimTrack, market: str | None) -> SimTrack:
     if not track.isrc:
         return track
-    versions = catalog.isrc_versions(track.isrc)
+    versions = catalog.isrc_versions(track.isrc, market)
     return min(versions, key=lambda v: (catalog.albums[v.album_id].date, v.album_id, v.id))
 
 
-def _in_window(catalog: Catalog, artist_id: str, cutoff: dt.date) -> list[SimAlbum]:
-    return [album for album, _ in catalog.artist_albums(artist_id, OWN_GROUPS) if album.date >= cutoff]
+def _in_window(catalog: Catalog, artist_id: str, cutoff: dt.date, market: str | None) -> list[SimAlbum]:
+    return [album for album, _ in catalog.artist_albums(artist_id, OWN_GROUPS, market) if album.date >= cutoff]
 
 
-def _candidates(catalog: Catalog, artist_ids: Iterable[str], cutoff: dt.date,
+def _candidates(catalog: Catalog, artist_ids: Iterable[str], cutoff: dt.date, market: str | None = None,
                 ) -> tuple[dict[str, SimAlbum], list[SimTrack]]:
     """In-window albums (noise included: they are seen, then skipped) and candidate tracks."""
     albums: dict[str, SimAlbum] = {}
     tracks: dict[str, SimTrack] = {}
     for artist_id in artist_ids:
-        for album in _in_window(catalog, artist_id, cutoff):
+        for album in _in_window(catalog, artist_id, cutoff, market):
             albums[album.id] = album
             if album.noise:
                 continue
@@ -85,20 +91,22 @@ def _candidates(catalog: Catalog, artist_ids: Iterable[str], cutoff: dt.date,
     return albums, list(tracks.values())
 
 
-def expected_releases(catalog: Catalog, artist_ids: Iterable[str], cutoff: dt.date) -> dict[str, Release]:
-    """The exact releases a correct tracker reports, keyed by ISRC (or `track:<id>`)."""
+def expected_releases(catalog: Catalog, artist_ids: Iterable[str], cutoff: dt.date,
+                      market: str | None = None) -> dict[str, Release]:
+    """The exact releases a correct tracker reports, keyed by ISRC (or `track:<id>`); with a market, only
+    those available there, each dated by its earliest edition there."""
     artist_ids = list(artist_ids)
     found_for: dict[str, set[str]] = {}
     first_seen: dict[str, SimTrack] = {}
     for artist_id in artist_ids:
-        _, tracks = _candidates(catalog, [artist_id], cutoff)
+        _, tracks = _candidates(catalog, [artist_id], cutoff, market)
         for track in tracks:
             key = release_key(track.isrc, track.id)
             first_seen.setdefault(key, track)
             found_for.setdefault(key, set()).add(artist_id)
     releases: dict[str, Release] = {}
     for key, track in first_seen.items():
-        earliest = _earliest(catalog, track)
+        earliest = _earliest(catalog, track, market)
         album = catalog.albums[earliest.album_id]
         if album.date < cutoff:
             continue  # a re-release of an older recording
@@ -112,7 +120,7 @@ def expected_releases(catalog: Catalog, artist_ids: Iterable[str], cutoff: dt.da
 
 
 def minimum_calls(catalog: Catalog, artist_ids: Iterable[str], cutoff: dt.date, mode: str,
-                  known: Knowledge | None = None) -> CallBound:
+                  known: Knowledge | None = None, market: str | None = None) -> CallBound:
     """The fewest API calls a perfect tracker needs for this run, given what it already knows:
     a lower bound for trackers that learn each new ISRC's earliest release by search.
 
@@ -122,6 +130,8 @@ def minimum_calls(catalog: Catalog, artist_ids: Iterable[str], cutoff: dt.date, 
     paged until a release before the cutoff shows (a re-release) or all
     versions have been seen. Development mode pages by 10 and has no batch
     endpoints; extended mode pages by 50 and batches albums by 20, tracks by 50.
+    With a market, only its editions are listed, read and searched: the bound
+    does not grow with the number of editions.
     """
     known = known or Knowledge()
     artist_ids = list(artist_ids)
@@ -129,9 +139,9 @@ def minimum_calls(catalog: Catalog, artist_ids: Iterable[str], cutoff: dt.date, 
     page = 50 if extended else 10
     calls: Counter[str] = Counter()
     for artist_id in artist_ids:
-        new = [a for a in _in_window(catalog, artist_id, cutoff) if a.id not in known.albums_seen]
+        new = [a for a in _in_window(catalog, artist_id, cutoff, market) if a.id not in known.albums_seen]
         calls["GET /artists/{id}/albums"] += max(1, math.ceil(len(new) / page))
-    albums, tracks = _candidates(catalog, artist_ids, cutoff)
+    albums, tracks = _candidates(catalog, artist_ids, cutoff, market)
     new_albums = [a for a in albums.values() if a.id not in known.albums_seen and not a.noise]
     new_tracks = [t for t in tracks if t.album_id not in known.albums_seen and t.id not in known.track_isrcs_known]
     if extended:
@@ -141,12 +151,12 @@ def minimum_calls(catalog: Catalog, artist_ids: Iterable[str], cutoff: dt.date, 
         calls["GET /albums/{id}/tracks"] += sum(max(1, math.ceil(len(a.track_ids) / 50)) for a in new_albums)
         calls["GET /tracks/{id}"] += len(new_tracks)
     isrcs = {t.isrc for t in new_tracks if t.isrc} - known.isrcs_resolved
-    calls["GET /search"] += sum(_search_pages(catalog, isrc, cutoff, page) for isrc in isrcs)
+    calls["GET /search"] += sum(_search_pages(catalog, isrc, cutoff, page, market) for isrc in isrcs)
     return CallBound(+calls)
 
 
-def _search_pages(catalog: Catalog, isrc: str, cutoff: dt.date, page: int) -> int:
-    versions = catalog.isrc_versions(isrc)
+def _search_pages(catalog: Catalog, isrc: str, cutoff: dt.date, page: int, market: str | None) -> int:
+    versions = catalog.isrc_versions(isrc, market)
     for index, version in enumerate(versions):
         if catalog.albums[version.album_id].date < cutoff:
             return index // page + 1

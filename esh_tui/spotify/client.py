@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from esh_tui.config import Settings
+from esh_tui.config import FROM_TOKEN, ConfigError, Settings
 from esh_tui.spotify.accounting import CallLog, CallRecord
 from esh_tui.spotify.batching import BatchLoader
 from esh_tui.spotify.auth import AppToken, TokenSource, UserToken
@@ -29,6 +29,9 @@ from esh_tui.spotify.singleflight import SingleFlight
 BATCH = {"albums": 20, "tracks": 50, "artists": 50}
 MAX_RETRY_AFTER = 120.0  # a longer Retry-After ends the run with a clear message instead of stalling it
 RATE_LIMIT_PATIENCE = 600.0  # seconds one request waits out 429s in all before the run stops and says so
+# The catalog reads that take `market` (and that the tracker makes): with one, only that market's editions.
+MARKET_TEMPLATES = frozenset({"GET /artists/{id}/albums", "GET /albums", "GET /albums/{id}", "GET /albums/{id}/tracks",
+                              "GET /tracks", "GET /tracks/{id}", "GET /search"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +93,7 @@ class SpotifyClient:
         else:
             self.token = UserToken(settings, self._http, clock) if user else AppToken(settings, self._http, clock)
         self.capabilities = capabilities or Capabilities()
+        self.market = settings.market  # sent with every MARKET_TEMPLATES request; None: every market's editions
         self.log = CallLog()
         self.limit = AdaptiveLimit(initial=min(concurrency, max_concurrency), maximum=max_concurrency)
         self.flights = SingleFlight()
@@ -125,10 +129,18 @@ class SpotifyClient:
     def __repr__(self) -> str:
         return f"SpotifyClient(api_url={self.settings.api_url!r}, mode={self.capabilities.mode!r})"
 
+    def check_market(self) -> None:
+        """`from_token` means the logged-in account's country, which the app's token does not carry."""
+        if self.market == FROM_TOKEN and isinstance(self.token, AppToken):
+            raise ConfigError("market", f"{FROM_TOKEN} means your account's country, which only a user token carries",
+                              "log in with 'esh-tui login', or set a country code like SE")
+
     # ----- requests ---------------------------------------------------------------------------
 
     async def get(self, path: str, params: dict[str, Any] | None = None, *, template: str | None = None) -> Any:
         """GET an API path (or an absolute `next` URL); identical concurrent GETs share one request."""
+        if self.market and template in MARKET_TEMPLATES and not path.startswith("http"):
+            params = {**(params or {}), "market": self.market}  # (`next` links carry it: params would replace them)
         url = path if path.startswith("http") else f"{self.settings.api_url}{path}"
         if not _same_origin(url, self.settings.api_url):  # a `next` link from an answer: never send the token elsewhere
             raise BadResponseError(f"Spotify's answer linked off the API host ({template or 'a link'}); not followed")

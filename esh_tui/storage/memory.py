@@ -81,5 +81,8 @@ class MemoryTier:
     def drop(self, key: Any) -> None:
         self._cache.pop(key, None)
 
+    def clear(self) -> None:
+        self._cache.clear()
+
     def __len__(self) -> int:
         return len(self._cache)

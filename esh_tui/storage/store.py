@@ -32,6 +32,7 @@ SCHEMA_VERSION = 2
 CACHED_CANDIDATES_SQL = ("SELECT key, isrc, track_id, album_id, release_date FROM {table} "
                          "WHERE artist_id = ? AND release_date >= ? ORDER BY release_date DESC")
 LOOKUP_INDEX, LOOKUP_INDEX_COLUMNS = "idx_artist_tracks_lookup", ["artist_id", "release_date", "fetched_at"]
+KNOWLEDGE_MARKET = "knowledge_market"  # in settings (not backed up): the market listings were learned for
 
 
 def _migration_1(db: sqlite_utils.Database) -> None:
@@ -445,7 +446,25 @@ class Store:
                                             "page_max": known.page_max, "learned_at": time.time()}, pk="api_url")
 
     def settings(self) -> dict[str, Any]:
-        return {row["key"]: json.loads(row["value"]) for row in self.db.query("SELECT key, value FROM settings")}
+        return {row["key"]: json.loads(row["value"])
+                for row in self.db.query("SELECT key, value FROM settings WHERE key != ?", (KNOWLEDGE_MARKET,))}
+
+    def use_market(self, market: str | None) -> bool:
+        """Make what is known about listings that market's (None: every market's editions). Artists' album
+        listings and candidates and ISRCs' earliest releases depend on the market asked with; when it is not
+        the one they were learned for, they are forgotten, and the next scans learn them again. Facts stay:
+        albums, tracks' ISRCs, releases found and whether they were seen or reported. Returns whether
+        anything was forgotten."""
+        row = self.db.execute("SELECT value FROM settings WHERE key = ?", (KNOWLEDGE_MARKET,)).fetchone()
+        if (json.loads(row[0]) if row else None) == market:
+            return False
+        with self.transaction():
+            self.db.execute("UPDATE artists SET listed_back_to = NULL, listing_total = NULL, next_due = NULL")
+            for table in ("artist_albums", "artist_tracks", "isrc_earliest"):
+                self.db.execute(f"DELETE FROM {table}")
+            self.db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+                            (KNOWLEDGE_MARKET, json.dumps(market)))
+        return True
 
     def replace_artists_and_settings(self, artists: Sequence[dict[str, Any]], settings: dict[str, Any]) -> None:
         """Restore a backup: the artist list and settings become exactly these, atomically."""
@@ -461,8 +480,10 @@ class Store:
                     "INSERT INTO artists (id, name, source, added_at) VALUES (?, ?, ?, ?) "
                     "ON CONFLICT(id) DO UPDATE SET name = excluded.name, source = excluded.source, added_at = excluded.added_at",
                     (a["id"], a["name"], a["source"], a["added_at"]))
-            self.db.execute("DELETE FROM settings")
+            self.db.execute("DELETE FROM settings WHERE key != ?", (KNOWLEDGE_MARKET,))
             for key, value in settings.items():
+                if key == KNOWLEDGE_MARKET:
+                    continue
                 self.db.execute("INSERT INTO settings (key, value) VALUES (?, ?)", (key, json.dumps(value, ensure_ascii=False)))
 
 

@@ -90,6 +90,9 @@ class Tracker:
 
     async def run(self, cutoff: dt.date, artist_ids: Iterable[str] | None = None, force: bool = False) -> RunResult:
         ids = list(dict.fromkeys(artist_ids if artist_ids is not None else (a.id for a in self.store.artists())))
+        self.client.check_market()
+        if self.store.use_market(self.client.market):  # listings learned for another market are not this one's
+            self.cache.memory.clear()
         while self._unrecorded:
             self._record_end(self._unrecorded[0])
             self._unrecorded.pop(0)

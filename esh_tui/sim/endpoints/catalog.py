@@ -42,7 +42,7 @@ def artist_albums(catalog: Catalog, config: SimConfig, request: Request, item_id
         raise ApiError(400, f"Invalid include_groups value: {bad[0]}")
     limit, offset = page_params(request, 20 if config.extended else 5, config.page_max)
     objects = objects_for(catalog, config, request)
-    albums = catalog.artist_albums(item_id, groups)
+    albums = catalog.artist_albums(item_id, groups, objects.market)
     page = paged(request, albums, limit, offset)
     page["items"] = [objects.discography_album(album, group) for album, group in page["items"]]
     return page
@@ -62,8 +62,10 @@ def _tracks_page(catalog: Catalog, config: SimConfig, request: Request, album,
     tracks = [catalog.tracks[t] for t in album.track_ids]
     base = f"{request.base}/v1/albums/{album.id}/tracks"
 
+    market = {"market": request.query["market"]} if request.query.get("market") else {}
+
     def page_url(at: int) -> str:
-        return f"{base}?{urlencode({'offset': at, 'limit': limit})}"
+        return f"{base}?{urlencode({'offset': at, 'limit': limit, **market})}"
     page = paging(page_url(offset), tracks[offset:offset + limit], limit, offset, len(tracks), page_url)
     page["items"] = [objects.simple_track(t) for t in page["items"]]
     return page
@@ -127,12 +129,12 @@ def search(catalog: Catalog, config: SimConfig, request: Request) -> dict[str, A
     out: dict[str, Any] = {}
     for kind in types:
         if kind == "track":
-            items = catalog.isrc_versions(isrc) if isrc else catalog.search_tracks(text)
+            items = catalog.isrc_versions(isrc, objects.market) if isrc else catalog.search_tracks(text, objects.market)
             convert = objects.track
         elif kind == "artist" and not isrc:
             items, convert = catalog.search_artists(text), objects.artist
         elif kind == "album" and not isrc:
-            items, convert = catalog.search_albums(text), objects.simple_album
+            items, convert = catalog.search_albums(text, objects.market), objects.simple_album
         else:
             items, convert = [], None
         page = paged(request, items, limit, offset)

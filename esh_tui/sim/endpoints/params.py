@@ -14,10 +14,26 @@ from esh_tui.sim.messages import ApiError, Request
 from esh_tui.sim.objects import ObjectBuilder, paging
 
 _ID = re.compile(r"^[0-9A-Za-z]{22}$")
+_MARKET = re.compile(r"^[A-Z]{2}$")
+FROM_TOKEN = "from_token"
 
 
 def objects_for(catalog: Catalog, config: SimConfig, request: Request) -> ObjectBuilder:
-    return ObjectBuilder(catalog, f"{request.base}/v1", config.extended)
+    return ObjectBuilder(catalog, f"{request.base}/v1", config.extended, market_of(catalog, request))
+
+
+def market_of(catalog: Catalog, request: Request) -> str | None:
+    """The market a request asks for: none, a country code, or `from_token` (the user's country). With a
+    user token, the account's country takes priority over the parameter, as Spotify says."""
+    raw = request.query.get("market") or None
+    if raw is None:
+        return None
+    user = request.token is not None and request.token.user_id is not None and catalog.user is not None
+    if raw == FROM_TOKEN and not user:
+        raise ApiError(400, "Invalid market: from_token needs a user access token")
+    if raw != FROM_TOKEN and not _MARKET.match(raw):
+        raise ApiError(400, "Invalid market code")
+    return catalog.user.country if user else raw
 
 
 def check_id(item_id: str) -> None:
