@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Collection, Sequence
 
 from esh_tui.models import Release
-from esh_tui.text import clean
+from esh_tui.text import clean, safe_json
 
 FORMATS = ("pretty", "tsv", "csv", "json", "ids")
 COLUMNS = ("date", "artist", "track", "album", "type", "isrc", "url")
@@ -48,8 +47,8 @@ def render(releases: Sequence[Release], fmt: str, console_width: int | None = No
         writer.writerows(rows)
         return out.getvalue()
     if fmt == "json":
-        return json.dumps([{**row, "uri": r.uri, "track_id": r.track_id, "album_id": r.album_id, "new": r.key in unseen}
-                           for row, r in zip(rows, releases)], ensure_ascii=False, indent=2) + "\n"
+        return safe_json([{**row, "uri": r.uri, "track_id": r.track_id, "album_id": r.album_id, "new": r.key in unseen}
+                          for row, r in zip(rows, releases)]) + "\n"
     return _pretty(rows, console_width)
 
 

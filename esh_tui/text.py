@@ -1,8 +1,14 @@
-"""Making text from the network safe to print: no escape sequences, no control characters."""
+"""Making text from outside safe to print: no escape sequences, no control characters, no bidi overrides.
+
+`clean` is for people (one printable line); `safe_json` keeps every character but writes the dangerous ones
+as \\u escapes, so a script gets the exact text and a terminal shows nothing it would act on.
+"""
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 # CSI (ESC [ ... final), OSC (ESC ] ... BEL or ESC \), other two-byte ESC sequences, and C1 CSI.
 _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]")
@@ -14,3 +20,14 @@ def clean(value: object) -> str:
     """One printable line: escape sequences removed, tabs/newlines and other controls become spaces."""
     text = _BIDI.sub("", _ESCAPES.sub("", str(value)))
     return " ".join(_CONTROLS.sub(" ", text).split())
+
+
+# C1 controls (U+0080-U+009F, U+009B is a CSI on some terminals), DEL, bidi controls, line and paragraph
+# separators: json.dumps(ensure_ascii=False) writes them raw; C0 controls it escapes itself.
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def safe_json(value: Any, indent: int | None = 2) -> str:
+    """JSON with non-ASCII text kept readable, and every character a terminal could act on escaped."""
+    text = json.dumps(value, ensure_ascii=False, indent=indent)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

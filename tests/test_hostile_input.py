@@ -485,3 +485,53 @@ def test_a_pipe_with_a_process_behind_it_imports_and_exports_as_a_file_would(tmp
     done = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "0 artists added from /dev/fd/" in done.stderr and "1 already tracked, 1 repeated line" in done.stderr
+
+
+def test_a_backup_with_an_escape_sequence_in_its_source_or_a_nan_is_refused_and_nothing_changes(tmp_path, capsys):
+    from esh_tui.cli import main
+
+    assert main(["artists", "export", str(tmp_path / "good.json")]) == 0
+    good = json.loads((tmp_path / "good.json").read_text())
+    hostile = json.loads(json.dumps(good))
+    hostile["artists"][0]["source"] = "\x1b]0;pwned-title\x07\x1b[2J\tEXTRA\nFAKE\tROW"
+    (tmp_path / "hostile.json").write_text(json.dumps(hostile))
+    (tmp_path / "nan.json").write_text(json.dumps(good).replace('"settings": {}', '"settings": {"x": NaN}', 1)
+                                       .replace('"version": 1', '"version": NaN', 1))
+    capsys.readouterr()
+    for name, needle in (("hostile.json", "control characters or escape sequences"), ("nan.json", "not JSON")):
+        assert main(["artists", "restore", str(tmp_path / name)]) == 2
+        assert needle in capsys.readouterr().err
+    assert main(["artists", "export", str(tmp_path / "after.json")]) == 0
+    assert json.loads((tmp_path / "after.json").read_text())["artists"] == good["artists"]
+
+
+def test_names_with_c1_controls_and_bidi_overrides_reach_scripts_escaped_and_people_cleaned(capsys):
+    from esh_tui.cli import main
+    from esh_tui.runtime import open_runtime
+
+    hostile = "Evil\u009b31mName\u202eesreveR\u2066"
+    with open_runtime() as runtime:
+        artist_id = runtime.store.artists()[0].id
+        runtime.store.db.execute("UPDATE artists SET name = ?, source = ? WHERE id = ?",
+                                 (hostile, "manual\x1b[2J", artist_id))
+        runtime.store.db.conn.commit()
+    capsys.readouterr()
+    for argv in (["artists", "list", "--format", "json"], ["artists", "export", "-"]):
+        assert main(argv) == 0
+        out = capsys.readouterr().out
+        assert not re.search("[\u0080-\u009f\u202a-\u202e\u2066-\u2069\x1b]", out), argv
+        assert hostile in out.encode().decode("unicode_escape", "ignore") or "\\u009b" in out
+    assert main(["artists", "list", "--format", "tsv"]) == 0
+    rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    assert all(len(row) == 5 for row in rows) and not any("\x1b" in cell for row in rows for cell in row)
+
+
+def test_a_path_or_argument_with_an_escape_sequence_is_echoed_without_it(tmp_path, capsys):
+    from esh_tui.cli import main
+
+    assert main(["artists", "restore", "\x1b[31mred.json"]) == 2
+    assert main(["artists", "import", "\x1b]0;title\x07.txt"]) == 2
+    with pytest.raises(SystemExit):
+        main(["--format", "\x1b[2Jjson"])
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\x07" not in err and err.count("\n") == 3

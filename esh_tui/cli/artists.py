@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 
 from esh_tui.cli.errors import EXIT_OK, UsageError, note
 from esh_tui.cli.progress import progress_bar
 from esh_tui.cli.runtime import open_runtime
-from esh_tui.text import clean
+from esh_tui.text import clean, safe_json
 from esh_tui.tracker.artists import Added, ArtistInputError, ArtistService, check_backup
 
 
@@ -33,12 +32,12 @@ def cmd_list(args: argparse.Namespace) -> int:
     with open_runtime() as runtime:
         artists = runtime.store.artists()
     if args.format == "json":
-        print(json.dumps([{"id": a.id, "name": a.name, "source": a.source, "added_at": a.added_at,
-                           "last_release": a.last_release, "frequency": a.frequency,
-                           "failed": a.failed_reason} for a in artists], ensure_ascii=False, indent=2))
+        print(safe_json([{"id": a.id, "name": a.name, "source": a.source, "added_at": a.added_at,
+                          "last_release": a.last_release, "frequency": a.frequency,
+                          "failed": a.failed_reason} for a in artists]))
     else:
         for a in artists:
-            fields = (a.id, clean(a.name), a.source, a.last_release or "", a.frequency or "")
+            fields = (a.id, clean(a.name), clean(a.source), clean(a.last_release or ""), clean(a.frequency or ""))
             print("\t".join(fields) if args.format == "tsv" else f"{a.id}  {clean(a.name):<40} {a.frequency or 'not checked yet'}")
     return EXIT_OK
 

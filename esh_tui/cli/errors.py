@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 import sys
 
+from esh_tui.text import clean
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LATER, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_CODES_HELP = ("Exit codes: 0 ok, 1 Spotify/network failure, 2 bad input, 3 rate limit or quota reached, "
                    "130 interrupted.")
@@ -15,7 +17,8 @@ class UsageError(Exception):
 
 
 def note(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    """Say one line on stderr; whatever it quotes (a path, a name) is shown without escapes or controls."""
+    print(clean(message), file=sys.stderr, flush=True)
 
 
 def exit_for(exc: Exception) -> int | None:

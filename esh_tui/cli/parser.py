@@ -13,6 +13,7 @@ from pathlib import Path
 from esh_tui import __version__
 from esh_tui.cli.errors import EXIT_CODES_HELP, EXIT_USAGE
 from esh_tui.formats import FORMATS
+from esh_tui.text import clean
 from esh_tui.tracker.select import MAX_PER_ARTIST_HELP
 
 MAX_DAYS = 36_500
@@ -67,7 +68,7 @@ def rate(value: str) -> float:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {clean(message)} (see {self.prog} --help)\n")
 
 
 def _runs(parser: argparse.ArgumentParser, module: str, function: str) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from esh_tui.files import open_to_read, open_to_write
 from esh_tui.models import is_name, is_spotify_id
+from esh_tui.text import clean, safe_json
 from esh_tui.storage.store import Store
 
 FORMAT = "esh-tui-backup"
@@ -34,7 +35,7 @@ def write_backup(store: Store, path: Path) -> int:
     """Write a file atomically (a temporary file, then rename); `-`, a pipe or a device is written to, never
     replaced. Returns how many artists were saved."""
     data = export_backup(store)
-    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    text = safe_json(data) + "\n"
     if str(path) == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -62,7 +63,7 @@ def read_backup(path: Path) -> dict[str, Any]:
             raw = handle.read(MAX_BYTES + 1)  # bounded: a device or an endless file is refused, not read forever
         if len(raw) > MAX_BYTES:
             raise BackupError(f"{path} is larger than {MAX_BYTES // 2**20} MiB: not an esh-tui backup")
-        data = json.loads(raw.decode("utf-8-sig"))
+        data = json.loads(raw.decode("utf-8-sig"), parse_constant=_not_a_number)
     except BackupError:
         raise
     except FileNotFoundError:
@@ -96,6 +97,8 @@ def read_backup(path: Path) -> dict[str, Any]:
                 raise BackupError(f"{where} has no text \"{key}\"")
             if not is_name(artist[key]):
                 raise BackupError(f"{where} has a \"{key}\" that is too long or not valid Unicode")
+            if key in ("source", "added_at") and clean(artist[key]) != artist[key]:
+                raise BackupError(f"{where} has a \"{key}\" with control characters or escape sequences")
         if not is_spotify_id(artist["id"]):
             raise BackupError(f"{where} has an invalid Spotify id {artist['id'][:40]!r}")
         if artist["id"] in seen:
@@ -112,3 +115,8 @@ def restore_backup(store: Store, path: Path) -> int:
     data = read_backup(path)
     store.replace_artists_and_settings(data["artists"], data.get("settings", {}))
     return len(data["artists"])
+
+
+def _not_a_number(name: str) -> None:
+    """NaN and Infinity are not JSON, though Python's reader takes them."""
+    raise ValueError(f"{name} is not a JSON value")
