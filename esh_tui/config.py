@@ -39,6 +39,7 @@ import httpx
 import platformdirs
 from dotenv import dotenv_values
 
+from esh_tui.files import kind_of, open_to_read
 from esh_tui.storage.ttl import TtlPolicy
 from esh_tui.text import clean
 
@@ -303,11 +304,23 @@ def locate_config(config_dir: Path, data_dir: Path) -> tuple[Path | None, tuple[
     return legacy, (f"{CONFIG_FILE} found in the data directory ({legacy}); move it to {config_dir}",)
 
 
+MAX_CONFIG_BYTES = 2**20  # a config.toml is a few lines; a larger one (or an endless device) is not read whole
+
+
 def read_toml(path: Path) -> dict[str, Any]:
+    kind = kind_of(path)
+    if kind is not None:
+        raise ConfigError(_file_source(path), f"is {kind}, not a file", "make it a file or remove it")
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        with open_to_read(path) as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise ConfigError(_file_source(path), "is larger than 1 MiB", "fix or remove the file")
+        return tomllib.loads(raw.decode("utf-8"))
+    except RecursionError:  # arrays or tables nested hundreds deep: Python's TOML reader recurses per level
+        raise ConfigError(_file_source(path), "nests arrays or tables too deep", "fix or remove the file") from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(_file_source(path), f"cannot be read ({exc})", "fix or remove the file") from None
+        raise ConfigError(_file_source(path), f"cannot be read ({clean(str(exc))})", "fix or remove the file") from None
 
 
 def load_config(config_dir: Path, data_dir: Path) -> ConfigFile:

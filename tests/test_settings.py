@@ -205,3 +205,26 @@ def test_settings_stay_plain_values_that_cross_processes(dirs):
     (config / "config.toml").write_text('[keys]\nrefresh = "f5"\n[network]\nmax_connections = 3\n')
     settings = load_settings(env, cwd=cwd)
     assert pickle.loads(pickle.dumps(settings)) == settings and hash(settings) == hash(settings)
+
+
+@pytest.mark.parametrize("text, needle", [
+    ("x = " + "[" * 600 + "]" * 600 + "\n", "nests arrays or tables too deep"),
+    ("x = " + "{a = " * 450 + "1" + "}" * 450 + "\n", "nests arrays or tables too deep"),
+])
+def test_a_config_nested_hundreds_deep_is_one_line_not_a_traceback(dirs, text, needle):
+    cwd, data, config, env = dirs
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "config.toml").write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env, cwd=cwd)
+    assert needle in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_config_that_is_a_fifo_is_refused_not_waited_on(dirs):
+    import os
+
+    cwd, data, config, env = dirs
+    config.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(config / "config.toml")
+    with pytest.raises(ConfigError, match="is a FIFO, not a file"):
+        load_settings(env, cwd=cwd)
