@@ -298,7 +298,7 @@ def locate_config(config_dir: Path, data_dir: Path) -> tuple[Path | None, tuple[
     a note when one is in the data directory."""
     path, legacy = config_dir / CONFIG_FILE, data_dir / CONFIG_FILE
     if not legacy.is_file() or legacy.resolve() == path.resolve():
-        return (path if path.is_file() else None), ()
+        return (path if path.exists() else None), ()  # not a file: read_toml says what it is
     if path.is_file():
         return path, (f"{CONFIG_FILE} in the data directory ({legacy}) is ignored, {path} is read; remove it",)
     return legacy, (f"{CONFIG_FILE} found in the data directory ({legacy}); move it to {config_dir}",)
