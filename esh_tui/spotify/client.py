@@ -96,6 +96,7 @@ class SpotifyClient:
         self._resume_at = 0.0  # no request before this (a shared Retry-After pause)
         self._stopped: tuple[float, SpotifyError] | None = None  # quota gone: until then, fail at once, unsent
         self._learning = asyncio.Lock()  # held while the first answer about capabilities is awaited
+        self.before_send: list[Callable[[], None]] = []  # called before each request is sent; may raise (a budget)
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -145,6 +146,8 @@ class SpotifyClient:
             last = failures == self.max_retries
             await self._wait_for_pause()
             self._check_stopped()
+            for check in self.before_send:
+                check()
             headers = {"authorization": f"Bearer {await self.token.access_token()}"}
             opened = _ConnectionSpy()
             started = self._clock()
