@@ -31,7 +31,7 @@ def cmd_default(args: argparse.Namespace) -> int:
         return cmd_track(args)
     from esh_tui.tui.app import create_app
 
-    app = create_app(days=args.days)
+    app = create_app(days=args.days, budget=args.budget)
     try:
         app.run()
     finally:

@@ -37,17 +37,18 @@ class EshApp(App):
     BINDINGS = [Binding("q", "quit", "Quit", id="quit")]  # the dashboard's keys are the dashboard's
 
     def __init__(self, runtime: Runtime, days: int = 90, autostart: bool = True, prefetch: bool = True,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, budget: int | None = None):
         super().__init__()
         self.runtime, self.days, self.autostart, self.clock = runtime, days, autostart, clock
         self.prefetch_enabled = prefetch and runtime.tuning.prefetch_calls_per_minute > 0
         self.dashboard = DashboardScreen()
         self.client = runtime.client()
         self.tracker = Tracker(self.client, runtime.store, runtime.cache(clock), today=runtime.today,
-                               on_event=EngineMessages(self.dashboard))
+                               on_event=EngineMessages(self.dashboard), budget=runtime.budget(budget, clock))
         self.prefetcher = Prefetcher(self.tracker, self.cutoff, budget_per_minute=runtime.tuning.prefetch_calls_per_minute,
                                      clock=clock)
         self.metrics = Metrics(self.client, runtime.store, self.tracker.cache)
+        self.next_run_calls: int | None = None  # the next run's estimate, worked out when a run ends
         self.artists = ArtistService(runtime, forget=self.tracker.cache.forget_artist)
         self.state = "idle"
         self.run_worker_handle: Worker | None = None
@@ -78,6 +79,7 @@ class EshApp(App):
         # What exists now lives as long as the app (the offline catalog alone is hundreds of thousands of
         # objects): keep it out of the collector's full passes, which otherwise pause the loop ~0.7 s.
         gc.freeze()
+        self.estimate_next_run()
         if self.autostart and self.runtime.store.due_artist_ids(self.clock()):
             self.start_run(force=False)
         else:
@@ -165,10 +167,12 @@ class EshApp(App):
             if event.state == WorkerState.SUCCESS:
                 result: RunResult = worker.result
                 self.dashboard.keep_releases({r.key for r in result.releases})
-                if result.status in ("quota", "rate_limited"):
+                self.estimate_next_run()
+                if result.status in ("quota", "rate_limited", "budget"):
                     until = (time.strftime("%H:%M:%S", time.localtime(self.clock() + result.retry_after))
                              if result.retry_after is not None else "later")
-                    self.state = ("quota exhausted" if result.status == "quota" else "rate-limited") + f" until {until}"
+                    self.state = {"quota": "quota exhausted", "rate_limited": "rate-limited",
+                                  "budget": "daily budget used"}[result.status] + f" until {until}"
                     self.notify(result.message, severity="warning", timeout=15)
                 else:
                     self.state = "idle"
@@ -182,6 +186,10 @@ class EshApp(App):
             self.dashboard.show_status()
         elif worker is self.prefetch_worker and event.state == WorkerState.ERROR:
             self.dashboard.log_line(f"prefetch stopped: {error_text(worker.error)}")
+
+    def estimate_next_run(self) -> None:
+        """The next run's estimated cost, for the status line (worked out when a run ends, not on every redraw)."""
+        self.next_run_calls = self.tracker.plan(self.cutoff()).total
 
     def _start_prefetch(self) -> None:
         if self.prefetch_enabled and not self.running and (self.prefetch_worker is None or self.prefetch_worker.is_finished):
@@ -209,8 +217,9 @@ class EshApp(App):
 
 
 def create_app(runtime: Runtime | None = None, days: int = 90, autostart: bool = True, prefetch: bool = True,
-               clock: Callable[[], float] = time.time) -> EshApp:
+               clock: Callable[[], float] = time.time, budget: int | None = None) -> EshApp:
     """The one way to build the dashboard, for the CLI and the tests alike."""
     from esh_tui.runtime import open_runtime
 
-    return EshApp(runtime or open_runtime(), days=days, autostart=autostart, prefetch=prefetch, clock=clock)
+    return EshApp(runtime or open_runtime(), days=days, autostart=autostart, prefetch=prefetch, clock=clock,
+                  budget=budget)

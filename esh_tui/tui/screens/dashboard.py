@@ -21,7 +21,7 @@ from esh_tui.tui.screens.help import HelpScreen, key_list
 from esh_tui.tui.screens.release import ReleaseScreen
 from esh_tui.tui.widgets.filter_bar import FilterBar
 from esh_tui.tui.widgets.metrics import ApiPanel, CachePanel, LatencyPanel
-from esh_tui.tui.widgets.status import StatusLine
+from esh_tui.tui.widgets.status import StatusLine, budget_text
 from esh_tui.tui.widgets.tables import STATE_GLYPHS, ArtistsTable, KeyedTable, ReleasesTable
 
 if TYPE_CHECKING:
@@ -175,7 +175,8 @@ class DashboardScreen(ArtistActions):
         state = "prefetching" if app.state == "idle" and app.prefetcher.busy else app.state
         self.query_one(StatusLine).show(
             offline=bool(app.runtime.offline), mode=app.client.capabilities.mode, state=state, last_run=self.last_run,
-            artists=self.query_one(ArtistsTable).row_count, releases=self.query_one(ReleasesTable).row_count)
+            artists=self.query_one(ArtistsTable).row_count, releases=self.query_one(ReleasesTable).row_count,
+            budget=budget_text(app.tracker.budget, app.next_run_calls))
         self.query_one(ProgressBar).display = app.running
 
     def shown_releases(self) -> int:
