@@ -17,6 +17,7 @@ is a ConfigError on one line: where it was read, the setting and what is wrong, 
     quiet_hours = 168          # otherwise
     [network]
     max_connections = 16       # pooled connections to Spotify
+    daily_budget = 0           # API calls a day (local midnight to midnight) for every run and prefetch; 0: no limit
     [prefetch]
     calls_per_minute = 30      # the dashboard's idle-time API budget; 0 turns prefetching off
     [spotify]
@@ -82,6 +83,7 @@ class Tuning:
     freshness: TtlPolicy = field(default_factory=TtlPolicy)
     max_connections: int = 16
     prefetch_calls_per_minute: int = 30
+    daily_budget: int = 0  # API calls a local day, shared by runs and prefetching (0: no limit)
 
 
 @dataclass(frozen=True)
@@ -277,6 +279,7 @@ _TUNING = (
     ("freshness", "active_hours", "active_hours", 0.1, 24 * 365),
     ("freshness", "quiet_hours", "quiet_hours", 0.1, 24 * 365),
     ("network", "max_connections", "max_connections", 1, 256),
+    ("network", "daily_budget", "daily_budget", 0, 10**9),
     ("prefetch", "calls_per_minute", "prefetch_calls_per_minute", 0, 10_000),
 )
 _SECTIONS = sorted({section for section, *_ in _TUNING} | {"keys", "spotify"})

@@ -18,6 +18,7 @@ from esh_tui.spotify.auth import TOKEN_FILE, UserOrAppToken
 from esh_tui.spotify.client import SpotifyClient
 from esh_tui.storage.cache import ReleaseCache
 from esh_tui.storage.store import Store
+from esh_tui.tracker.plan import DailyBudget
 
 
 @dataclass
@@ -60,6 +61,10 @@ class Runtime:
     def cache(self, clock: Callable[[], float] = time.time) -> ReleaseCache:
         """The release cache as config.toml tunes it (memory tier size, freshness)."""
         return ReleaseCache(self.store, policy=self.tuning.freshness, memory_size=self.tuning.memory_items, clock=clock)
+
+    def budget(self, limit: int | None = None, clock: Callable[[], float] = time.time) -> DailyBudget:
+        """The daily API budget of this store: `limit` (`--budget N`), else `[network] daily_budget`; 0 is none."""
+        return DailyBudget(self.store, self.tuning.daily_budget if limit is None else limit, clock)
 
     def today(self) -> dt.date:
         return self.offline.catalog.today if self.offline else dt.date.today()

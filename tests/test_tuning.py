@@ -51,7 +51,7 @@ def test_a_track_run_keeps_quiet_artists_fresh_for_the_configured_hours(capsys):
     ("[cache]\nmemory_items = true\n", "memory_items = True must be a whole number"),
     ("[freshness]\nquiet_hours = 0\n", "[freshness] quiet_hours = 0 must be a number from 0.1"),
     ("[network]\nmax_connections = 2.5\n", "max_connections = 2.5 must be a whole number from 1 to 256"),
-    ("[network]\nmax_conections = 4\n", "unknown setting [network] max_conections; known: max_connections"),
+    ("[network]\nmax_conections = 4\n", "unknown setting [network] max_conections; known: daily_budget, max_connections"),
     ("cache = 5\n", "[cache] must be a table"),
     ("[cache\n", "fix or remove the file"),
 ])

@@ -8,7 +8,7 @@ import sys
 from esh_tui.text import clean
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LATER, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-EXIT_CODES_HELP = ("Exit codes: 0 ok, 1 Spotify/network failure, 2 bad input, 3 rate limit or quota reached, "
+EXIT_CODES_HELP = ("Exit codes: 0 ok, 1 Spotify/network failure, 2 bad input, 3 rate limit, quota or daily budget reached, "
                    "130 interrupted.")
 
 

@@ -128,6 +128,9 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-per-artist", type=count(1, 10_000), metavar="N", help=MAX_PER_ARTIST_HELP)
     parser.add_argument("--playlist", metavar="ID_OR_URL",
                         help="only the artists on this Spotify playlist (not added to your list)")
+    parser.add_argument("--budget", type=count(0, 10**9), metavar="N",
+                        help="spend at most N API calls today, counting every run and the dashboard's prefetching "
+                             "(0: no limit; default: [network] daily_budget); artists that do not fit stay due")
 
 
 def _add_artists_commands(commands) -> None:

@@ -7,10 +7,16 @@ import datetime as dt
 
 from esh_tui.cli.errors import EXIT_OK
 from esh_tui.cli.runtime import open_runtime
+from esh_tui.runtime import Runtime
+from esh_tui.spotify.capabilities import Capabilities
+from esh_tui.tracker.plan import plan_run
+
+DEFAULT_DAYS = 90  # the window of a run without --days
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
     with open_runtime() as runtime:
+        _print_budget(runtime)
         runs = runtime.store.runs(args.runs)
         if not runs:
             print("no runs yet: run 'esh-tui track' first")
@@ -32,3 +38,15 @@ def cmd_stats(args: argparse.Namespace) -> int:
             for template, count in runtime.store.calls_by_endpoint(run["id"]).items():
                 print(f"    {count:>6}  {template}")
     return EXIT_OK
+
+
+def _print_budget(runtime: Runtime) -> None:
+    """Today's API calls against the daily budget, and what the next run (the default 90-day window) would cost."""
+    budget = runtime.budget()
+    limit = f"of the daily budget of {budget.limit:,}" if budget.limit else "(no daily budget: [network] daily_budget)"
+    print(f"budget: {budget.used:,} API calls used today ({budget.today()}, local time) {limit}")
+    known = runtime.store.capabilities(runtime.settings.api_url)
+    mode = Capabilities(known.batch, known.page_max).mode if known else "unknown"
+    cutoff = runtime.today() - dt.timedelta(days=DEFAULT_DAYS)
+    plan = plan_run(runtime.store, cutoff, mode=mode, today=runtime.today(), budget=budget)
+    print(f"next run: {plan.describe()}")

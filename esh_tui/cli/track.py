@@ -21,6 +21,8 @@ from esh_tui.tracker.engine import RunResult, Tracker
 from esh_tui.tracker.events import Progress
 from esh_tui.tracker.select import limit_per_artist
 
+PLAN_SHOWN_FROM = 100  # estimated calls from which a run's estimate is said on a terminal
+
 
 def cmd_default(args: argparse.Namespace) -> int:
     """The dashboard on a terminal; a headless run when output goes to a pipe or a file."""
@@ -30,7 +32,7 @@ def cmd_default(args: argparse.Namespace) -> int:
         return cmd_track(args)
     from esh_tui.tui.app import create_app
 
-    app = create_app(days=args.days)
+    app = create_app(days=args.days, budget=args.budget)
     try:
         app.run()
     finally:
@@ -50,7 +52,7 @@ def cmd_track(args: argparse.Namespace) -> int:
     if sys.stderr.isatty():
         note(f"{len(result.releases)} releases ({len(result.new_keys)} new) · {result.api_calls} API calls · "
              f"{result.artists_fetched} artists fetched, {result.artists_cached} fresh from the cache")
-    if result.status in ("quota", "rate_limited"):
+    if result.status in ("quota", "rate_limited", "budget"):
         note(f"esh-tui: {result.message}")
         return EXIT_LATER
     return EXIT_FAILED if result.failed else EXIT_OK
@@ -71,9 +73,19 @@ async def _run(runtime: Runtime, args: argparse.Namespace, cutoff: dt.date) -> t
                 if update and isinstance(event, Progress):
                     update(event.done, event.total)
 
-            tracker = Tracker(client, runtime.store, runtime.cache(), today=runtime.today, on_event=on_event)
+            tracker = Tracker(client, runtime.store, runtime.cache(), today=runtime.today, on_event=on_event,
+                              budget=runtime.budget(args.budget))
+            chosen = [i for i, _ in ids] if ids else None
+            _say_plan(tracker, cutoff, chosen, args.force_refresh)
             with _interrupted_by_signals(tracker):
-                return tracker, await tracker.run(cutoff, [i for i, _ in ids] if ids else None, force=args.force_refresh)
+                return tracker, await tracker.run(cutoff, chosen, force=args.force_refresh)
+
+
+def _say_plan(tracker: Tracker, cutoff: dt.date, ids: list[str] | None, force: bool) -> None:
+    """Before a run that will not fit in today's budget (or, on a terminal, a big one): its estimate, in one line."""
+    plan = tracker.plan(cutoff, ids, force)
+    if plan.split()[1] or (sys.stderr.isatty() and plan.total >= PLAN_SHOWN_FROM):
+        note(f"esh-tui: {plan.describe()}")
 
 
 def _print_releases(runtime: Runtime, tracker: Tracker, result: RunResult, args: argparse.Namespace) -> None:

@@ -101,6 +101,7 @@ class SpotifyClient:
         self._resume_at = 0.0  # no request before this (a shared Retry-After pause)
         self._stopped: tuple[float, SpotifyError] | None = None  # quota gone: until then, fail at once, unsent
         self._learning = asyncio.Lock()  # held while the first answer about capabilities is awaited
+        self.before_send: list[Callable[[], None]] = []  # called before each request is sent; may raise (a budget)
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -248,6 +249,8 @@ class SpotifyClient:
             token = await self.token.access_token()
             if self._resume_at <= self._clock():
                 self._check_stopped()
+                for check in self.before_send:  # a daily budget: past it, nothing is sent
+                    check()
                 return {"authorization": f"Bearer {token}"}
 
     def _record(self, template: str, status: int | str, started: float, size: int, attempt: int,

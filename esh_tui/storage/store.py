@@ -25,7 +25,7 @@ from esh_tui.models import (Candidate, Earliest, KnownCapabilities, Learned, Rel
 from esh_tui.files import kind_of
 from esh_tui.storage.errors import StoreError, store_error
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 # The hottest query (an artist's cached releases) and the composite index made for it.
@@ -93,7 +93,12 @@ def _migration_2(db: sqlite_utils.Database) -> None:
     db["releases"].create_index(["seen_at"], index_name="idx_releases_seen")
 
 
-MIGRATIONS = {1: _migration_1, 2: _migration_2}
+def _migration_3(db: sqlite_utils.Database) -> None:
+    """The daily API budget: calls sent per local day, by every run and prefetch of this store."""
+    db["budget_days"].create({"day": str, "calls": int}, pk="day", not_null={"calls"})
+
+
+MIGRATIONS = {1: _migration_1, 2: _migration_2, 3: _migration_3}
 
 
 class Store:
@@ -429,6 +434,40 @@ class Store:
 
     def cache_stats(self, run_id: int) -> dict[str, dict[str, Any]]:
         return {row.pop("tier"): row for row in self.db.query("SELECT * FROM cache_stats WHERE run_id = ?", (run_id,))}
+
+    # ----- the daily API budget and what the next run would cost --------------------------------------------
+
+    def budget_used(self, day: str) -> int:
+        """API calls recorded for this local day (YYYY-MM-DD) by every run and prefetch of this store."""
+        row = self.db.execute("SELECT calls FROM budget_days WHERE day = ?", (day,)).fetchone()
+        return row[0] if row else 0
+
+    def spend_budget(self, day: str, calls: int) -> int:
+        """Add calls sent on `day`; returns the day's total (other processes' calls included)."""
+        with self.transaction():
+            self.db.execute("INSERT INTO budget_days (day, calls) VALUES (?, ?) "
+                            "ON CONFLICT (day) DO UPDATE SET calls = calls + excluded.calls", (day, calls))
+            return self.budget_used(day)
+
+    def window_knowledge(self, cutoff: dt.date) -> tuple[int, int, int, int, dict[str, int]]:
+        """What the store knows of `cutoff`'s window, for estimating a run's cost: (artists listed back to it,
+        their non-noise albums, candidate tracks and ISRCs in it, and per artist the ISRCs in it whose earliest
+        release is not known yet)."""
+        day = cutoff.isoformat()
+        listed = self.db.execute("SELECT count(*) FROM artists WHERE listed_back_to <= ?", (day,)).fetchone()[0]
+        albums = self.db.execute(
+            "SELECT count(*) FROM artist_albums JOIN albums ON albums.id = artist_albums.album_id "
+            "JOIN artists ON artists.id = artist_albums.artist_id WHERE artists.listed_back_to <= ? "
+            "AND albums.release_date >= ? AND albums.noise = 0", (day, day)).fetchone()[0]
+        tracks, isrcs = self.db.execute(
+            "SELECT count(*), count(DISTINCT artist_tracks.isrc) FROM artist_tracks JOIN artists "
+            "ON artists.id = artist_tracks.artist_id WHERE artists.listed_back_to <= ? "
+            "AND artist_tracks.release_date >= ?", (day, day)).fetchone()
+        unresolved = dict(self.db.execute(
+            "SELECT artist_id, count(DISTINCT artist_tracks.isrc) FROM artist_tracks LEFT JOIN isrc_earliest "
+            "ON isrc_earliest.isrc = artist_tracks.isrc WHERE artist_tracks.release_date >= ? "
+            "AND artist_tracks.isrc IS NOT NULL AND isrc_earliest.isrc IS NULL GROUP BY artist_id", (day,)).fetchall())
+        return listed, albums, tracks, isrcs, unresolved
 
     # ----- capabilities and settings ------------------------------------------------------------------------
 

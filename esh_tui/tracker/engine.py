@@ -20,13 +20,14 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import datetime as dt
+import math
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 
 from esh_tui.models import KnownCapabilities, RunEnd
 from esh_tui.spotify.client import SpotifyClient
-from esh_tui.spotify.errors import QuotaExceededError, RateLimitedError, SpotifyError
+from esh_tui.spotify.errors import QuotaExceededError, RateLimitedError, SpotifyError, human_seconds
 from esh_tui.storage.cache import ReleaseCache
 from esh_tui.storage.errors import StoreError
 from esh_tui.storage.store import Store
@@ -35,6 +36,7 @@ from esh_tui.tracker.events import (
 )
 from esh_tui.tracker.filters import NoiseFilter
 from esh_tui.tracker.options import EngineOptions
+from esh_tui.tracker.plan import BudgetSpentError, DailyBudget, Plan, plan_run
 from esh_tui.tracker.resolve import Resolver
 from esh_tui.tracker.runstate import RunResult, RunState, SingleFlight
 from esh_tui.tracker.scan import Scanner
@@ -49,7 +51,7 @@ class Tracker:
     def __init__(self, client: SpotifyClient, store: Store, cache: ReleaseCache | None = None,
                  noise: NoiseFilter | None = None, today: Callable[[], dt.date] = dt.date.today,
                  artist_concurrency: int = 16, on_event: Callable[[Event], None] | None = None,
-                 options: EngineOptions | None = None):
+                 options: EngineOptions | None = None, budget: DailyBudget | None = None):
         self.client, self.store = client, store
         self.options = options or EngineOptions()
         self.cache = cache or ReleaseCache(store, **self.options.cache_kwargs())
@@ -70,6 +72,9 @@ class Tracker:
         self.resolver = Resolver(client, store, self.cache, self.options.incremental, lambda e: self.on_event(e))
         self.scanner = Scanner(client, store, self.cache, self.noise, self.options, today, self.resolver)
         client.log.listeners.append(self._count_call)
+        self.budget = budget  # the daily budget every run and prefetch draws from (None: no limit)
+        if budget is not None:
+            budget.attach(client)
 
     def _count_call(self, record) -> None:
         artist = _current_artist.get()
@@ -85,14 +90,25 @@ class Tracker:
         calls_due = final or len(learned.calls) >= CALLS_PER_WRITE
         if learned.earliest or learned.releases or (calls_due and learned.calls):
             self.store.save_progress(run.result.run_id, run.take_learned(with_calls=calls_due), time.time())
+        if self.budget is not None:
+            self.budget.flush(force=final)
 
     # ----- a run --------------------------------------------------------------------------------------
+
+    def plan(self, cutoff: dt.date, artist_ids: Iterable[str] | None = None, force: bool = False) -> Plan:
+        """What a run would cost, and how it meets the daily budget (see plan.py)."""
+        return plan_run(self.store, cutoff, artist_ids, force=force, mode=self.client.capabilities.mode,
+                        now=self.cache.clock(), today=self.today(), budget=self.budget)
 
     async def run(self, cutoff: dt.date, artist_ids: Iterable[str] | None = None, force: bool = False) -> RunResult:
         ids = list(dict.fromkeys(artist_ids if artist_ids is not None else (a.id for a in self.store.artists())))
         self.client.check_market()
         if self.store.use_market(self.client.market):  # listings learned for another market are not this one's
             self.cache.memory.clear()
+        budget = self.budget if self.budget is not None and self.budget.limit is not None else None
+        estimates = {c.artist_id: c.calls for c in self.plan(cutoff, ids, force).costs} if budget else {}
+        ids = list(estimates) or ids  # within a budget: most active first, then longest unchecked
+        started_at = self.cache.clock()
         while self._unrecorded:
             self._record_end(self._unrecorded[0])
             self._unrecorded.pop(0)
@@ -107,7 +123,16 @@ class Tracker:
 
         async def one(artist_id: str) -> None:
             async with gate:
-                await self._artist(artist_id, run)
+                if budget is None:
+                    await self._artist(artist_id, run)
+                elif ((result.deferred and estimates[artist_id] > 0)
+                      or not await budget.admit(artist_id, estimates[artist_id], self._calls_by_artist.__getitem__)):
+                    result.deferred.append(artist_id)  # it stays due, and so do those after it: tomorrow's run
+                else:
+                    try:
+                        await self._artist(artist_id, run)
+                    finally:
+                        budget.release(artist_id)
             self._write_learned(run)
             run.done += 1
             self.on_event(Progress(run.done, len(ids)))
@@ -115,11 +140,13 @@ class Tracker:
         tasks = [asyncio.ensure_future(one(a)) for a in ids]
         try:
             await asyncio.gather(*tasks)
-            result.status = "partial" if result.failed else "ok"
+            result.status = "budget" if result.deferred else "partial" if result.failed else "ok"
         except (QuotaExceededError, RateLimitedError) as exc:
             result.status = "quota" if isinstance(exc, QuotaExceededError) else "rate_limited"
             result.message = str(exc)
             result.retry_after = exc.retry_after
+            if isinstance(exc, BudgetSpentError):
+                result.status = "budget"
         except asyncio.CancelledError:
             result.status = self.stop_reason
             result.message = f"the run was {self.stop_reason}; what was fetched is kept"
@@ -140,6 +167,8 @@ class Tracker:
             result.releases = run.releases()
             result.api_calls = self.client.log.calls - run.calls_before
             result.skipped_items += self.resolver.skipped - run.search_skipped_before
+            if result.status == "budget":
+                result.message, result.retry_after = self._budget_stop(cutoff, ids, force, started_at, result)
             self._finish(run)
         return result
 
@@ -163,6 +192,17 @@ class Tracker:
         self.on_event(RunFinished(result.run_id, result.status, len(result.releases), len(result.new_keys),
                                   result.api_calls, result.artists_fetched, time.monotonic() - run.started,
                                   result.message))
+
+    def _budget_stop(self, cutoff: dt.date, ids: list[str], force: bool, started_at: float,
+                     result: RunResult) -> tuple[str, float]:
+        """What a run stopped by the daily budget says: what it did, what is left and its estimate, when to
+        come back."""
+        budget, checked = self.budget, {a.id for a in self.store.artists() if (a.last_checked or 0) >= started_at}
+        left = self.plan(cutoff, [i for i in ids if i not in checked], force).due
+        wait = budget.seconds_to_midnight()
+        return (f"daily budget reached ({budget.used:,} of {budget.limit:,} API calls today): "
+                f"{result.artists_fetched} artists checked, {len(left)} stay due (about "
+                f"{math.ceil(sum(c.calls for c in left)):,} calls) — run again tomorrow (in {human_seconds(wait)})"), wait
 
     def _record_end(self, result: RunResult) -> None:
         self.store.finish_run(RunEnd(result.run_id, result.status, self.client.capabilities.mode, result.message,

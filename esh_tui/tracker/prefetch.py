@@ -1,6 +1,6 @@
 """Prefetching: while nothing else runs, refresh the artists that will be due soonest.
 
-Most active first (they change most often), within an API budget per minute,
+Most active first (they change most often), within an API budget per minute and the daily budget,
 so the next interactive refresh finds everything fresh and costs nothing. A
 user-driven run cancels prefetching at once: each artist is written in one
 transaction between awaits, so a cancel never leaves half an artist.
@@ -47,6 +47,8 @@ class Prefetcher:
                     self._window_start, self._used = self.clock(), 0
                 if self._used >= self.budget:
                     break  # no new artist once the minute's budget is spent
+                if not await self._within_daily_budget(artist_id):
+                    break  # today's budget: what is left is for the runs, or for tomorrow
                 before = self.tracker.client.log.calls
                 try:
                     await self.tracker.prefetch(artist_id, self.cutoff())
@@ -54,6 +56,10 @@ class Prefetcher:
                     raise
                 except SpotifyError:
                     pass  # it stays due; the next run reports it
+                finally:
+                    if self.tracker.budget is not None:
+                        self.tracker.budget.release(artist_id)
+                        self.tracker.budget.flush()
                 spent = self.tracker.client.log.calls - before
                 self._used += spent
                 self.calls += spent
@@ -62,6 +68,13 @@ class Prefetcher:
             self.busy = False  # also when a user's run cancels it: the status must not say "prefetching"
             self.refreshed += done
         return done
+
+    async def _within_daily_budget(self, artist_id: str) -> bool:
+        """The daily budget (shared with the runs) admits this artist's estimated refresh."""
+        budget = self.tracker.budget
+        if budget is None or budget.limit is None:
+            return True
+        return await budget.admit(artist_id, self.tracker.plan(self.cutoff(), [artist_id], force=True).total)
 
     async def run_forever(self, idle_seconds: float = 30.0) -> None:
         """Keep prefetching until cancelled, pausing while the budget or the queue is empty."""

@@ -25,6 +25,7 @@ class RunResult:
     artists_cached: int = 0
     api_calls: int = 0
     skipped_items: int = 0
+    deferred: list[str] = field(default_factory=list)  # artists left due: they did not fit in the daily budget
 
 
 class SingleFlight:

@@ -38,17 +38,18 @@ class EshApp(App):
     BINDINGS = [Binding("q", "quit", "Quit", id="quit")]  # the dashboard's keys are the dashboard's
 
     def __init__(self, runtime: Runtime, days: int = 90, autostart: bool = True, prefetch: bool = True,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, budget: int | None = None):
         super().__init__()
         self.runtime, self.days, self.autostart, self.clock = runtime, days, autostart, clock
         self.prefetch_enabled = prefetch and runtime.tuning.prefetch_calls_per_minute > 0
         self.dashboard = DashboardScreen()
         self.client = runtime.client()
         self.tracker = Tracker(self.client, runtime.store, runtime.cache(clock), today=runtime.today,
-                               on_event=EngineMessages(self.dashboard))
+                               on_event=EngineMessages(self.dashboard), budget=runtime.budget(budget, clock))
         self.prefetcher = Prefetcher(self.tracker, self.cutoff, budget_per_minute=runtime.tuning.prefetch_calls_per_minute,
                                      clock=clock)
         self.metrics = Metrics(self.client, runtime.store, self.tracker.cache)
+        self.next_run_calls: int | None = None  # the next run's estimate, worked out when a run ends
         self.artists = ArtistService(runtime, forget=self.tracker.cache.forget_artist)
         self.state = "idle"
         self.run_worker_handle: Worker | None = None
@@ -79,6 +80,7 @@ class EshApp(App):
         # What exists now lives as long as the app (the offline catalog alone is hundreds of thousands of
         # objects): keep it out of the collector's full passes, which otherwise pause the loop ~0.7 s.
         gc.freeze()
+        self.estimate_next_run()
         if self.autostart and self.runtime.store.due_artist_ids(self.clock()):
             self.start_run(force=False)
         else:
@@ -191,10 +193,12 @@ class EshApp(App):
             if event.state == WorkerState.SUCCESS:
                 result: RunResult = worker.result
                 self.dashboard.keep_releases({r.key for r in result.releases})
-                if result.status in ("quota", "rate_limited"):
+                self.estimate_next_run()
+                if result.status in ("quota", "rate_limited", "budget"):
                     back = (time.strftime("%H:%M", time.localtime(time.time() + result.retry_after))
                             if result.retry_after is not None else "later")
-                    why = "daily quota reached" if result.status == "quota" else "Spotify rate limit"
+                    why = {"quota": "daily quota reached", "rate_limited": "Spotify rate limit",
+                           "budget": "daily budget used"}[result.status]
                     self.state = f"{why}: back at {back}"
                     self.notify(result.message, severity="warning", timeout=15)
                 elif result.failed:  # one line and one notice for the run, however many artists failed
@@ -214,6 +218,10 @@ class EshApp(App):
             self.refresh_bindings()
         elif worker is self.prefetch_worker and event.state == WorkerState.ERROR:
             self.dashboard.log_line(f"prefetch stopped: {error_text(worker.error)}")
+
+    def estimate_next_run(self) -> None:
+        """The next run's estimated cost, for the status line (worked out when a run ends, not on every redraw)."""
+        self.next_run_calls = self.tracker.plan(self.cutoff()).total
 
     def _start_prefetch(self) -> None:
         if self.prefetch_enabled and not self.running and (self.prefetch_worker is None or self.prefetch_worker.is_finished):
@@ -241,11 +249,12 @@ class EshApp(App):
 
 
 def create_app(runtime: Runtime | None = None, days: int = 90, autostart: bool = True, prefetch: bool = True,
-               clock: Callable[[], float] = time.time) -> EshApp:
+               clock: Callable[[], float] = time.time, budget: int | None = None) -> EshApp:
     """The one way to build the dashboard, for the CLI and the tests alike."""
     from esh_tui.runtime import open_runtime
 
-    return EshApp(runtime or open_runtime(), days=days, autostart=autostart, prefetch=prefetch, clock=clock)
+    return EshApp(runtime or open_runtime(), days=days, autostart=autostart, prefetch=prefetch, clock=clock,
+                  budget=budget)
 
 
 def keymap_clashes(bindings: Iterable[Binding], keymap: dict[str, str]) -> list[tuple[str, str, str]]:

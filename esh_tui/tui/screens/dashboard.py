@@ -21,7 +21,7 @@ from esh_tui.tui.screens.help import HelpScreen, key_list
 from esh_tui.tui.screens.release import ReleaseScreen
 from esh_tui.tui.widgets.filter_bar import FilterBar
 from esh_tui.tui.widgets.metrics import ApiPanel, CachePanel, LatencyPanel
-from esh_tui.tui.widgets.status import StatusLine
+from esh_tui.tui.widgets.status import StatusLine, budget_text
 from esh_tui.tui.widgets.tables import STATE_GLYPHS, ArtistsTable, KeyedTable, ReleasesTable
 
 if TYPE_CHECKING:
@@ -185,7 +185,8 @@ class DashboardScreen(ArtistActions):
             state = f"waiting {paused:.0f} s: Spotify rate limit · {state}"
         self.query_one(StatusLine).show(
             offline=bool(app.runtime.offline), mode=app.client.capabilities.mode, state=state, last_run=self.last_run,
-            artists=_count(self.query_one(ArtistsTable)), releases=_count(self.query_one(ReleasesTable)))
+            artists=_count(self.query_one(ArtistsTable)), releases=_count(self.query_one(ReleasesTable)),
+            budget=budget_text(app.tracker.budget, app.next_run_calls))
         self.query_one(ProgressBar).display = app.running
 
     def keep_releases(self, keys: set[str]) -> None:
