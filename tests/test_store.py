@@ -298,3 +298,17 @@ def test_an_import_asks_about_each_artist_once_and_tells_repeated_lines_from_alr
     # and only small search pages (two refused asks)
     assert calls <= (46 + 2 if mode == "development" else 4), calls
     assert progress[-1] == (46, 46)
+
+
+def test_restore_from_standard_input_reads_the_backup_once(tmp_path, capsys, monkeypatch):
+    import io
+    import sys
+
+    assert main(["artists", "export", "-"]) == 0
+    backup = capsys.readouterr().out
+    assert main(["artists", "remove", json.loads(backup)["artists"][0]["id"]]) == 0
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(backup.encode())))
+    assert main(["artists", "restore", "-"]) == 0
+    assert "from standard input" in capsys.readouterr().err
+    assert main(["artists", "export", "-"]) == 0
+    assert json.loads(capsys.readouterr().out)["artists"] == json.loads(backup)["artists"]

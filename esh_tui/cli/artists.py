@@ -77,8 +77,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    check_backup(args.file)  # a bad file is refused before the store is even opened
+    backup = check_backup(args.file)  # a bad file is refused before the store is even opened
     with open_runtime() as runtime:
-        count = ArtistService(runtime).restore_backup(args.file)
-    note(f"restored {count} artists and the settings from {args.file}")
+        count = ArtistService(runtime).restore_backup(backup)
+    note(f"restored {count} artists and the settings from {'standard input' if str(args.file) == '-' else args.file}")
     return EXIT_OK

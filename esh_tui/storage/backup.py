@@ -57,10 +57,13 @@ def write_backup(store: Store, path: Path) -> int:
 
 
 def read_backup(path: Path) -> dict[str, Any]:
-    """Read and check a backup completely before anything is changed."""
+    """Read and check a backup (`-`: standard input) completely before anything is changed."""
     try:
-        with open_to_read(path) as handle:
-            raw = handle.read(MAX_BYTES + 1)  # bounded: a device or an endless file is refused, not read forever
+        if str(path) == "-":
+            raw = sys.stdin.buffer.read(MAX_BYTES + 1)
+        else:
+            with open_to_read(path) as handle:
+                raw = handle.read(MAX_BYTES + 1)  # bounded: a device or an endless file is refused, not read forever
         if len(raw) > MAX_BYTES:
             raise BackupError(f"{path} is larger than {MAX_BYTES // 2**20} MiB: not an esh-tui backup")
         data = json.loads(raw.decode("utf-8-sig"), parse_constant=_not_a_number)
@@ -112,7 +115,11 @@ def read_backup(path: Path) -> dict[str, Any]:
 
 
 def restore_backup(store: Store, path: Path) -> int:
-    data = read_backup(path)
+    return restore_data(store, read_backup(path))
+
+
+def restore_data(store: Store, data: dict[str, Any]) -> int:
+    """Restore a backup `read_backup` has checked; returns how many artists."""
     store.replace_artists_and_settings(data["artists"], data.get("settings", {}))
     return len(data["artists"])
 

@@ -18,7 +18,7 @@ from esh_tui.models import TrackedArtist, clean_ref, is_name, is_spotify_id, par
 from esh_tui.spotify.client import SpotifyClient
 from esh_tui.spotify.errors import AuthError, ForbiddenError, NotFoundError
 from esh_tui.spotify.paging import page_items
-from esh_tui.storage.backup import BackupError, read_backup, restore_backup, write_backup
+from esh_tui.storage.backup import BackupError, read_backup, restore_data, write_backup
 from esh_tui.storage.store import Store
 from esh_tui.text import clean
 from esh_tui.tracker.imports import ImportFileError, followed_artists, liked_artists, playlist_artists, read_artist_file
@@ -88,10 +88,10 @@ def _backup_errors() -> Iterator[None]:
         raise ArtistInputError(str(exc)) from None
 
 
-def check_backup(path: Path) -> None:
-    """Refuse a file that is not a usable backup, before any store is opened."""
+def check_backup(path: Path) -> dict:
+    """A backup read whole and checked (`-`: standard input), before any store is opened."""
     with _backup_errors():
-        read_backup(path)
+        return read_backup(path)
 
 
 @dataclass(frozen=True)
@@ -214,10 +214,9 @@ class ArtistService:
         with _backup_errors():
             return write_backup(self.store, path)
 
-    def restore_backup(self, path: Path) -> int:
-        """Track the artists of a backup and take its settings; returns how many artists."""
-        with _backup_errors():
-            return restore_backup(self.store, path)
+    def restore_backup(self, backup: dict) -> int:
+        """Track the artists of a checked backup (see `check_backup`) and take its settings; returns how many."""
+        return restore_data(self.store, backup)
 
     # ----- the parts --------------------------------------------------------------------------------------
 
