@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+
 import pytest
+
+from esh_tui.sim import oracle
 
 from esh_tui.spotify.client import SpotifyClient
 from esh_tui.storage.cache import ReleaseCache
@@ -10,7 +15,8 @@ from esh_tui.storage.store import Store
 from esh_tui.tracker.engine import Tracker
 from esh_tui.tracker.events import ArtistDone
 
-from reliability_support import FakeWorld, tracked_ids
+from conftest import catalog_copy
+from reliability_support import FakeWorld, assert_matches_oracle, expected, tracked_ids
 
 
 @pytest.mark.parametrize("mode", ["development", "extended"])
@@ -42,3 +48,40 @@ async def test_capabilities_are_saved_as_soon_as_learned_not_only_when_the_run_e
         store.close()
     assert all(saved == known for saved, known in saved_and_known), "saved while the run still goes on"
     assert saved_and_known[-1][0] == (mode == "extended", 50 if mode == "extended" else 10)
+
+
+async def _yield(seconds: float) -> None:
+    await asyncio.sleep(0)  # the simulator's latency, without waiting: requests still overlap
+
+
+@pytest.mark.parametrize("mode", ["development", "extended"])
+def test_a_cold_run_stopped_by_the_quota_then_resumed_costs_at_most_3_percent_more_than_one_clean_run(mode):
+    from benchmarks.resume import measure
+
+    figures = measure(mode, 100, 1, latency_ms=20.0, sleep=_yield)
+    assert figures["stopped_status"] == "quota" and figures["resumed_status"] == "ok", figures
+    assert figures["same_as_clean"] and figures["exact"], "the same releases as a clean run, and as the oracle"
+    # The requests the quota refused were on the wire when it ran out: those, and at most 3% more, are asked again.
+    assert figures["total_calls"] - figures["refused"] <= 1.03 * figures["clean_calls"], figures
+
+
+async def test_at_half_server_errors_a_prolific_artist_completes_because_each_attempt_keeps_what_it_fetched(tmp_path):
+    catalog = catalog_copy(3, 40)
+    prolific = max(tracked_ids(catalog), key=lambda a: oracle.minimum_calls(catalog, [a], catalog.today - dt.timedelta(days=365),
+                                                                            "development").total)
+    clean, full_scan = await FakeWorld(catalog, tmp_path / "clean.db").run(365, [prolific])
+    world = FakeWorld(catalog, tmp_path / "esh.db", fault_rate=0.5, faults=("500", "502", "503"))
+    attempts = []
+    for _ in range(6):
+        result, calls = await world.run(365, [prolific])
+        attempts.append((result.status, calls - world.sim.calls(status=500) - world.sim.calls(status=502)
+                         - world.sim.calls(status=503)))
+        world.sim.reset_counts()
+        if result.status == "ok":
+            break
+    assert attempts[0][0] == "partial", "at 50% server errors the first attempt fails part way"
+    assert attempts[-1][0] == "ok" and len(attempts) <= 4, attempts
+    assert all(answered < full_scan for _, answered in attempts[1:]), (attempts, full_scan)
+    assert sum(answered for _, answered in attempts) <= full_scan * 1.1, "nothing answered is asked for again"
+    assert_matches_oracle(result, expected(catalog, [prolific], 365))
+    assert_matches_oracle(clean, expected(catalog, [prolific], 365))
