@@ -85,3 +85,21 @@ async def test_at_half_server_errors_a_prolific_artist_completes_because_each_at
     assert sum(answered for _, answered in attempts) <= full_scan * 1.1, "nothing answered is asked for again"
     assert_matches_oracle(result, expected(catalog, [prolific], 365))
     assert_matches_oracle(clean, expected(catalog, [prolific], 365))
+
+
+def test_a_listing_goes_past_albums_a_stopped_scan_kept_and_stops_at_older_known_ones():
+    from esh_tui.tracker.listing import Listing, take
+
+    def album(name: str, day: int) -> dict:
+        return {"id": name.ljust(22, "x"), "name": name, "album_type": "album", "release_date": f"2026-11-{day:02d}",
+                "release_date_precision": "day", "artists": [{"id": "a" * 22, "name": "A"}]}
+
+    cutoff, complete_back_to, partial_back_to = (dt.date(2026, 11, d) for d in (1, 1, 10))
+    known = {"kept".ljust(22, "x"), "old".ljust(22, "x")}
+    listing = Listing(cutoff, known, complete_back_to, partial_back_to)
+    assert take(album("kept", 20), "album", listing) is False, "kept by a stopped scan: an unread one may follow"
+    assert take(album("unread", 15), "album", listing) is False
+    assert take(album("old", 5), "album", listing) is True, "known before any stopped scan: older ones were seen"
+    assert [a["name"] for a in listing.found] == ["unread"] and not listing.gap and not listing.skipped
+    without = Listing(cutoff, known, complete_back_to)
+    assert take(album("kept", 20), "album", without) is True, "a complete listing's known album ends its group"
