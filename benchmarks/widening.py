@@ -35,13 +35,14 @@ STEPS = (("cold, 14 days", 14, False), ("widen to 90 days", 90, False), ("narrow
          ("90 days again", 90, False))
 
 
-async def _run(sim: SimSpotify, catalog: Catalog, path: Path, ids: list[str], days: int, force: bool):
+async def _run(sim: SimSpotify, catalog: Catalog, path: Path, ids: list[str], days: int, force: bool,
+               sleep=asyncio.sleep):
     store = Store(path)
     store.add_artists((i, catalog.artists[i].name, "bench") for i in ids)
     settings = Settings(data_dir=path.parent, client_id="bench", client_secret="bench-secret")
     before = sim.calls()
     try:
-        async with SpotifyClient(settings, SimTransport(sim), clock=lambda: NOW) as client:
+        async with SpotifyClient(settings, SimTransport(sim, sleep=sleep), clock=lambda: NOW) as client:
             tracker = Tracker(client, store, ReleaseCache(store, clock=lambda: NOW), today=lambda: catalog.today)
             result = await tracker.run(catalog.today - dt.timedelta(days=days), ids, force=force)
     finally:
@@ -85,8 +86,9 @@ def report(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(name: str = "widening", doc: str = __doc__, measure=measure, report=report) -> None:
+    """The command line of this benchmark, and of others measuring both modes the same way: `name`.json and .md."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--artists", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
@@ -95,8 +97,8 @@ def main() -> None:
     text = report(results)
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "widening.json").write_text(json.dumps(results, indent=2) + "\n")
-    (args.out / "widening.md").write_text(text + "\n")
+    (args.out / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
+    (args.out / f"{name}.md").write_text(text + "\n")
 
 
 if __name__ == "__main__":

@@ -53,6 +53,7 @@ class TrackedArtist:
     frequency: str | None = None
     interval_hours: float | None = None
     failed_reason: str | None = None
+    partial_back_to: str | None = None  # a scan stopped part way kept finished albums from here on (see Store)
 
 
 @dataclass(frozen=True, slots=True)

@@ -143,16 +143,23 @@ def db_digest(path: Path) -> str:
 
 
 def half_written_artists(path: Path) -> list[str]:
-    """Artists whose stored scan is not whole: every artist is either never scanned, or scanned completely."""
+    """Artists whose stored scan is not whole: every artist is either never scanned, or scanned completely, or
+    has the albums a stopped scan finished marked as such (`partial_back_to`)."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         bad = set()
-        for artist_id, last_checked, next_due, listed_back_to, failed in conn.execute(
-                "SELECT id, last_checked, next_due, listed_back_to, failed_reason FROM artists"):
+        for artist_id, last_checked, next_due, listed_back_to, failed, partial in conn.execute(
+                "SELECT id, last_checked, next_due, listed_back_to, failed_reason, partial_back_to FROM artists"):
             albums = conn.execute("SELECT count(*) FROM artist_albums WHERE artist_id = ?", (artist_id,)).fetchone()[0]
             tracks = conn.execute("SELECT count(*) FROM artist_tracks WHERE artist_id = ?", (artist_id,)).fetchone()[0]
-            if last_checked is None and (albums or tracks or next_due is not None or listed_back_to is not None):
-                bad.add(artist_id)  # rows of a scan that never finished
+            if last_checked is None and ((albums or tracks) and partial is None
+                                         or next_due is not None or listed_back_to is not None):
+                bad.add(artist_id)  # rows of a scan that never finished, not kept as a stopped scan's
+            partial_albums = conn.execute(
+                "SELECT count(*) FROM artist_albums aa JOIN albums al ON al.id = aa.album_id "
+                "WHERE aa.artist_id = ? AND al.release_date < ?", (artist_id, partial)).fetchone()[0]
+            if partial is not None and last_checked is None and partial_albums:
+                bad.add(artist_id)  # a stopped scan kept albums from before its cutoff
             if last_checked is not None and (next_due is None and failed is None or listed_back_to is None):
                 bad.add(artist_id)  # a scan without its bookkeeping
         orphans = conn.execute(

@@ -2,8 +2,9 @@
 
 A hypothesis state machine drives one store through random sequences of what
 users do: runs with any window (1 to 365 days, or --since), forced or not,
---delta-only or not; runs cancelled after a few artists; days and hours
-passing; artists added and removed. After every run that finishes, its
+--delta-only or not; runs cancelled after a few artists; runs stopped
+mid-artist by the daily quota or failing artists part way under server errors;
+days and hours passing; artists added and removed. After every run that finishes, its
 releases equal the oracle's for that window on that day, exactly, and
 --delta-only has printed every release of its window once and only once.
 
@@ -18,11 +19,13 @@ import multiprocessing
 import os
 import signal
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from esh_tui.sim.admission import Admission
 from esh_tui.sim.catalog import Catalog
 from esh_tui.spotify.client import SpotifyClient
 from esh_tui.storage.cache import ReleaseCache
@@ -96,6 +99,28 @@ class StoreLifetime(RuleBasedStateMachine):
             assert store.runs(1)[0]["status"] in ("cancelled", "ok")  # ok: it ended before `after` artists
         finally:
             store.close()
+
+    @rule(days=st.integers(1, 365), force=st.booleans(), quota=st.one_of(st.none(), st.integers(1, 60)))
+    def stopped_run(self, days: int, force: bool, quota: int | None) -> None:
+        """A run stopped mid-artist by the daily quota after `quota` calls, or (None) one at 70% server errors in
+        which artists fail part way; what they fetched is kept, and the next run (same window) is exact."""
+        TALLY['stopped_run'] += 1
+        sim = self.world.sim
+        sim.admission = Admission(replace(sim.config, quota=quota) if quota is not None else
+                                  replace(sim.config, fault_rate=0.7, faults=("500", "502", "503"), seed=days))
+        try:
+            result = self._run(self.world.catalog.today - dt.timedelta(days=days), force)
+        finally:
+            sim.admission = Admission(sim.config)  # a new day: the quota is fresh, the faults are gone
+        assert result.status in ("quota", "partial", "ok"), result.message
+        store = Store(self.world.path)
+        try:  # how often a stopped scan kept albums for the next (counted, shown with -s)
+            TALLY["partial_scans_kept"] += store.db.execute(
+                "SELECT count(*) FROM artists WHERE partial_back_to IS NOT NULL").fetchone()[0]
+            TALLY["track_lists_kept"] += store.db["album_tracks"].count
+        finally:
+            store.close()
+        self.track(days, False, False, False)
 
     @rule(days=st.integers(0, 30), hours=st.integers(0, 23))
     def time_passes(self, days: int, hours: int) -> None:

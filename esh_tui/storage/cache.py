@@ -13,8 +13,9 @@ import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from esh_tui.models import Candidate, Earliest, Release, ScanFindings
+from esh_tui.models import Album, Candidate, Earliest, Release, ScanFindings
 from esh_tui.storage.memory import MemoryTier, TierStats
 from esh_tui.storage.store import Store
 from esh_tui.storage.ttl import HOUR, TtlPolicy
@@ -74,6 +75,11 @@ class ReleaseCache:
                           next_due)
         self.memory.put(("artist", artist_id), scan, next_due)
         return scan
+
+    def save_partial_scan(self, found: ScanFindings, listed: Sequence[Album], track_lists: dict[str, list[Any]]) -> None:
+        """Keep what a scan stopped part way had finished or read; the artist stays as due as it was (no answer
+        cached)."""
+        self.store.save_partial_scan(found, listed, self.clock(), track_lists)
 
     def forget_artist(self, artist_id: str) -> None:
         self.memory.drop(("artist", artist_id))

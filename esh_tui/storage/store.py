@@ -20,12 +20,12 @@ from typing import Any
 
 import sqlite_utils
 
-from esh_tui.models import (Candidate, Earliest, KnownCapabilities, Learned, Release, RunEnd, ScanFindings,
+from esh_tui.models import (Album, Candidate, Earliest, KnownCapabilities, Learned, Release, RunEnd, ScanFindings,
                             TrackedArtist)
 from esh_tui.files import kind_of
 from esh_tui.storage.errors import StoreError, store_error
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 # The hottest query (an artist's cached releases) and the composite index made for it.
@@ -98,7 +98,16 @@ def _migration_3(db: sqlite_utils.Database) -> None:
     db["budget_days"].create({"day": str, "calls": int}, pk="day", not_null={"calls"})
 
 
-MIGRATIONS = {1: _migration_1, 2: _migration_2, 3: _migration_3}
+def _migration_4(db: sqlite_utils.Database) -> None:
+    """A scan stopped part way keeps the albums it finished: `partial_back_to` says how far back such albums
+    may lie, so that known albums from there on do not end a listing (others beside them may be unread).
+    It keeps the track lists of albums it read but did not finish too (`album_tracks`), not to read them again."""
+    db.execute("ALTER TABLE artists ADD COLUMN partial_back_to TEXT")
+    db["album_tracks"].create({"album_id": str, "items": str, "fetched_at": float}, pk="album_id",
+                              not_null={"items", "fetched_at"})
+
+
+MIGRATIONS = {1: _migration_1, 2: _migration_2, 3: _migration_3, 4: _migration_4}
 
 
 class Store:
@@ -245,31 +254,63 @@ class Store:
         window they asked for; `scan.listed_back_to` says how far back the listing is now known complete."""
         artist_id = scan.artist_id
         with self.transaction():
-            self._insert("albums", ({"id": a.id, "name": a.name, "album_type": a.album_type,
-                                     "release_date": a.release_date.isoformat(), "noise": int(a.noise),
-                                     "fetched_at": fetched_at} for a in scan.albums), upsert_on=("id",))
-            self._insert("tracks", ({"id": t.id, "isrc": t.isrc, "name": t.name, "album_id": t.album_id,
-                                     "fetched_at": fetched_at,
-                                     "artist_names": json.dumps(list(t.artist_names), ensure_ascii=False)}
-                                    for t in scan.tracks), upsert_on=("id",))
-            self.db.conn.executemany(
-                "INSERT OR IGNORE INTO artist_albums (artist_id, album_id, album_group) VALUES (?, ?, ?)",
-                [(artist_id, a.id, a.group) for a in scan.albums])
-            self._insert("artist_tracks",
-                         ({"artist_id": artist_id, "track_id": c.track_id, "key": c.key, "isrc": c.isrc,
-                           "album_id": c.album_id, "release_date": c.release_date.isoformat(), "fetched_at": fetched_at}
-                          for c in scan.candidates), or_else="REPLACE")
+            self._write_findings(scan, scan.albums, fetched_at)
             self.db.execute(
                 "UPDATE artists SET last_checked = ?, next_due = ?, listed_back_to = ?, listing_total = ?, "
-                "failed_reason = NULL, last_release = ?, releases_per_year = ?, frequency = ?, interval_hours = ? "
-                "WHERE id = ?",
+                "failed_reason = NULL, last_release = ?, releases_per_year = ?, frequency = ?, interval_hours = ?, "
+                "partial_back_to = NULL WHERE id = ?",
                 (fetched_at, next_due, scan.listed_back_to.isoformat(), scan.listing_total, profile.get("last_release"),
                  profile.get("releases_per_year"), profile.get("frequency"), profile.get("interval_hours"), artist_id))
+
+    def save_partial_scan(self, scan: ScanFindings, listed: Sequence[Album], fetched_at: float,
+                          track_lists: dict[str, list[Any]] | None = None) -> None:
+        """What a scan stopped part way had finished, in one transaction: the albums whose tracks were all read
+        (`scan.albums`, with their candidates) become known, every ISRC fetched is kept (`scan.tracks`, with
+        the `listed` albums they are on), and the `track_lists` of albums read but not finished. The artist
+        stays as complete and as due as it was: its listing was not finished. `scan.listed_back_to` is the
+        stopped scan's cutoff: known albums from `partial_back_to` (the earliest such cutoff) on may have
+        unread ones beside them."""
+        with self.transaction():
+            self._write_findings(scan, listed, fetched_at)
+            self._insert("album_tracks", ({"album_id": album_id, "items": json.dumps(items, ensure_ascii=False),
+                                           "fetched_at": fetched_at} for album_id, items in (track_lists or {}).items()),
+                         or_else="REPLACE")
+            if scan.albums:
+                self.db.execute("UPDATE artists SET partial_back_to = min(coalesce(partial_back_to, ?), ?) WHERE id = ?",
+                                (scan.listed_back_to.isoformat(), scan.listed_back_to.isoformat(), scan.artist_id))
+
+    def _write_findings(self, scan: ScanFindings, listed: Iterable[Album], fetched_at: float) -> None:
+        """A scan's rows, inside the caller's transaction: `listed` albums and the tracks read are kept for good;
+        `scan.albums` become the artist's known albums, `scan.candidates` its candidates."""
+        artist_id = scan.artist_id
+        self._insert("albums", ({"id": a.id, "name": a.name, "album_type": a.album_type,
+                                 "release_date": a.release_date.isoformat(), "noise": int(a.noise),
+                                 "fetched_at": fetched_at} for a in listed), upsert_on=("id",))
+        self._insert("tracks", ({"id": t.id, "isrc": t.isrc, "name": t.name, "album_id": t.album_id,
+                                 "fetched_at": fetched_at,
+                                 "artist_names": json.dumps(list(t.artist_names), ensure_ascii=False)}
+                                for t in scan.tracks), upsert_on=("id",))
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO artist_albums (artist_id, album_id, album_group) VALUES (?, ?, ?)",
+            [(artist_id, a.id, a.group) for a in scan.albums])
+        self._insert("artist_tracks",
+                     ({"artist_id": artist_id, "track_id": c.track_id, "key": c.key, "isrc": c.isrc,
+                       "album_id": c.album_id, "release_date": c.release_date.isoformat(), "fetched_at": fetched_at}
+                      for c in scan.candidates), or_else="REPLACE")
 
     def cached_candidates(self, artist_id: str, cutoff: dt.date, table: str = "artist_tracks") -> list[Candidate]:
         """`table`: for the storage benchmark, an unindexed copy of artist_tracks."""
         sql = CACHED_CANDIDATES_SQL.format(table=table)
         return [Candidate(k, i, t, a, dt.date.fromisoformat(d)) for k, i, t, a, d in self.db.execute(sql, (artist_id, cutoff.isoformat()))]
+
+    def album_track_lists(self, album_ids: Sequence[str]) -> dict[str, list[Any]]:
+        """Track lists (as Spotify sent them) of albums a stopped scan read but did not finish."""
+        found: dict[str, list[Any]] = {}
+        for start in range(0, len(album_ids), 500):
+            chunk = album_ids[start:start + 500]
+            sql = f"SELECT album_id, items FROM album_tracks WHERE album_id IN ({','.join('?' * len(chunk))})"
+            found.update((album_id, json.loads(items)) for album_id, items in self.db.execute(sql, chunk))
+        return found
 
     def known_album_ids(self, artist_id: str) -> set[str]:
         return {row[0] for row in self.db.execute("SELECT album_id FROM artist_albums WHERE artist_id = ?", (artist_id,))}

@@ -64,6 +64,7 @@ class Tracker:
         known = store.capabilities(client.settings.api_url)
         if known and client.capabilities.mode == "unknown":
             client.capabilities.batch, client.capabilities.page_max = known.batch, known.page_max
+        self._saved_capabilities = known  # what the store knows: what is learned beyond it is saved at once
         self._calls_by_artist: Counter[str] = Counter()
         self._run: RunState | None = None  # the run going on, if any
         self.fetches_shared = 0  # albums and tracks one artist awaited from another's fetch in the same run
@@ -82,6 +83,19 @@ class Tracker:
             self._calls_by_artist[artist] += 1
         if self._run is not None:  # outside a run (prefetching, a search) nothing is recorded
             self._run.learned.calls.append(record)
+        try:
+            self._save_capabilities()
+        except StoreError:
+            pass  # the store is busy: the run's end saves them
+
+    def _save_capabilities(self) -> None:
+        """Save what this app's credentials were found to allow as soon as it is learned (a call after the
+        answer that told), so a run stopped by the quota, a kill or a crash does not make the next one ask again."""
+        caps = self.client.capabilities
+        known = KnownCapabilities(caps.batch, caps.page_max)
+        if known != self._saved_capabilities and (caps.mode != "unknown" or caps.page_max):
+            self.store.save_capabilities(self.client.settings.api_url, known)
+            self._saved_capabilities = known
 
     def _write_learned(self, run: RunState, final: bool = False) -> None:
         """ISRCs' earliest releases and releases found go to the store once per finished artist, in one
@@ -176,10 +190,9 @@ class Tracker:
         """Write what is left and the run's record, however the run ended. When a failed run cannot write its
         record (another process holds the store), this tracker's next run writes it; if there is none, the
         record stays 'running' until a later run finds its process gone."""
-        caps, result = self.client.capabilities, run.result
+        result = run.result
         try:
-            if caps.mode != "unknown" or caps.page_max:
-                self.store.save_capabilities(self.client.settings.api_url, KnownCapabilities(caps.batch, caps.page_max))
+            self._save_capabilities()
             self._write_learned(run, final=True)
             self.store.record_cache_stats(result.run_id, {t: s.snapshot() for t, s in self.cache.stats.items()})
             self._record_end(result)

@@ -24,6 +24,8 @@ class Listing:
     cutoff: dt.date
     known: set[str]
     stop_back_to: dt.date | None  # earlier listings are complete back to here: a known album ends a group
+    partial_back_to: dt.date | None = None  # scans stopped part way kept albums from here on: these do not
+    # end a group (an unread album may lie beside them), older known ones still do
     found: list[dict[str, Any]] = field(default_factory=list)
     finished: set[str] = field(default_factory=set)
     gap: bool = False
@@ -114,7 +116,8 @@ def take(album: Any, group: str, listing: Listing) -> bool:
         return False
     date, known = album_date(album), album["id"] in listing.known
     stop_at_known = listing.stop_back_to is not None
-    if date < listing.cutoff or (known and stop_at_known):
+    ends = known and stop_at_known and (listing.partial_back_to is None or date < listing.partial_back_to)
+    if date < listing.cutoff or ends:
         listing.finished.add(group)
         if stop_at_known and not known and date >= listing.stop_back_to:
             listing.gap = True  # an album nobody read lies in what was covered: the cover now ends at the cutoff

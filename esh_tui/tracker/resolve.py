@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import replace
 from typing import Any
 
 from esh_tui.models import Candidate, Earliest, FoundRelease, Release, Track, release_key
 from esh_tui.spotify.client import SpotifyClient
+from esh_tui.spotify.errors import QuotaExceededError, RateLimitedError, SpotifyError
 from esh_tui.spotify.paging import next_link, page_items
 from esh_tui.storage.cache import ReleaseCache
 from esh_tui.storage.store import Store
@@ -20,6 +21,7 @@ from esh_tui.tracker.runstate import RunState
 from esh_tui.tracker.validate import track_isrc, usable_version
 
 Performed = list[tuple[dict[str, Any], dict[str, Any]]]  # (album, simplified track) an artist performs
+RUN_STOPPERS = (QuotaExceededError, RateLimitedError)  # errors that end a run, not only an artist's scan
 
 
 class Resolver:
@@ -29,30 +31,33 @@ class Resolver:
         self.incremental, self.on_event = incremental, on_event
         self.skipped = 0  # unusable search results (garbage from the network), added to each run's count
 
-    async def candidates(self, performed: Performed, shared_albums: Collection[str],
-                         run: RunState) -> tuple[list[Track], list[Candidate]]:
+    async def candidates(self, performed: Performed, shared_albums: Collection[str], run: RunState,
+                         kept: list[Track]) -> list[Candidate]:
         """The performed tracks as candidates, with their ISRCs: known ones from the store (never asked for
-        again), the others fetched (batched where possible; a shared album's tracks once per run). Also the
-        tracks whose ISRCs were fetched, to be kept."""
+        again), the others fetched (batched where possible; a shared album's tracks once per run). The tracks
+        whose ISRCs were fetched go into `kept` as they arrive, also when another fetch fails."""
         # Options.incremental off: every ISRC is fetched again.
         isrcs = self.store.track_isrcs([t["id"] for _, t in performed]) if self.incremental else {}
         missing = [t["id"] for _, t in performed if t["id"] not in isrcs]
         shared_tracks = {t["id"] for a, t in performed if a["id"] in shared_albums}
-        fetched = await run.once("tracks", missing, shared_tracks,
-                                 lambda ids: self.client.load("tracks", ids)) if missing else {}
-        tracks, candidates = [], []
-        for album, track in performed:
-            full = fetched.get(track["id"])
-            if track["id"] in fetched:
-                usable, isrcs[track["id"]] = track_isrc(full)
-                if not usable:
-                    run.result.skipped_items += 1
-                    continue
-                tracks.append(Track(track["id"], str(track.get("name", "")), artist_ids(track), album["id"],
-                                    isrcs[track["id"]], artist_names(track)))
-            isrc = isrcs.get(track["id"])
-            candidates.append(Candidate(release_key(isrc, track["id"]), isrc, track["id"], album["id"], album_date(album)))
-        return tracks, candidates
+        fetched: dict[str, Any] = {}
+        unusable: set[str] = set()
+        try:
+            if missing:
+                fetched.update(await run.once("tracks", missing, shared_tracks,
+                                              lambda ids: load_each(self.client, "tracks", ids, fetched)))
+        finally:
+            for album, track in performed:
+                if track["id"] in fetched:
+                    usable, isrcs[track["id"]] = track_isrc(fetched[track["id"]])
+                    if not usable:
+                        run.result.skipped_items += 1
+                        unusable.add(track["id"])
+                        continue
+                    kept.append(Track(track["id"], str(track.get("name", "")), artist_ids(track), album["id"],
+                                      isrcs[track["id"]], artist_names(track)))
+        return [Candidate(release_key(isrcs.get(t["id"]), t["id"]), isrcs.get(t["id"]), t["id"], album["id"], album_date(album))
+                for album, t in performed if t["id"] not in unusable]
 
     async def resolve(self, candidate: Candidate, run: RunState, artist_id: str, remembered: bool = True) -> None:
         """Decide a candidate once per run (shared by every artist who has it) and report it when found."""
@@ -116,6 +121,28 @@ class Resolver:
             release = self.store.track_release(candidate.track_id)
             return Earliest(release, False) if release is not None else None
         return Earliest(_release_of(best[1], isrc), True)
+
+
+async def load_each(client: SpotifyClient, kind: str, ids: list[str], into: dict[str, Any]) -> dict[str, Any]:
+    """Albums or tracks by id (batched where batch endpoints exist), each put `into` as soon as it arrives, so
+    that when one request fails what the others fetched is kept; then the failure is raised. Without batch
+    endpoints each id is a call of its own, not one of a batch that fails whole with any of its calls."""
+    async def one(item_id: str) -> None:
+        alone = client.capabilities.batch is False
+        into[item_id] = (await (client.several if alone else client.load)(kind, [item_id])).get(item_id)
+
+    await gather_all(one(i) for i in ids)
+    return {i: into[i] for i in ids}
+
+
+async def gather_all(aws: Iterable[Awaitable[Any]]) -> list[Any]:
+    """Await all (none is left behind when another fails), then raise the failure that matters most: one that
+    stops the run (quota, rate limit, cancel) before one that fails only this artist."""
+    results = await asyncio.gather(*aws, return_exceptions=True)
+    failures = [r for r in results if isinstance(r, BaseException)]
+    if failures:
+        raise min(failures, key=lambda e: isinstance(e, SpotifyError) and not isinstance(e, RUN_STOPPERS))
+    return results
 
 
 def _release_of(version: dict[str, Any], isrc: str) -> Release:

@@ -5,17 +5,19 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
 from typing import Any
 
-from esh_tui.models import Album, ScanFindings
+from esh_tui.models import Album, Candidate, ScanFindings, Track
 from esh_tui.spotify.client import SpotifyClient
 from esh_tui.spotify.paging import next_link
 from esh_tui.storage.cache import ArtistScan, ReleaseCache
+from esh_tui.storage.errors import StoreError
 from esh_tui.storage.store import Store
 from esh_tui.tracker.filters import NoiseFilter
 from esh_tui.tracker.listing import Listing, album_date, album_group, list_albums
 from esh_tui.tracker.options import EngineOptions
-from esh_tui.tracker.resolve import Performed, Resolver, artist_ids
+from esh_tui.tracker.resolve import Performed, Resolver, artist_ids, gather_all, load_each
 from esh_tui.tracker.runstate import RunState
 from esh_tui.tracker.validate import usable_track
 
@@ -33,12 +35,14 @@ class Scanner:
         row = self.store.artist(artist_id)
         # Options.incremental off: every scan starts from nothing (all albums listed and read again).
         known = self.store.known_album_ids(artist_id) if self.options.incremental else set()
-        listed_back_to = (dt.date.fromisoformat(row.listed_back_to)
-                          if self.options.incremental and row and row.listed_back_to else None)
+        listed_back_to, partial_back_to = (
+            dt.date.fromisoformat(date) if self.options.incremental and date else None
+            for date in ((row.listed_back_to, row.partial_back_to) if row else (None, None)))
         # Within what earlier listings covered, a group's listing may stop at its first known album: older
-        # ones were seen already. Wider than that, the listing goes on to the cutoff, skipping known albums.
+        # ones were seen already (but not at one a stopped scan kept: see Listing.partial_back_to). Wider than
+        # that, the listing goes on to the cutoff, skipping known albums.
         within = listed_back_to is not None and listed_back_to <= cutoff
-        listing = Listing(cutoff, known, listed_back_to if within else None)
+        listing = Listing(cutoff, known, listed_back_to if within else None, partial_back_to)
         try:
             total = await list_albums(self.client, artist_id, listing, row.listing_total if within and row else None,
                                       by_group=self.options.listing_cutoff)
@@ -52,30 +56,55 @@ class Scanner:
                                 album_date(album), artist_ids(album), album_group(album), noise))
             if not noise:
                 to_read.append(album)
-        performed: Performed = []
         # Albums of several artists (splits, collaborations) may be asked for by another tracked artist too.
         shared = {a["id"] for a in to_read if len(a.get("artists") or ()) > 1}
-        for album, tracks in zip(to_read, await self._album_tracks([a["id"] for a in to_read], shared, run)):
-            for track in tracks:
-                if not usable_track(track):
-                    result.skipped_items += 1
-                elif artist_id in {a.get("id") for a in track["artists"]} and not self.noise.is_noise(track["name"]):
-                    performed.append((album, track))
-        tracks_read, candidates = await self.resolver.candidates(performed, shared, run)
-        return self.cache.save_artist_scan(ScanFindings(artist_id, covered, tuple(albums), tuple(tracks_read),
+        stored = self.store.album_track_lists([a["id"] for a in to_read]) if self.options.incremental and to_read else {}
+        progress = _Progress(stored)
+        try:
+            await gather_all(self._album(artist_id, album, shared, run, progress) for album in to_read)
+        except BaseException:
+            # Stopped part way (quota, rate limit, a failure, a cancel): keep the albums finished, the ISRCs fetched
+            # and the track lists read, so the next scan asks only for the rest; the listing was not finished (or
+            # is a day old when the next scan comes), so that one lists again.
+            self._keep_partial(artist_id, cutoff, albums, progress)
+            raise
+        candidates = [c for album in to_read for c in progress.finished[album["id"]]]
+        return self.cache.save_artist_scan(ScanFindings(artist_id, covered, tuple(albums), tuple(progress.tracks),
                                                         tuple(candidates), total), self.today())
 
-    async def _album_tracks(self, album_ids: list[str], shared: Collection[str],
-                           run: RunState) -> list[list[dict[str, Any]]]:
-        """Track lists of albums: in batches of 20 where possible, else one call each; long albums paged.
-        A `shared` album is read once per run, whichever of its artists asks first."""
-        if not album_ids:
-            return []
-        lists = await run.once("albums", album_ids, shared, self._read_albums)
-        return [lists[a] for a in album_ids]
+    def _keep_partial(self, artist_id: str, cutoff: dt.date, albums: list[Album], progress: "_Progress") -> None:
+        finished = progress.finished
+        done = [a for a in albums if a.noise or a.id in finished]
+        read = {album_id: items for album_id, items in progress.read.items() if album_id not in finished}
+        if not (done or progress.tracks or read):
+            return
+        found = ScanFindings(artist_id, cutoff, tuple(done), tuple(progress.tracks),
+                             tuple(c for a in done for c in finished.get(a.id, ())))
+        try:
+            self.cache.save_partial_scan(found, albums, read)
+        except StoreError:
+            pass  # the store is busy: the next scan fetches it again
+
+    async def _album(self, artist_id: str, album: dict[str, Any], shared: Collection[str], run: RunState,
+                     progress: "_Progress") -> None:
+        """Read one album's track list (unless a stopped scan did) and the ISRCs of the tracks the artist performs
+        on it; its candidates go into `progress.finished` when all is read. Albums are still read in batches of
+        20 where possible (the client batches what is asked at once); a `shared` album is read once per run,
+        whichever artist asks first."""
+        album_id = album["id"]
+        items = progress.stored.get(album_id)
+        if items is None:
+            items = progress.read[album_id] = (await run.once("albums", [album_id], shared, self._read_albums))[album_id]
+        performed: Performed = []
+        for track in items:
+            if not usable_track(track):
+                run.result.skipped_items += 1
+            elif artist_id in {a.get("id") for a in track["artists"]} and not self.noise.is_noise(track["name"]):
+                performed.append((album, track))
+        progress.finished[album_id] = await self.resolver.candidates(performed, shared, run, progress.tracks)
 
     async def _read_albums(self, album_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
-        albums = await self.client.load("albums", album_ids)
+        albums = await load_each(self.client, "albums", album_ids, {})
 
         async def tracks_of(album_id: str) -> list[dict[str, Any]]:
             album = albums.get(album_id)
@@ -89,3 +118,13 @@ class Scanner:
             return tracks
 
         return dict(zip(album_ids, await asyncio.gather(*(tracks_of(a) for a in album_ids))))
+
+
+@dataclass
+class _Progress:
+    """How far one artist's scan got: all of it is saved when the scan ends, what is done so far when it stops."""
+
+    stored: dict[str, list[Any]]  # album id -> its track list, read by an earlier scan that stopped
+    read: dict[str, list[Any]] = field(default_factory=dict)  # album id -> its track list, read now
+    finished: dict[str, list[Candidate]] = field(default_factory=dict)  # album id -> its candidates, all read
+    tracks: list[Track] = field(default_factory=list)  # tracks whose ISRCs were fetched, as they arrive
