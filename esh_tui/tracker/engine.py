@@ -213,7 +213,9 @@ class Tracker:
         budget, checked = self.budget, {a.id for a in self.store.artists() if (a.last_checked or 0) >= started_at}
         left = self.plan(cutoff, [i for i in ids if i not in checked], force).due
         wait = budget.seconds_to_midnight()
-        return (f"daily budget reached ({budget.used:,} of {budget.limit:,} API calls today): "
+        spent = ("daily budget reached" if budget.used >= budget.limit
+                 else "the rest does not fit today's budget")  # the next artist's estimate is more than is left
+        return (f"{spent} ({budget.used:,} of {budget.limit:,} API calls used today): "
                 f"{result.artists_fetched} artists checked, {len(left)} stay due (about "
                 f"{math.ceil(sum(c.calls for c in left)):,} calls) — run again tomorrow (in {human_seconds(wait)})"), wait
 
