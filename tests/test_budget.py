@@ -230,7 +230,9 @@ def test_track_with_a_budget_says_the_estimate_stops_with_exit_3_and_stats_shows
     lines = [line for line in err.splitlines() if "budget" in line]
     assert lines[0].startswith("esh-tui: about ") and "your budget left today is 30 of 30" in lines[0]
     assert "tomorrow" in lines[0]
-    assert lines[-1].startswith("esh-tui: daily budget reached (") and "stay due (about" in lines[-1]
+    used = int(lines[-1].split("(")[1].split(" of ")[0])
+    said = "daily budget reached (" if used >= 30 else "the rest does not fit today's budget ("
+    assert lines[-1].startswith(f"esh-tui: {said}") and "stay due (about" in lines[-1]
     assert main(["stats"]) == 0
     out = capsys.readouterr().out
     assert "no daily budget" in out and out.startswith("budget: ") and "API calls used today" in out
