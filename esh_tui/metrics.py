@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -46,16 +48,23 @@ class Metrics:
         self.run_started_at_call = 0  # the client's call count when the current run started
         self.run_ended_at_call: int | None = None  # and when it ended (calls after, such as searches, are not its)
         self.scope = "since start"
+        self.own_run_started_at: float | None = None  # wall time this dashboard's last run began
 
     def start_run(self) -> None:
         self.run_started_at_call, self.run_ended_at_call = self.client.stats().calls, None
         self.scope = "this run"
+        self.own_run_started_at = time.time()
 
     def end_run(self) -> None:
         self.run_ended_at_call, self.scope = self.client.stats().calls, "last run"
 
     def snapshot(self, releases: int | None, stall_ms: float) -> Snapshot:
-        """`releases`: how many the run the figures cover found; `stall_ms`: the longest event-loop stall."""
+        """`releases`: how many the run the figures cover found; `stall_ms`: the longest event-loop stall.
+        When the newest run in the store is another process's (a `track` from cron), the API figures are its,
+        read from the store as it writes them."""
+        other = self._other_process_run()
+        if other is not None:
+            return self._stored_run_snapshot(other, stall_ms)
         stats = self.client.stats()
         records = stats.since(self.run_started_at_call)
         if self.run_ended_at_call is not None:
@@ -89,3 +98,25 @@ class Metrics:
             hits = (memory.get("hits") or 0) + (disk.get("hits") or 0)
             rates.append(f"{100 * hits / asked:.0f}%" if asked else "—")
         return rates
+
+    def _other_process_run(self) -> dict | None:
+        """The newest run in the store if another process made it, after this dashboard's own last run began."""
+        newest = self.store.runs(1)
+        if not newest or newest[0].get("pid") in (None, os.getpid()):
+            return None
+        run = newest[0]
+        return run if self.own_run_started_at is None or run["started_at"] >= self.own_run_started_at else None
+
+    def _stored_run_snapshot(self, run: dict, stall_ms: float) -> Snapshot:
+        figures = self.store.run_calls(run["id"])
+        latencies = figures["latencies"]
+        return Snapshot(
+            tiers={tier: tier_stats.snapshot() for tier, tier_stats in self.cache.stats.items()},
+            recent_hit_rates=self.recent_hit_rates(), scope=f"pid {run['pid']}'s run (live)" if run["status"] == "running" else f"pid {run['pid']}'s last run",
+            mode=run.get("mode") or "unknown", api_calls=figures["calls"],
+            by_endpoint=list(figures["by_endpoint"].items()), releases=run.get("releases") or None,
+            retries=figures["retries"], rate_limited=figures["rate_limited"],
+            connections_opened=figures["opened"], connections_reused=figures["reused"],
+            connections_seen=figures["connections_seen"], api_p50_ms=percentile(latencies, 0.50),
+            api_p95_ms=percentile(latencies, 0.95), stall_ms=stall_ms,
+        )

@@ -391,13 +391,13 @@ async def test_api_panel_labels_its_scope_and_counts_only_the_runs_calls_per_rel
         app.dashboard.refresh_metrics(reschedule=False)
         text = str(app.dashboard.query_one(ApiPanel).render())
         run = app.runtime.store.runs(1)[0]
-        assert f"API last run: {run['api_calls']} calls\n{run['api_calls'] / run['releases']:.2f}/release" in text
+        assert f"API last run\n{run['api_calls']} calls · {run['api_calls'] / run['releases']:.2f}/release" in text
         assert "no batching" in text and "in-process: no network" in text
         assert all(len(line) <= 26 for line in text.splitlines()), "each line fits a third of 80 columns"
         assert _short("GET /artists/{id}/albums") != _short("GET /albums"), "two endpoints never read alike"
         await app.client.get("/search", {"q": "the", "type": "artist"}, template="GET /search")  # the add dialog
         app.dashboard.refresh_metrics(reschedule=False)
-        assert f"API last run: {run['api_calls']} calls" in str(app.dashboard.query_one(ApiPanel).render())
+        assert f"API last run\n{run['api_calls']} calls" in str(app.dashboard.query_one(ApiPanel).render())
 
 
 async def test_status_line_says_the_run_waits_for_a_rate_limit_instead_of_looking_stuck(monkeypatch):

@@ -131,3 +131,30 @@ def store_runs(data) -> list[dict]:
         return store.runs(2)
     finally:
         store.close()
+
+
+async def test_a_track_run_by_another_process_shows_in_the_open_dashboards_api_panel(tmp_path, monkeypatch):
+    from esh_tui.tui.widgets.metrics import ApiPanel
+
+    today = dt.date.today()
+    catalog = Catalog.generate(5, 30, today)
+    ids = tracked_ids(catalog)
+    data = tmp_path / "data"
+    store_tracking(data / "esh.db", catalog, ids)
+    server = SimServer(SimSpotify(catalog, SimConfig(mode="development"))).start_in_thread()
+    try:
+        for name, value in simulator_environment(server, data).items():
+            monkeypatch.setenv(name, value)
+        app = EshApp(open_runtime(load_settings()), autostart=False, prefetch=False, clock=lambda: NOW)
+        async with app.run_test(size=SIZE) as pilot:
+            cron = subprocess.run([sys.executable, "-m", "esh_tui", "track", "--format", "ids"],
+                                  capture_output=True, text=True, timeout=120)
+            app.dashboard.refresh_metrics(reschedule=False)  # what the panels' one-second timer does
+            await pilot.pause()
+            text = str(app.dashboard.query_one(ApiPanel).render())
+        app.runtime.close()
+    finally:
+        server.stop_thread()
+    assert cron.returncode == 0, cron.stderr
+    run = store_runs(data)[0]
+    assert f"pid {run['pid']}'s last run" in text and f"{run['api_calls']} calls" in text

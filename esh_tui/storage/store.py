@@ -464,6 +464,17 @@ class Store:
         rows = list(self.db.query("SELECT * FROM runs WHERE status IN ('ok', 'partial') ORDER BY id DESC LIMIT 1"))
         return rows[0] if rows else None
 
+    def run_calls(self, run_id: int) -> dict[str, Any]:
+        """A run's API calls as far as it has written them (it writes with each artist): how many, 429s, retries,
+        latencies (sorted, ms), connections opened and reused, and calls by endpoint, busiest first."""
+        rows = list(self.db.execute("SELECT status, retried, latency_ms, new_connection FROM api_calls "
+                                    "WHERE run_id = ?", (run_id,)))
+        return {"calls": len(rows), "rate_limited": sum(1 for r in rows if r[0] == "429"),
+                "retries": sum(1 for r in rows if r[1]), "latencies": sorted(r[2] for r in rows if r[2] is not None),
+                "opened": sum(1 for r in rows if r[3] == 1), "reused": sum(1 for r in rows if r[3] == 0),
+                "connections_seen": any(r[3] is not None for r in rows),
+                "by_endpoint": self.calls_by_endpoint(run_id)}
+
     def calls_by_endpoint(self, run_id: int) -> dict[str, int]:
         sql = "SELECT template, count(*) FROM api_calls WHERE run_id = ? GROUP BY template ORDER BY 2 DESC"
         return dict(self.db.execute(sql, (run_id,)).fetchall())

@@ -57,7 +57,7 @@ class LatencyPanel(Vertical):
 
 
 class ApiPanel(Static):
-    """Six short lines (they fit a third of 80 columns): what the calls the figures cover cost, and how."""
+    """Seven short lines (they fit a third of 80 columns): what the calls the figures cover cost, and how."""
 
     def show(self, s: Snapshot) -> None:
         per_release = f"{s.api_calls / s.releases:.2f}" if s.releases else "—"
@@ -68,11 +68,12 @@ class ApiPanel(Static):
         else:
             connections = "in-process: no network"
         self.update(
-            f"[b]API[/b] {s.scope}: {s.api_calls} calls\n"
-            f"{per_release}/release · retries {s.retries}\n"
+            f"[b]API[/b] {s.scope}\n"
+            f"{s.api_calls} calls · {per_release}/release\n"
             f"{top}\n"
             f"shared {s.coalesced} · {batching}\n"
-            f"429s {s.rate_limited} · in flight {s.in_flight}/{s.bound}\n"
+            f"429s {s.rate_limited} · retries {s.retries}\n"
+            f"in flight {s.in_flight} of {s.bound}\n"
             f"{connections}",
             layout=False,
         )
