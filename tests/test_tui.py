@@ -133,19 +133,26 @@ async def test_a_bad_line_in_an_imported_file_is_named_by_number_and_nothing_is_
     assert shown and f"{path} line 3: Spotify finds no artist named 'No Such Artist Anywhere'" in shown[-1]
 
 
-async def test_filter_and_sort():
+async def test_filter_and_sort_say_what_they_show():
+    """The status line counts "N of M" while filtered; the sorted column carries an arrow."""
     app, _ = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await _settle(app, pilot)
         releases = app.query_one(ReleasesTable)
         total = releases.row_count
+        assert str(releases.columns["date"].label) == "Date ▼"
         await pilot.press("slash", *"red")
+        await pilot.pause()
         shown = [releases.get_row_at(r) for r in range(releases.row_count)]
         assert 0 < len(shown) < total and all("red" in " ".join(map(str, row)).casefold() for row in shown)
+        assert f"{len(shown)} of {total} releases" in str(app.dashboard.query_one("#status").render())
         await pilot.press("escape")
+        await pilot.pause()
         assert releases.row_count == total
+        assert f"· {total} releases" in str(app.dashboard.query_one("#status").render())
         await pilot.press("s")
-        assert releases.sort_column == "date" or releases.sort_column is not None
+        label = str(releases.columns[releases.sort_column].label)
+        assert releases.sort_column != "date" and ("▲" in label or "▼" in label)
 
 
 async def test_refresh_then_force_refresh_and_details():
@@ -339,22 +346,6 @@ async def test_a_key_given_to_two_actions_is_refused_by_name_and_both_keep_worki
         await pilot.press("a")
         await pilot.pause()
         assert app.is_running and app.screen.query("#query"), "a still opens Add"
-
-
-async def test_filtered_status_says_how_many_of_all_and_the_sorted_column_has_an_arrow():
-    app, _ = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await _settle(app, pilot)
-        releases = app.query_one(ReleasesTable)
-        total = releases.row_count
-        assert str(releases.columns["date"].label) == "Date ▼"
-        await pilot.press("slash", *"red")
-        await pilot.pause()
-        status = str(app.dashboard.query_one("#status").render())
-        assert f"{releases.row_count} of {total} releases" in status
-        await pilot.press("escape")
-        await pilot.pause()
-        assert f"· {total} releases" in str(app.dashboard.query_one("#status").render())
 
 
 async def test_j_and_k_move_the_cursor_and_open_without_a_browser_shows_the_link(monkeypatch):
