@@ -429,3 +429,15 @@ async def test_quota_reached_and_spotify_unreachable_each_say_so_in_the_status_l
     failed = sum(1 for a in down_app.runtime.store.artists() if a.failed_reason)
     assert failed > 1 and f"Spotify unreachable: {failed} artists failed (details: l)" in status
     assert len([n for n in notices if "failed" in n]) == 1, notices
+
+
+async def test_a_theme_chosen_in_the_palette_is_the_one_the_next_start_opens_with():
+    app, _ = make_app(autostart=False)
+    async with app.run_test(size=SIZE) as pilot:
+        app.theme = "nord"
+        await pilot.pause()
+    app.runtime.close()
+    again, _ = make_app(autostart=False)
+    async with again.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert again.theme == "nord"

@@ -536,6 +536,12 @@ class Store:
             self.db["capabilities"].upsert({"api_url": api_url, "batch": None if batch is None else int(batch),
                                             "page_max": known.page_max, "learned_at": time.time()}, pk="api_url")
 
+    def save_setting(self, key: str, value: Any) -> None:
+        """One setting kept with the store (and in its backups), such as the dashboard's theme."""
+        with self.transaction():
+            self.db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+                            (key, json.dumps(value, ensure_ascii=False)))
+
     def settings(self) -> dict[str, Any]:
         return {row["key"]: json.loads(row["value"])
                 for row in self.db.query("SELECT key, value FROM settings WHERE key != ?", (KNOWLEDGE_MARKET,))}

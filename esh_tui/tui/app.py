@@ -67,7 +67,9 @@ class EshApp(App):
         return self.runtime.today() - dt.timedelta(days=self.days)
 
     def on_mount(self) -> None:
-        self.theme = "textual-dark"
+        saved = self.runtime.store.settings().get("theme")
+        self.theme = saved if saved in self.available_themes else "textual-dark"
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
         self._expected_tick = time.monotonic() + STALL_PROBE_EVERY
         self.set_interval(STALL_PROBE_EVERY, self._probe_stall)
         if self.runtime.offline:
@@ -88,6 +90,10 @@ class EshApp(App):
 
     async def on_unmount(self) -> None:
         await self.client.aclose()
+
+    def _remember_theme(self, theme) -> None:
+        """A theme chosen in the palette is the one the dashboard opens with next time."""
+        self.runtime.store.save_setting("theme", theme.name)
 
     def notify(self, message: str, *, markup: bool = False, **options) -> None:
         """Notifications show their text literally: names, paths and errors come from outside, and none of
