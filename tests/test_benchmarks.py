@@ -46,3 +46,13 @@ def test_the_ablation_covers_every_switch():
     labels = [label for label, _ in configurations()]
     assert labels[0] == "naive" and labels[-1] == "all (default)"
     assert len(labels) == 2 + len(EngineOptions.names()) == 2 + 10
+
+
+def test_the_import_benchmark_adds_each_artist_once_in_one_call_per_artist_or_a_batch_of_50():
+    from benchmarks.imports import measure
+
+    development, extended = (measure(mode, lines=3_000, artists=60) for mode in ("development", "extended"))
+    for row in (development, extended):
+        assert f"{row['distinct']} artists added" in row["summary"] and "repeated lines in the file" in row["summary"]
+    assert development["api_calls"] <= development["distinct"] + 1  # and one refused batch: development mode
+    assert extended["api_calls"] <= -(-extended["distinct"] // 50) + 1
