@@ -99,17 +99,6 @@ def test_a_failed_artist_write_leaves_no_trace(tmp_path):
     assert store.cached_candidates(ID, TODAY - dt.timedelta(days=90)) == [candidate]
 
 
-def test_a_scan_finishing_after_its_artist_was_removed_files_nothing_under_it(tmp_path):
-    store = Store(tmp_path / "esh.db")
-    store.add_artists([(ID, "X", "test")])
-    store.remove_artists([ID])  # removed in the dashboard while its scan was still running
-    candidate = Candidate("USAAA2600001", "USAAA2600001", "t" * 22, "a" * 22, TODAY)
-    store.save_scan(ScanFindings(ID, TODAY, (Album("a" * 22, "A", "single", dt.date(2026, 11, 1)),), (), (candidate,)),
-                    1.0, 2.0, {})
-    assert store.db["artist_tracks"].count == 0 and store.db["artist_albums"].count == 0
-    assert store.db["albums"].count == 1, "what was learned about the album itself is kept"
-
-
 class _Boom(Exception):
     pass
 

@@ -281,7 +281,7 @@ class Store:
 
     def _write_findings(self, scan: ScanFindings, listed: Iterable[Album], fetched_at: float) -> None:
         """A scan's rows, inside the caller's transaction: `listed` albums and the tracks read are kept for good;
-        `scan.albums` become the artist's known albums, `scan.candidates` its candidates, if it is still tracked."""
+        `scan.albums` become the artist's known albums, `scan.candidates` its candidates."""
         artist_id = scan.artist_id
         self._insert("albums", ({"id": a.id, "name": a.name, "album_type": a.album_type,
                                  "release_date": a.release_date.isoformat(), "noise": int(a.noise),
@@ -290,8 +290,6 @@ class Store:
                                  "fetched_at": fetched_at,
                                  "artist_names": json.dumps(list(t.artist_names), ensure_ascii=False)}
                                 for t in scan.tracks), upsert_on=("id",))
-        if not self.db.execute("SELECT 1 FROM artists WHERE id = ?", (artist_id,)).fetchone():
-            return  # removed while its scan ran: albums and tracks are kept, nothing is filed under it
         self.db.conn.executemany(
             "INSERT OR IGNORE INTO artist_albums (artist_id, album_id, album_group) VALUES (?, ?, ?)",
             [(artist_id, a.id, a.group) for a in scan.albums])
