@@ -312,3 +312,16 @@ def test_restore_from_standard_input_reads_the_backup_once(tmp_path, capsys, mon
     assert "from standard input" in capsys.readouterr().err
     assert main(["artists", "export", "-"]) == 0
     assert json.loads(capsys.readouterr().out)["artists"] == json.loads(backup)["artists"]
+
+
+def test_a_store_error_never_echoes_raw_bytes_and_always_says_to_move_the_store_aside(tmp_path):
+    import sqlite3
+
+    from esh_tui.storage.errors import store_error
+
+    raw = sqlite3.DatabaseError("malformed database schema (\x1b[2J\x00\x9b\u202e" + "x" * 500 + ")")
+    other = sqlite3.DatabaseError("disk I/O error \x07")
+    for error in (store_error(raw, tmp_path / "esh.db"), store_error(other, tmp_path / "esh.db")):
+        text = str(error)
+        assert not any(ch in text for ch in "\x1b\x00\x9b\u202e\x07") and "x" * 200 not in text
+        assert "move it aside" in text

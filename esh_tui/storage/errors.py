@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from esh_tui.text import clean
+
 
 class StoreError(Exception):
     """The store cannot be used as it is; the message says what to do."""
@@ -15,10 +17,12 @@ class StoreBusyError(StoreError):
 
 
 def store_error(exc: sqlite3.DatabaseError, path: Path) -> StoreError:
-    text = str(exc)
+    """SQLite's words, shortened and stripped of what a damaged page may put in them (raw bytes of the file)."""
+    text = clean(str(exc))[:120]
     if "locked" in text or "busy" in text:
         return StoreBusyError(f"the store {path} is busy: another esh-tui is writing to it; try again in a moment")
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return StoreError(f"the store {path} is damaged ({text}); move it aside "
                           f"(e.g. mv '{path}' '{path}.broken') and run again")
-    return StoreError(f"the store {path} cannot be used: {text}")
+    return StoreError(f"the store {path} cannot be used ({text}); if it persists, move it aside "
+                      f"(e.g. mv '{path}' '{path}.broken') and run again")
