@@ -23,6 +23,7 @@ from esh_tui.sim.transport import SimTransport
 from esh_tui.spotify.client import SpotifyClient
 from esh_tui.storage.cache import ReleaseCache
 from esh_tui.storage.store import Store
+from esh_tui.storage.ttl import TtlPolicy
 from esh_tui.tracker.engine import RunResult, Tracker
 
 SECRET = "esh-reliability-secret-7f3a9c1e"
@@ -74,8 +75,8 @@ class FakeWorld:
     """A simulated Spotify and an esh-tui store on one fake clock; each `run` is a fresh 'process'."""
 
     def __init__(self, catalog: Catalog, path: Path, mode: str = "development", time_: FakeTime | None = None,
-                 **knobs) -> None:
-        self.catalog, self.path, self.mode = catalog, path, mode
+                 freshness: TtlPolicy | None = None, **knobs) -> None:
+        self.catalog, self.path, self.mode, self.freshness = catalog, path, mode, freshness
         self.time = time_ or FakeTime()
         self.sim = SimSpotify(catalog, SimConfig(mode=mode, **knobs), clock=self.time.clock)
         self.settings = Settings(data_dir=path.parent, client_id="esh-test-client", client_secret=SECRET)
@@ -93,7 +94,7 @@ class FakeWorld:
             before = self.sim.calls()
             async with SpotifyClient(self.settings, transport or self.transport(), sleep=self.time.sleep,
                                      clock=self.time.clock) as client:
-                tracker = Tracker(client, store, ReleaseCache(store, clock=self.time.clock),
+                tracker = Tracker(client, store, ReleaseCache(store, self.freshness, clock=self.time.clock),
                                   today=lambda: self.catalog.today)
                 result = await tracker.run(self.cutoff(days), ids, force=force)
         finally:
