@@ -298,6 +298,26 @@ async def test_removing_an_artist_named_in_markup_shows_its_name_literally_in_th
         assert toast.message == f"Stopped tracking {hostile.name}" and not toast.markup
 
 
+async def test_adding_and_failing_toasts_carry_outside_text_literally_never_as_markup():
+    """"Tracking …", "… is already tracked" and a run's failure notice quote names and reasons from Spotify."""
+    from esh_tui.tui.app import failed_state
+
+    app, _ = make_app(autostart=False)
+    hostile = "[link=https://example.invalid]Click[/link] [red]Me"  # unbalanced: parsing it as markup raises
+    fresh = next(a for a in app.runtime.offline.catalog.real_artists() if app.runtime.store.artist(a.id) is None)
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(2):
+            await pilot.press("a")
+            await pilot.pause()
+            app.screen.dismiss((fresh.id, hostile))
+            await pilot.pause()
+        app.notify(failed_state({fresh.id: hostile}), severity="warning")  # as the run's end does
+        await pilot.pause()  # the toasts are drawn: markup would have raised here
+        messages = [n.message for n in app._notifications if hostile in n.message]
+        assert not any(n.markup for n in app._notifications)
+    assert f"Tracking {hostile}; r fetches its releases" in messages and f"{hostile} is already tracked" in messages
+
+
 async def test_remove_acts_only_on_the_focused_artists_panel_and_enter_on_the_confirm_says_no():
     app, _ = make_app(autostart=False)
     async with app.run_test(size=SIZE) as pilot:
