@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import time
 from pathlib import Path
 from typing import BinaryIO
 
@@ -32,14 +33,22 @@ def open_to_read(path: Path) -> BinaryIO:
     return os.fdopen(descriptor, "rb")
 
 
-def open_to_write(path: Path) -> BinaryIO:
-    """Open an existing pipe or device for writing; a FIFO no process reads from raises OSError (ENXIO)
-    at once instead of blocking."""
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
-    except OSError as exc:
-        if exc.errno == errno.ENXIO:
-            raise OSError(errno.ENXIO, "no process reads from it") from None
-        raise
+READER_GRACE_SECONDS = 5.0  # how long a FIFO may take to get its reader (one started just before esh-tui)
+
+
+def open_to_write(path: Path, grace: float = READER_GRACE_SECONDS) -> BinaryIO:
+    """Open an existing pipe or device for writing; a FIFO that no process reads from within `grace` seconds
+    raises OSError (ENXIO) instead of blocking for ever."""
+    deadline = time.monotonic() + grace
+    while True:
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+            break
+        except OSError as exc:
+            if exc.errno != errno.ENXIO:
+                raise
+            if time.monotonic() >= deadline:
+                raise OSError(errno.ENXIO, "no process reads from it") from None
+            time.sleep(0.05)  # the reader may be opening its end right now
     os.set_blocking(descriptor, True)
     return os.fdopen(descriptor, "wb")
