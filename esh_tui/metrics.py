@@ -1,4 +1,9 @@
-"""What the fetching costs, without Textual: the figures the panels show, from the client's stats and the store."""
+"""What the fetching costs, without Textual: the figures the panels show, read from the store's rollups.
+
+A run writes its cost as it goes (storage/rollups.py), whichever process makes it, so the panels show a `track`
+from cron in another process the same way as the dashboard's own run. Only what exists in this process alone
+comes from its client: the requests in flight now and the latency of its last calls.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,8 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from esh_tui.spotify.client import SpotifyClient
-from esh_tui.storage.cache import ReleaseCache
-from esh_tui.storage.memory import percentile
-from esh_tui.storage.store import Store
+from esh_tui.storage.rollups import hit_rate
+from esh_tui.storage.store import Store, process_alive
 
 
 @dataclass
@@ -19,7 +23,7 @@ class Snapshot:
 
     tiers: dict[str, dict] = field(default_factory=dict)  # memory/store: hits, misses, evictions, p50_ms, p95_ms
     recent_hit_rates: list[str] = field(default_factory=list)
-    scope: str = "since start"  # what the API figures cover: "this run", "last run" or "since start"
+    scope: str = "no run yet"  # which run the figures cover: "this run", "last run", "pid N's run (live)"…
     mode: str = "unknown"  # the app's API mode: batching exists only in extended mode
     api_calls: int = 0
     by_endpoint: list[tuple[str, int]] = field(default_factory=list)
@@ -28,7 +32,7 @@ class Snapshot:
     coalesced: int = 0
     retries: int = 0
     rate_limited: int = 0
-    in_flight: int = 0
+    in_flight: int | None = 0  # None: the run is another process's, whose pool this one cannot see
     bound: int = 0
     connections_opened: int = 0
     connections_reused: int = 0
@@ -40,83 +44,46 @@ class Snapshot:
 
 
 class Metrics:
-    """Snapshots of the fetching: calls, endpoints, latency and connections count from the start of the current
-    run; cache tiers, savings, retries and the pool's load as they stand; hit rates of the last runs."""
+    """Snapshots of the newest run's cost as the store has it, whoever makes it."""
 
-    def __init__(self, client: SpotifyClient, store: Store, cache: ReleaseCache) -> None:
-        self.client, self.store, self.cache = client, store, cache
-        self.run_started_at_call = 0  # the client's call count when the current run started
-        self.run_ended_at_call: int | None = None  # and when it ended (calls after, such as searches, are not its)
-        self.scope = "since start"
-        self.own_run_started_at: float | None = None  # wall time this dashboard's last run began
+    def __init__(self, client: SpotifyClient, store: Store, opened_at: float | None = None) -> None:
+        self.client, self.store = client, store
+        self.opened_at = time.time() if opened_at is None else opened_at  # runs begun since are "live" news
 
-    def start_run(self) -> None:
-        self.run_started_at_call, self.run_ended_at_call = self.client.stats().calls, None
-        self.scope = "this run"
-        self.own_run_started_at = time.time()
-
-    def end_run(self) -> None:
-        self.run_ended_at_call, self.scope = self.client.stats().calls, "last run"
-
-    def snapshot(self, releases: int | None, stall_ms: float) -> Snapshot:
-        """`releases`: how many the run the figures cover found; `stall_ms`: the longest event-loop stall.
-        When the newest run in the store is another process's (a `track` from cron), the API figures are its,
-        read from the store as it writes them."""
-        other = self._other_process_run()
-        if other is not None:
-            return self._stored_run_snapshot(other, stall_ms)
-        stats = self.client.stats()
-        records = stats.since(self.run_started_at_call)
-        if self.run_ended_at_call is not None:
-            records = records[:max(0, len(records) - (stats.calls - self.run_ended_at_call))]
-        latencies = sorted(r.latency_ms for r in records)
-        by_endpoint: dict[str, int] = {}
-        for record in records:
-            by_endpoint[record.template] = by_endpoint.get(record.template, 0) + 1
+    def snapshot(self, stall_ms: float) -> Snapshot:
+        """`stall_ms`: the longest event-loop stall, shown beside the figures."""
+        newest = self.store.runs(1)
+        if not newest:
+            return Snapshot(mode=self.client.capabilities.mode, bound=self.client.limit.bound, stall_ms=stall_ms,
+                            in_flight=self.client.limit.in_flight)
+        run = newest[0]
+        own = run.get("pid") in (None, os.getpid())
+        cost = self.store.run_cost(run["id"]) or {}
+        stats = self.client.stats() if own else None
         return Snapshot(
-            tiers={tier: tier_stats.snapshot() for tier, tier_stats in self.cache.stats.items()},
-            recent_hit_rates=self.recent_hit_rates(), scope=self.scope, mode=stats.mode,
-            api_calls=(self.run_ended_at_call if self.run_ended_at_call is not None else stats.calls)
-            - self.run_started_at_call,
-            by_endpoint=sorted(by_endpoint.items(), key=lambda kv: -kv[1]), releases=releases,
-            batching_saved=stats.batching_saved, coalesced=stats.coalesced, retries=stats.retries,
-            rate_limited=stats.rate_limited, in_flight=stats.in_flight, bound=stats.bound,
-            connections_opened=sum(1 for r in records if r.new_connection),
-            connections_reused=sum(1 for r in records if r.new_connection is False),
-            connections_seen=any(r.new_connection is not None for r in records),
-            api_p50_ms=percentile(latencies, 0.50), api_p95_ms=percentile(latencies, 0.95),
-            latencies=deque((r.latency_ms for r in records[-60:]), maxlen=60), stall_ms=stall_ms,
+            tiers=self.store.cache_stats(run["id"]), recent_hit_rates=self.recent_hit_rates(),
+            scope=self._scope(run, own), mode=run.get("mode") or self.client.capabilities.mode,
+            api_calls=cost.get("calls") or 0, by_endpoint=list(cost.get("by_endpoint", {}).items()),
+            releases=cost.get("releases"), batching_saved=cost.get("batching_saved") or 0,
+            coalesced=cost.get("coalesced") or 0, retries=cost.get("retries") or 0,
+            rate_limited=cost.get("rate_limited") or 0, in_flight=stats.in_flight if stats else None,
+            bound=stats.bound if stats else 0, connections_opened=cost.get("opened") or 0,
+            connections_reused=cost.get("reused") or 0, connections_seen=bool(cost.get("connections_seen")),
+            api_p50_ms=cost.get("api_p50_ms"), api_p95_ms=cost.get("api_p95_ms"),
+            latencies=deque((r.latency_ms for r in stats.recent[-60:]), maxlen=60) if stats else deque(maxlen=60),
+            stall_ms=stall_ms,
         )
+
+    def _scope(self, run: dict, own: bool) -> str:
+        if run["status"] == "running":
+            if own:
+                return "this run"
+            return f"pid {run['pid']}'s run (live)" if process_alive(run["pid"]) else f"pid {run['pid']}'s run (ended)"
+        if own or run["started_at"] < self.opened_at:
+            return "last run"
+        return f"pid {run['pid']}'s last run"  # made while this dashboard was open, by another process
 
     def recent_hit_rates(self, runs: int = 5) -> list[str]:
         """The cache hit rate of each of the last runs, newest first ("—" for a run that asked nothing)."""
-        rates = []
-        for run in self.store.runs(runs):
-            tiers = self.store.cache_stats(run["id"])
-            memory, disk = tiers.get("memory", {}), tiers.get("store", {})
-            asked = (memory.get("hits") or 0) + (memory.get("misses") or 0)
-            hits = (memory.get("hits") or 0) + (disk.get("hits") or 0)
-            rates.append(f"{100 * hits / asked:.0f}%" if asked else "—")
-        return rates
-
-    def _other_process_run(self) -> dict | None:
-        """The newest run in the store if another process made it, after this dashboard's own last run began."""
-        newest = self.store.runs(1)
-        if not newest or newest[0].get("pid") in (None, os.getpid()):
-            return None
-        run = newest[0]
-        return run if self.own_run_started_at is None or run["started_at"] >= self.own_run_started_at else None
-
-    def _stored_run_snapshot(self, run: dict, stall_ms: float) -> Snapshot:
-        figures = self.store.run_calls(run["id"])
-        latencies = figures["latencies"]
-        return Snapshot(
-            tiers={tier: tier_stats.snapshot() for tier, tier_stats in self.cache.stats.items()},
-            recent_hit_rates=self.recent_hit_rates(), scope=f"pid {run['pid']}'s run (live)" if run["status"] == "running" else f"pid {run['pid']}'s last run",
-            mode=run.get("mode") or "unknown", api_calls=figures["calls"],
-            by_endpoint=list(figures["by_endpoint"].items()), releases=run.get("releases") or None,
-            retries=figures["retries"], rate_limited=figures["rate_limited"],
-            connections_opened=figures["opened"], connections_reused=figures["reused"],
-            connections_seen=figures["connections_seen"], api_p50_ms=percentile(latencies, 0.50),
-            api_p95_ms=percentile(latencies, 0.95), stall_ms=stall_ms,
-        )
+        rates = (hit_rate(self.store.cache_stats(run["id"])) for run in self.store.runs(runs))
+        return [f"{100 * rate:.0f}%" if rate is not None else "—" for rate in rates]

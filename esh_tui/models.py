@@ -157,6 +157,7 @@ class Learned:
     earliest: list[Earliest] = field(default_factory=list)
     releases: list[FoundRelease] = field(default_factory=list)
     calls: list[Any] = field(default_factory=list)
+    cost: Any = None  # the run's cost so far and since the last write (a rollups.CostUpdate)
 
 
 @dataclass(frozen=True, slots=True)

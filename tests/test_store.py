@@ -39,8 +39,12 @@ HOT_QUERIES = {
         "SELECT DISTINCT albums.id, albums.name, albums.album_type, albums.release_date FROM artist_tracks "
         "JOIN albums ON albums.id = artist_tracks.album_id WHERE artist_tracks.key = ? ORDER BY albums.release_date",
         ("USAAA2600001",), "idx_artist_tracks_key"),
-    "calls by endpoint of a run": ("SELECT template, count(*) FROM api_calls WHERE run_id = ? GROUP BY template", (1,),
-                                   "idx_api_calls_run"),
+    "calls by endpoint of a run": (
+        "SELECT template, sum(calls) FROM run_endpoints WHERE run_id = ? GROUP BY template ORDER BY 2 DESC, 1", (1,),
+        "sqlite_autoindex_run_endpoints_1"),
+    "a run's cost": ("SELECT * FROM run_cost WHERE run_id = ?", (1,), "run_cost"),
+    "calls per minute for the history": ("SELECT minute, calls FROM run_minutes WHERE minute >= ?", (1.0,),
+                                         "idx_run_minutes_minute"),
 }
 
 
@@ -55,11 +59,13 @@ def test_hot_queries_use_an_index(tmp_path, name):
 def test_store_source_runs_exactly_these_hot_queries():
     """The plans above are checked on the SQL the store really sends."""
     import inspect
-    import esh_tui.storage.store as module
-    source = inspect.getsource(module)
+    import esh_tui.storage.rollups as rollups
+    import esh_tui.storage.store as store
+    source = inspect.getsource(store) + inspect.getsource(rollups)
     for fragment in ("WHERE artist_id = ? AND release_date >= ?", "FROM artists WHERE next_due IS NULL OR next_due <= ?\"",
                      "FROM artist_albums WHERE artist_id = ?", "FROM isrc_earliest WHERE isrc = ?",
-                     "FROM tracks WHERE id IN", "FROM api_calls WHERE run_id = ? GROUP BY template",
+                     "FROM tracks WHERE id IN", "FROM run_endpoints WHERE run_id = ? GROUP BY template",
+                     "FROM run_cost WHERE run_id = ?", "FROM run_minutes WHERE minute >= ?",
                      "WHERE artist_tracks.key = ?"):
         assert fragment in source, fragment
 

@@ -23,9 +23,10 @@ import sqlite_utils
 from esh_tui.models import (Album, Candidate, Earliest, KnownCapabilities, Learned, Release, RunEnd, ScanFindings,
                             TrackedArtist)
 from esh_tui.files import kind_of
+from esh_tui.storage import rollups
 from esh_tui.storage.errors import StoreError, store_error
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 # The hottest query (an artist's cached releases) and the composite index made for it.
@@ -107,7 +108,14 @@ def _migration_4(db: sqlite_utils.Database) -> None:
                               not_null={"items", "fetched_at"})
 
 
-MIGRATIONS = {1: _migration_1, 2: _migration_2, 3: _migration_3, 4: _migration_4}
+def _migration_5(db: sqlite_utils.Database) -> None:
+    """What runs cost, rolled up as they go (per run, per run and endpoint, per run and minute: see rollups.py),
+    so any process's run can be watched from the store; earlier runs get theirs from their call records."""
+    rollups.create_tables(db)
+    rollups.backfill(db)
+
+
+MIGRATIONS = {1: _migration_1, 2: _migration_2, 3: _migration_3, 4: _migration_4, 5: _migration_5}
 
 
 class Store:
@@ -407,6 +415,8 @@ class Store:
                            "latency_ms": c.latency_ms, "bytes": c.bytes, "retried": int(c.retried),
                            "new_connection": None if c.new_connection is None else int(c.new_connection)}
                           for c in learned.calls))
+            if learned.cost is not None and run_id is not None:
+                rollups.write(self.db, run_id, learned.cost)
 
     def releases_since(self, cutoff: dt.date, artist_ids: Iterable[str] | None = None) -> list[tuple[Release, bool]]:
         """Releases found by earlier runs on or after the cutoff, newest first, each with whether it is unseen."""
@@ -442,7 +452,7 @@ class Store:
         """Runs still marked running whose process is gone (killed, or unable to write its end) become
         'interrupted': a record is never left running forever."""
         rows = self.db.execute("SELECT id, pid FROM runs WHERE status = 'running'").fetchall()
-        gone = [run_id for run_id, pid in rows if not _process_alive(pid)]
+        gone = [run_id for run_id, pid in rows if not process_alive(pid)]
         if gone:
             with self.transaction():
                 self.db.conn.executemany(
@@ -464,28 +474,18 @@ class Store:
         rows = list(self.db.query("SELECT * FROM runs WHERE status IN ('ok', 'partial') ORDER BY id DESC LIMIT 1"))
         return rows[0] if rows else None
 
-    def run_calls(self, run_id: int) -> dict[str, Any]:
-        """A run's API calls as far as it has written them (it writes with each artist): how many, 429s, retries,
-        latencies (sorted, ms), connections opened and reused, and calls by endpoint, busiest first."""
-        rows = list(self.db.execute("SELECT status, retried, latency_ms, new_connection FROM api_calls "
-                                    "WHERE run_id = ?", (run_id,)))
-        return {"calls": len(rows), "rate_limited": sum(1 for r in rows if r[0] == "429"),
-                "retries": sum(1 for r in rows if r[1]), "latencies": sorted(r[2] for r in rows if r[2] is not None),
-                "opened": sum(1 for r in rows if r[3] == 1), "reused": sum(1 for r in rows if r[3] == 0),
-                "connections_seen": any(r[3] is not None for r in rows),
-                "by_endpoint": self.calls_by_endpoint(run_id)}
+    def run_cost(self, run_id: int) -> dict[str, Any] | None:
+        """A run's cost as far as it has written it (rollups.py), with its calls by endpoint; None: nothing yet."""
+        return rollups.run_cost(self.db, run_id)
 
     def calls_by_endpoint(self, run_id: int) -> dict[str, int]:
-        sql = "SELECT template, count(*) FROM api_calls WHERE run_id = ? GROUP BY template ORDER BY 2 DESC"
-        return dict(self.db.execute(sql, (run_id,)).fetchall())
-
-    def record_cache_stats(self, run_id: int, stats: dict[str, dict[str, Any]]) -> None:
-        with self.transaction():
-            self.db["cache_stats"].upsert_all(({"run_id": run_id, "tier": tier, **values} for tier, values in stats.items()),
-                                              pk=("run_id", "tier"))
+        return rollups.calls_by_endpoint(self.db, run_id)
 
     def cache_stats(self, run_id: int) -> dict[str, dict[str, Any]]:
-        return {row.pop("tier"): row for row in self.db.query("SELECT * FROM cache_stats WHERE run_id = ?", (run_id,))}
+        return rollups.cache_stats(self.db, run_id)
+
+    def history(self, days: int, now: float | None = None) -> rollups.History:
+        return rollups.history(self.db, days, time.time() if now is None else now)
 
     # ----- the daily API budget and what the next run would cost --------------------------------------------
 
@@ -584,7 +584,7 @@ class Store:
                 self.db.execute("INSERT INTO settings (key, value) VALUES (?, ?)", (key, json.dumps(value, ensure_ascii=False)))
 
 
-def _process_alive(pid: int | None) -> bool:
+def process_alive(pid: int | None) -> bool:
     if not pid:
         return False
     if pid == os.getpid():

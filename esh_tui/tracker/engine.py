@@ -38,12 +38,14 @@ from esh_tui.tracker.filters import NoiseFilter
 from esh_tui.tracker.options import EngineOptions
 from esh_tui.tracker.plan import BudgetSpentError, DailyBudget, Plan, plan_run
 from esh_tui.tracker.resolve import Resolver
+from esh_tui.tracker.cost import CostMeter
 from esh_tui.tracker.runstate import RunResult, RunState, SingleFlight
 from esh_tui.tracker.scan import Scanner
 
 __all__ = ["RunResult", "Tracker"]
 
 CALLS_PER_WRITE = 200
+COST_EVERY = 1.0  # seconds: how stale a run's cost in the store may get while calls go on
 _current_artist: contextvars.ContextVar[str | None] = contextvars.ContextVar("esh_current_artist", default=None)
 
 
@@ -88,6 +90,10 @@ class Tracker:
         except StoreError:
             pass  # the store is busy: the run's end saves them
 
+    def _client_saved(self) -> tuple[int, int]:
+        client = self.client  # not client.stats(): that copies the recent call records
+        return client.flights.saved, sum(max(0, loader.items - loader.batches) for loader in client.loaders.values())
+
     def _save_capabilities(self) -> None:
         """Save what this app's credentials were found to allow as soon as it is learned (a call after the
         answer that told), so a run stopped by the quota, a kill or a crash does not make the next one ask again."""
@@ -99,11 +105,18 @@ class Tracker:
 
     def _write_learned(self, run: RunState, final: bool = False) -> None:
         """ISRCs' earliest releases and releases found go to the store once per finished artist, in one
-        transaction; call records join them every CALLS_PER_WRITE calls (and at the end)."""
-        learned = run.learned
-        calls_due = final or len(learned.calls) >= CALLS_PER_WRITE
-        if learned.earliest or learned.releases or (calls_due and learned.calls):
-            self.store.save_progress(run.result.run_id, run.take_learned(with_calls=calls_due), time.time())
+        transaction, with what the run cost so far; call records join them every CALLS_PER_WRITE calls or
+        COST_EVERY seconds (and at the end), so another process watching the store sees a run as it goes."""
+        learned, meter = run.learned, run.meter
+        calls_due = (final or len(learned.calls) >= CALLS_PER_WRITE
+                     or self.cache.clock() - run.written_at >= COST_EVERY)
+        cost_due = meter is not None and calls_due and (final or learned.calls or meter.changed())
+        if learned.earliest or learned.releases or (calls_due and learned.calls) or cost_due:
+            taken = run.take_learned(with_calls=calls_due)
+            if meter is not None:
+                taken.cost = meter.update(taken.calls, taken.releases, run.flights.shared if run.flights else 0)
+            self.store.save_progress(run.result.run_id, taken, time.time())
+            run.written_at = self.cache.clock()
         if self.budget is not None:
             self.budget.flush(force=final)
 
@@ -130,7 +143,9 @@ class Tracker:
         run = self._run = RunState(RunResult(run_id, cutoff), force, ids,
                                    SingleFlight() if self.options.single_flight else None,
                                    started=time.monotonic(), calls_before=self.client.log.calls,
-                                   search_skipped_before=self.resolver.skipped)
+                                   search_skipped_before=self.resolver.skipped,
+                                   meter=CostMeter(self.cache.stats, self._client_saved, time.time),
+                                   written_at=self.cache.clock())
         result = run.result
         self.on_event(RunStarted(run_id, len(ids), cutoff.isoformat()))
         gate = asyncio.Semaphore(self.artist_concurrency)
@@ -194,7 +209,6 @@ class Tracker:
         try:
             self._save_capabilities()
             self._write_learned(run, final=True)
-            self.store.record_cache_stats(result.run_id, {t: s.snapshot() for t, s in self.cache.stats.items()})
             self._record_end(result)
         except StoreError:
             if result.status != "failed":

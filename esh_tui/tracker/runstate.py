@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from esh_tui.models import Learned, Release
+from esh_tui.tracker.cost import CostMeter
 
 
 @dataclass
@@ -90,6 +91,8 @@ class RunState:
     calls_before: int = 0
     search_skipped_before: int = 0
     done: int = 0  # artists finished
+    meter: CostMeter | None = None  # what the run cost so far (a prefetch has none: it is recorded nowhere)
+    written_at: float = 0.0  # when (the tracker's clock) the run last wrote to the store
 
     @property
     def cutoff(self) -> dt.date:

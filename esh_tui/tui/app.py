@@ -48,7 +48,7 @@ class EshApp(App):
                                on_event=EngineMessages(self.dashboard), budget=runtime.budget(budget, clock))
         self.prefetcher = Prefetcher(self.tracker, self.cutoff, budget_per_minute=runtime.tuning.prefetch_calls_per_minute,
                                      clock=clock)
-        self.metrics = Metrics(self.client, runtime.store, self.tracker.cache)
+        self.metrics = Metrics(self.client, runtime.store)
         self.next_run_calls: int | None = None  # the next run's estimate, worked out when a run ends
         self.artists = ArtistService(runtime, forget=self.tracker.cache.forget_artist)
         self.state = "idle"
@@ -148,7 +148,6 @@ class EshApp(App):
             self.notify("A refresh is already running (x cancels it)")
             return
         self._stop_prefetch()
-        self.metrics.start_run()
         self.state = "starting"
         self.dashboard.show_status()
         self.call_after_refresh(self.refresh_bindings)
@@ -192,9 +191,6 @@ class EshApp(App):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place run and prefetch outcomes surface: errors become notices, never tracebacks."""
         worker = event.worker
-        if worker is self.run_worker_handle and event.state in (WorkerState.SUCCESS, WorkerState.CANCELLED,
-                                                                 WorkerState.ERROR):
-            self.metrics.end_run()
         if worker is self.run_worker_handle:
             if event.state == WorkerState.SUCCESS:
                 result: RunResult = worker.result
@@ -245,7 +241,7 @@ class EshApp(App):
         self._expected_tick = now + STALL_PROBE_EVERY
 
     def snapshot(self) -> Snapshot:
-        return self.metrics.snapshot(releases=self.dashboard.run_releases, stall_ms=self.max_stall_ms)
+        return self.metrics.snapshot(stall_ms=self.max_stall_ms)
 
     async def action_quit(self) -> None:
         if self.running:

@@ -58,7 +58,6 @@ class DashboardScreen(ArtistActions):
         self._fetching: set[str] = set()  # artists showing ⟳: every one is cleared when the run ends
         self._unshown: list[ReleaseFound] = []  # found during a run, not in the table yet (see flush)
         self._last_rows_at = 0.0
-        self.run_releases: int | None = None  # releases the current or last run found (None: no run yet)
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
@@ -106,7 +105,6 @@ class DashboardScreen(ArtistActions):
     def on_engine_run_started(self, message: engine.RunStarted) -> None:
         event = message.event
         self._progress = (0, event.artists)
-        self.run_releases = 0
         self.log_line(f"run {event.run_id}: {event.artists} artists, releases since {event.cutoff}")
 
     def on_engine_artist_started(self, message: engine.ArtistStarted) -> None:
@@ -128,7 +126,6 @@ class DashboardScreen(ArtistActions):
 
     def on_engine_release_found(self, message: engine.ReleaseFound) -> None:
         self._unshown.append(message.event)  # into the table with the next flush
-        self.run_releases = (self.run_releases or 0) + 1
 
     def on_engine_progress(self, message: engine.Progress) -> None:
         self._progress = (message.event.done, message.event.total)  # drawn with the next flush

@@ -27,7 +27,7 @@ class CachePanel(Static):
         answered = memory.get("hits", 0) + store.get("hits", 0)  # a store hit follows a memory miss
         overall = f"{100 * answered / asked:.0f}%" if asked else "—"
         self.update(
-            f"[b]Cache[/b] {overall} hit · session\n"
+            f"[b]Cache[/b] {overall} hit · {_scope(s.scope)}\n"
             f"memory {_pct(memory.get('hits', 0), memory.get('misses', 0))} {memory.get('hits', 0)}/{asked}\n"
             f"store {_pct(store.get('hits', 0), store.get('misses', 0))} "
             f"{store.get('hits', 0)}/{store.get('hits', 0) + store.get('misses', 0)}\n"
@@ -63,6 +63,7 @@ class ApiPanel(Static):
         per_release = f"{s.api_calls / s.releases:.2f}" if s.releases else "—"
         top = f"top: {_short(s.by_endpoint[0][0])} {s.by_endpoint[0][1]}" if s.by_endpoint else "top: —"
         batching = f"batched {s.batching_saved}" if s.mode == "extended" else "no batching"
+        in_flight = "in flight: its own pool" if s.in_flight is None else f"in flight {s.in_flight} of {s.bound}"
         if s.connections_seen:
             connections = f"conn {s.connections_opened} new · {s.connections_reused} reused"
         else:
@@ -73,10 +74,17 @@ class ApiPanel(Static):
             f"{top}\n"
             f"shared {s.coalesced} · {batching}\n"
             f"429s {s.rate_limited} · retries {s.retries}\n"
-            f"in flight {s.in_flight} of {s.bound}\n"
+            f"{in_flight}\n"
             f"{connections}",
             layout=False,
         )
+
+
+def _scope(scope: str) -> str:
+    """The run the figures cover, short enough for the panel's title line."""
+    if scope == "no run yet":
+        return "no run"
+    return "live" if scope.endswith("(live)") else scope.split("'s ")[-1] if "'s " in scope else scope
 
 
 def _short(template: str) -> str:

@@ -1,0 +1,142 @@
+"""What runs cost, kept in the store as they go: per run, per endpoint and status, per minute; and the history."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from esh_tui.sim.api import SimConfig, SimSpotify
+from esh_tui.sim.transport import SimTransport
+from esh_tui.spotify.client import SpotifyClient
+from esh_tui.storage.cache import ReleaseCache
+from esh_tui.storage.store import SCHEMA_VERSION, Store
+from esh_tui.tracker.engine import Tracker
+from esh_tui.tracker.events import ArtistDone
+
+from conftest import fresh_catalog
+from reliability_support import FakeTime
+from test_engine import World
+
+
+def _sums(store: Store, run_id: int) -> tuple[int, int, int]:
+    """A run's calls counted three ways: its cost row, by endpoint and status, per minute."""
+    cost = store.run_cost(run_id)
+    by_endpoint = sum(store.calls_by_endpoint(run_id).values())
+    per_minute = store.db.execute("SELECT total(calls) FROM run_minutes WHERE run_id = ?", (run_id,)).fetchone()[0]
+    return cost["calls"], by_endpoint, int(per_minute)
+
+
+async def test_a_runs_cost_rollups_agree_with_its_calls_and_releases(tmp_path):
+    world = World(fresh_catalog(1, 30), "development", tmp_path / "esh.db")
+    result, calls, _ = await world.run()
+    store = Store(world.path)
+    run = store.runs(1)[0]
+    assert _sums(store, run["id"]) == (calls, calls, calls) == (run["api_calls"],) * 3
+    cost = store.run_cost(run["id"])
+    assert cost["releases"] == len(result.releases) == run["releases"]
+    statuses = dict(store.db.execute("SELECT status, sum(calls) FROM run_endpoints WHERE run_id = ? GROUP BY status",
+                                     (run["id"],)).fetchall())
+    assert sum(statuses.values()) == calls and statuses["200"] >= calls - 2
+    assert statuses.get("403") == 1, "development mode: the one batch probe Spotify refuses is counted by status"
+    assert cost["api_p50_ms"] is not None and cost["api_p95_ms"] >= cost["api_p50_ms"]
+    minutes = store.db.execute("SELECT total(releases), total(store_misses) FROM run_minutes WHERE run_id = ?",
+                               (run["id"],)).fetchone()
+    assert minutes[0] == len(result.releases) and minutes[1] == store.cache_stats(run["id"])["store"]["misses"] > 0
+
+
+async def test_each_runs_cache_figures_count_only_its_own_lookups(tmp_path):
+    """A dashboard makes many runs in one process: the second run's hit rate is not the session's."""
+    world = World(fresh_catalog(2, 30), "development", tmp_path / "esh.db")
+    store = Store(world.path)
+    ids = [a.id for a in world.catalog.real_artists()]
+    store.add_artists((i, world.catalog.artists[i].name, "test") for i in ids)
+    from esh_tui.config import Settings
+    settings = Settings(data_dir=world.path.parent, client_id="test", client_secret="test-secret")
+    async with SpotifyClient(settings, SimTransport(world.sim), clock=lambda: world.now) as client:
+        tracker = Tracker(client, store, ReleaseCache(store, clock=lambda: world.now), today=lambda: world.catalog.today)
+        cutoff = world.catalog.today - dt.timedelta(days=90)
+        first = await tracker.run(cutoff, ids)
+        world.now += 3600
+        second = await tracker.run(cutoff, ids)
+    one, two = store.cache_stats(first.run_id), store.cache_stats(second.run_id)
+    assert one["memory"]["misses"] > 0 and one["memory"]["hits"] == 0
+    assert two["memory"]["hits"] > 0 and two["memory"]["misses"] == 0, "the second run asked nothing it missed"
+    assert store.run_cost(second.run_id)["calls"] == 0
+    store.close()
+
+
+async def test_a_run_writes_its_cost_as_it_goes_not_only_at_its_end(tmp_path):
+    """Another process watching the store sees the run while it goes: after each finished artist the stored
+    figures are the calls made so far, at most COST_EVERY seconds (on the tracker's clock) old."""
+    import esh_tui.tracker.engine as engine
+    catalog = fresh_catalog(3, 30)
+    sim = SimSpotify(catalog, SimConfig(mode="development"))
+    fake = FakeTime()
+    path = tmp_path / "esh.db"
+    store = Store(path)
+    ids = [a.id for a in catalog.real_artists()]
+    store.add_artists((i, catalog.artists[i].name, "test") for i in ids)
+    seen: list[tuple[int, int]] = []  # (calls made so far, calls the store shows)
+
+    def on_event(event):
+        if isinstance(event, ArtistDone):
+            fake.now += engine.COST_EVERY  # a second passes per artist: every artist's write carries the calls
+            watcher = Store(path)
+            try:
+                run = watcher.runs(1)[0]
+                shown = (watcher.run_cost(run["id"]) or {}).get("calls", 0)
+            finally:
+                watcher.close()
+            seen.append((client.log.calls, shown))
+
+    from esh_tui.config import Settings
+    settings = Settings(data_dir=tmp_path, client_id="test", client_secret="test-secret")
+    async with SpotifyClient(settings, SimTransport(sim), clock=fake.clock) as client:
+        tracker = Tracker(client, store, ReleaseCache(store, clock=fake.clock), today=lambda: catalog.today,
+                          on_event=on_event, artist_concurrency=1)
+        await tracker.run(catalog.today - dt.timedelta(days=90), ids)
+    store.close()
+    assert len(seen) == len(ids)
+    # what an artist's write carries is there when the next artist finishes
+    assert all(shown == made for (made, _), (_, shown) in zip(seen, seen[1:])), seen
+
+
+def test_a_store_from_before_the_rollups_gets_them_from_its_call_records(tmp_path):
+    path = tmp_path / "esh.db"
+    store = Store(path)
+    run_id = store.start_run(dt.date(2026, 1, 1), False, "development", 3)
+    store.db.conn.executemany(
+        "INSERT INTO api_calls (run_id, at, template, status, latency_ms, bytes, retried, new_connection) "
+        "VALUES (?, ?, ?, ?, ?, 0, ?, 1)",
+        [(run_id, 1_800_000_000 + i, "GET /artists/{id}/albums" if i % 3 else "GET /albums", "429" if i == 4 else "200",
+          10.0, int(i == 5)) for i in range(90)])
+    store.db.execute("UPDATE runs SET status = 'ok', api_calls = 90, releases = 9, finished_at = started_at + 90 "
+                     "WHERE id = ?", (run_id,))
+    for table in ("run_cost", "run_endpoints", "run_minutes"):
+        store.db.execute(f"DROP TABLE {table}")
+    store.db.execute("PRAGMA user_version = 4")
+    store.close()
+    again = Store(path)
+    assert again.schema_version == SCHEMA_VERSION
+    cost = again.run_cost(run_id)
+    assert (cost["calls"], cost["rate_limited"], cost["retries"], cost["opened"], cost["releases"]) == (90, 1, 1, 90, 9)
+    assert again.calls_by_endpoint(run_id) == {"GET /artists/{id}/albums": 60, "GET /albums": 30}
+    assert again.db.execute("SELECT minute, calls FROM run_minutes ORDER BY minute").fetchall() == [
+        (1_800_000_000, 60), (1_800_000_060, 30)]
+    again.close()
+
+
+async def test_history_tells_calls_per_day_each_runs_cost_and_hit_rate_and_releases_per_week(tmp_path):
+    world = World(fresh_catalog(2, 30), "development", tmp_path / "esh.db")
+    cold, cold_calls, _ = await world.run()
+    world.now += 3600
+    await world.run()
+    store = Store(world.path)
+    history = store.history(days=30)
+    assert sum(calls for _, calls in history.calls_per_day) == cold_calls
+    assert [r["calls"] for r in history.runs] == [cold_calls, 0]
+    assert history.runs[0]["calls_per_release"] == round(cold_calls / len(cold.releases), 2)
+    assert history.runs[0]["hit_rate"] == 0.0 and history.runs[1]["hit_rate"] == 1.0
+    assert sum(count for _, count in history.releases_per_week) == len(cold.releases)
+    as_json = history.as_json()
+    assert as_json["runs"][1]["calls_per_release"] == 0.0 and as_json["calls_per_day"][0]["calls"] == cold_calls
+    store.close()
