@@ -140,3 +140,24 @@ async def test_history_tells_calls_per_day_each_runs_cost_and_hit_rate_and_relea
     as_json = history.as_json()
     assert as_json["runs"][1]["calls_per_release"] == 0.0 and as_json["calls_per_day"][0]["calls"] == cold_calls
     store.close()
+
+
+def test_stats_json_gives_each_runs_cost_and_the_history_the_dashboard_plots(capsys):
+    import json
+
+    from esh_tui.cli import main
+
+    assert main(["track", "--format", "ids"]) == 0
+    assert main(["track", "--format", "ids"]) == 0  # fresh: answered from the store
+    capsys.readouterr()
+    assert main(["stats", "--format", "json", "--runs", "2", "--days", "7"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    second, first = figures["runs"]
+    assert first["api_calls"] > 0 and first["hit_rate"] == 0.0 and second["api_calls"] == 0 and second["hit_rate"] == 1.0
+    assert sum(first["calls_by_endpoint"].values()) == first["api_calls"]
+    assert first["calls_per_release"] == round(first["api_calls"] / first["releases"], 2)
+    history = figures["history"]
+    assert history["days"] == 7 and sum(d["calls"] for d in history["calls_per_day"]) == first["api_calls"]
+    assert [r["id"] for r in history["runs"]] == [first["id"], second["id"]]
+    assert sum(w["releases"] for w in history["releases_per_week"]) == first["releases"]
+    assert figures["budget"]["used"] == first["api_calls"] and figures["next_run"].startswith("about 0 API calls")

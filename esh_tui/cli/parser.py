@@ -107,6 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     stats = commands.add_parser("stats", help="what fetching cost: cache hits by tier, latency, API calls per release")
     stats.add_argument("--runs", type=count(1, 1000), default=5, help="how many recent runs (default 5)")
+    stats.add_argument("--format", choices=("text", "json"), default="text",
+                       help="text (default), or json: the runs, the budget and the history for scripts")
+    stats.add_argument("--days", type=count(1, 3650), default=30,
+                       help="how far back the history goes (json: calls per day, cost per run, releases per week; "
+                            "default 30)")
     _runs(stats, "stats", "cmd_stats")
 
     config = commands.add_parser("config", help="where the config file and the store are, and every setting's source")
