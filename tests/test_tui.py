@@ -461,3 +461,23 @@ async def test_a_theme_chosen_in_the_palette_is_the_one_the_next_start_opens_wit
     async with again.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert again.theme == "nord"
+
+
+async def test_history_view_shows_the_runs_the_store_has_and_steps_through_spans():
+    from esh_tui.tui.screens.history import HistoryScreen
+
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        calls = app.runtime.store.runs(1)[0]["api_calls"]
+        await pilot.press("h")
+        await pilot.pause()
+        assert isinstance(app.screen, HistoryScreen)
+        title = str(app.screen.query_one("#history-title").render())
+        assert f"last 30 days · 1 run · {calls:,} API calls" in title
+        await pilot.press("t")
+        assert "last 90 days" in str(app.screen.query_one("#history-title").render())
+        await pilot.press("escape")
+        assert app.screen is app.dashboard
+    titles = [c.title for c in app.get_system_commands(app.dashboard)]
+    assert "History" in titles

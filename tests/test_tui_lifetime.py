@@ -158,3 +158,49 @@ async def test_a_track_run_by_another_process_shows_in_the_open_dashboards_api_p
     assert cron.returncode == 0, cron.stderr
     run = store_runs(data)[0]
     assert f"pid {run['pid']}'s last run" in text and f"{run['api_calls']} calls" in text
+
+
+async def test_a_track_run_by_another_process_shows_live_in_the_open_dashboards_panels_while_it_goes(tmp_path, monkeypatch):
+    """The panels' own one-second timer reads the other process's run from the store while it goes: its calls,
+    labelled live, and its cache lookups (a forced run over a warm store answers ISRC dates from the store)."""
+    from esh_tui.tui.widgets.metrics import ApiPanel, CachePanel
+
+    today = dt.date.today()
+    catalog = Catalog.generate(6, 30, today)
+    ids = tracked_ids(catalog)
+    data = tmp_path / "data"
+    store_tracking(data / "esh.db", catalog, ids)
+    spotify = SimSpotify(catalog, SimConfig(mode="development"))
+    server = SimServer(spotify).start_in_thread()
+    seen: list[tuple[str, str]] = []
+    try:
+        for name, value in simulator_environment(server, data).items():
+            monkeypatch.setenv(name, value)
+        config = tmp_path / "config"
+        config.mkdir()
+        (config / "config.toml").write_text("[network]\nmax_connections = 2\n")
+        monkeypatch.setenv("ESH_CONFIG_DIR", str(config))
+        warm = subprocess.run([sys.executable, "-m", "esh_tui", "track", "--format", "ids"],
+                              capture_output=True, text=True, timeout=120)
+        assert warm.returncode == 0, warm.stderr
+        spotify.config.latency_ms = 250  # the watched run: about 30 calls on 2 connections, seconds to watch it by
+        app = EshApp(open_runtime(load_settings()), autostart=False, prefetch=False, clock=lambda: NOW)
+        async with app.run_test(size=SIZE) as pilot:
+            cron = subprocess.Popen([sys.executable, "-m", "esh_tui", "track", "--force-refresh", "--format", "ids"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            while cron.poll() is None:  # what the panels show each tenth of a second while the other run goes
+                await pilot.pause(0.1)
+                seen.append((str(app.dashboard.query_one(ApiPanel).render()),
+                             str(app.dashboard.query_one(CachePanel).render())))
+            stderr = cron.stderr.read()
+        app.runtime.close()
+    finally:
+        server.stop_thread()
+    assert cron.returncode == 0, stderr
+    run = store_runs(data)[0]
+    live = [(api, cache) for api, cache in seen if f"pid {run['pid']}'s run (live)" in api]
+    assert live, seen[-1]
+    calls_shown = {int(api.splitlines()[1].split(" calls")[0]) for api, _ in live}
+    assert len(calls_shown - {0}) >= 2, f"the calls went up while the run went on: {sorted(calls_shown)}"
+    assert any("· live" in cache and not cache.startswith("Cache 0%") and "—" not in cache.splitlines()[0]
+               for _, cache in live), live[-1][1]

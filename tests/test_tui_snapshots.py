@@ -73,3 +73,30 @@ def test_error_notice(snap_compare, tmp_path):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=failed_import)
+
+
+def _history_app(monkeypatch):
+    import time
+
+    from tui_support import seed_history
+
+    monkeypatch.setenv("TZ", "UTC")  # the days and weeks are local ones
+    time.tzset()
+    app, _ = make_app(autostart=False, frozen=True)
+    seed_history(app.runtime.store)
+    return app
+
+
+async def _history(pilot):
+    await pilot.pause()
+    pilot.app.clear_notifications()  # the offline banner would cover a plot
+    await pilot.press("h")
+    await pilot.pause()
+
+
+def test_history_view_at_80x24(snap_compare, monkeypatch):
+    assert snap_compare(_history_app(monkeypatch), terminal_size=(80, 24), run_before=_history)
+
+
+def test_history_view_at_200x60(snap_compare, monkeypatch):
+    assert snap_compare(_history_app(monkeypatch), terminal_size=(200, 60), run_before=_history)

@@ -75,3 +75,27 @@ async def settle(app, pilot):
     await pilot.pause()
     app.dashboard.flush(all_rows=True)
     await pilot.pause()
+
+
+def seed_history(store, days: int = 12) -> None:
+    """Runs of the `days` days before NOW, one a day, each with its cost: a cold start, then cheap refreshes."""
+    from esh_tui.storage import rollups
+
+    for day in range(days):
+        started = NOW - (days - day) * 86400 + 3600
+        calls = 900 if day == 0 else 40 + 7 * (day % 4)
+        releases = 300 if day == 0 else day % 3
+        run_id = store.db["runs"].insert({"started_at": started, "finished_at": started + 60, "cutoff": "2026-08-25",
+                                          "forced": 0, "status": "ok", "mode": "development", "artists": 12,
+                                          "api_calls": calls, "releases": releases}).last_pk
+        hits = 0 if day == 0 else 100 - 5 * (day % 3)
+        with store.transaction():
+            rollups.write(store.db, run_id, rollups.CostUpdate(
+                run={"calls": calls, "releases": releases},
+                tiers={"memory": {"hits": hits, "misses": 100 - hits, "evictions": 0, "p50_ms": None, "p95_ms": None},
+                       "store": {"hits": 0, "misses": 100 - hits, "evictions": 0, "p50_ms": None, "p95_ms": None}},
+                endpoints={("GET /artists/{id}/albums", "200"): (calls, 30.0 * calls)},
+                minutes={int(started // 60 * 60): {"calls": calls, "releases": releases}}))
+            store.db.conn.executemany(
+                "INSERT INTO releases (key, track_id, release_date, first_seen_run, first_seen_at) VALUES (?, ?, ?, ?, ?)",
+                [(f"seed-{run_id}-{i}", f"t{run_id}-{i}", "2026-11-01", run_id, started) for i in range(releases)])

@@ -29,31 +29,34 @@ class CostMeter:
         self._calls = self._rate_limited = self._server_errors = self._retries = self._opened = self._reused = 0
         self._connections_seen = False
         self._releases = 0
+        self._endpoints: dict[tuple[str, str], tuple[int, float]] = {}  # counted since the last write
+        self._pending_calls: list[Any] = []  # calls since the last write, for the per-minute counts
 
     def changed(self) -> bool:
-        """Lookups were made since the last write."""
-        return any(_counts(stats)[:2] != self._written[name][:2] for name, stats in self.tiers.items())
+        """Calls or lookups were made since the last write."""
+        return bool(self._pending_calls) or any(_counts(stats)[:2] != self._written[name][:2] for name, stats in self.tiers.items())
 
-    def update(self, calls: Sequence[Any], releases: Sequence[FoundRelease], shared: int) -> CostUpdate:
-        """The figures to write now: `calls` (CallRecords) and `releases` since the last write, `shared`: what
-        the run's single-flight saved so far."""
-        for record in calls:
-            status = str(record.status)
-            self._calls += 1
-            self._rate_limited += status == "429"
-            self._server_errors += status.startswith("5")
-            self._retries += bool(record.retried)
-            self._opened += record.new_connection is True
-            self._reused += record.new_connection is False
-            self._connections_seen |= record.new_connection is not None
-            bisect.insort(self._latencies, record.latency_ms)  # kept sorted: a write reads its percentiles
+    def observe(self, record: Any) -> None:
+        """One call of the run (a CallRecord), counted as it is made: every write carries all calls so far."""
+        status = str(record.status)
+        self._calls += 1
+        self._rate_limited += status == "429"
+        self._server_errors += status.startswith("5")
+        self._retries += bool(record.retried)
+        self._opened += record.new_connection is True
+        self._reused += record.new_connection is False
+        self._connections_seen |= record.new_connection is not None
+        bisect.insort(self._latencies, record.latency_ms)  # kept sorted: a write reads its percentiles
+        key = (record.template, status)
+        count, ms = self._endpoints.get(key, (0, 0.0))
+        self._endpoints[key] = (count + 1, ms + (record.latency_ms or 0.0))
+        self._pending_calls.append(record)
+
+    def update(self, releases: Sequence[FoundRelease], shared: int) -> CostUpdate:
+        """The figures to write now: the run's so far, and what was counted since the last write (`releases`
+        found since then; `shared`: what the run's single-flight saved so far)."""
         self._releases += len(releases)
-        endpoints: dict[tuple[str, str], tuple[int, float]] = {}
-        for record in calls:
-            key = (record.template, str(record.status))
-            count, ms = endpoints.get(key, (0, 0.0))
-            endpoints[key] = (count + 1, ms + (record.latency_ms or 0.0))
-        minutes = minutes_of(calls)
+        minutes = minutes_of(self._pending_calls)
         for found in releases:
             minutes.setdefault(int(found.found_at // 60) * 60, dict.fromkeys(MINUTE_COUNTERS, 0))["releases"] += 1
         lookups = self._lookups_since_write()
@@ -68,7 +71,9 @@ class CostMeter:
                "api_p95_ms": percentile(ordered, 0.95), "opened": self._opened, "reused": self._reused,
                "connections_seen": int(self._connections_seen), "coalesced": coalesced + shared,
                "batching_saved": batching, "releases": self._releases, "updated_at": self._clock()}
-        return CostUpdate(run, self._tier_figures(), endpoints, minutes)
+        update = CostUpdate(run, self._tier_figures(), self._endpoints, minutes)
+        self._endpoints, self._pending_calls = {}, []
+        return update
 
     def _lookups_since_write(self) -> dict[str, int]:
         out = {}

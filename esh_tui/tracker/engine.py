@@ -85,6 +85,7 @@ class Tracker:
             self._calls_by_artist[artist] += 1
         if self._run is not None:  # outside a run (prefetching, a search) nothing is recorded
             self._run.learned.calls.append(record)
+            self._run.meter.observe(record)
         try:
             self._save_capabilities()
         except StoreError:
@@ -105,16 +106,15 @@ class Tracker:
 
     def _write_learned(self, run: RunState, final: bool = False) -> None:
         """ISRCs' earliest releases and releases found go to the store once per finished artist, in one
-        transaction, with what the run cost so far; call records join them every CALLS_PER_WRITE calls or
-        COST_EVERY seconds (and at the end), so another process watching the store sees a run as it goes."""
+        transaction, with what the run cost so far (so another process watching the store sees the run as it
+        goes: at least every COST_EVERY seconds while it makes calls); call records join them every
+        CALLS_PER_WRITE calls (and at the end)."""
         learned, meter = run.learned, run.meter
-        calls_due = (final or len(learned.calls) >= CALLS_PER_WRITE
-                     or self.cache.clock() - run.written_at >= COST_EVERY)
-        cost_due = meter is not None and calls_due and (final or learned.calls or meter.changed())
+        calls_due = final or len(learned.calls) >= CALLS_PER_WRITE
+        cost_due = final or (meter.changed() and self.cache.clock() - run.written_at >= COST_EVERY)
         if learned.earliest or learned.releases or (calls_due and learned.calls) or cost_due:
             taken = run.take_learned(with_calls=calls_due)
-            if meter is not None:
-                taken.cost = meter.update(taken.calls, taken.releases, run.flights.shared if run.flights else 0)
+            taken.cost = meter.update(taken.releases, run.flights.shared if run.flights else 0)
             self.store.save_progress(run.result.run_id, taken, time.time())
             run.written_at = self.cache.clock()
         if self.budget is not None:

@@ -133,6 +133,8 @@ class EshApp(App):
             ("Mark seen", "Clear the ★ of the selected release", dashboard.action_mark_seen),
             ("Mark all seen", "Clear every ★", dashboard.action_mark_all_seen),
             ("Toggle event log", "Show or hide the event log", dashboard.action_toggle_log),
+            ("History", "API calls per day, hit rate and calls per release per run, releases per week",
+             dashboard.action_history),
             ("Help", "The dashboard's keys and what its glyphs mean", dashboard.action_help),
         ):
             yield SystemCommand(title, help_text, action)

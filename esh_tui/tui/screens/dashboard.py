@@ -46,6 +46,7 @@ class DashboardScreen(ArtistActions):
         Binding("c", "copy_release", "Copy URI", id="copy_release", show=False),
         Binding("m", "mark_seen", "Mark seen", id="mark_seen", show=False),
         Binding("M", "mark_all_seen", "Mark all seen", id="mark_all_seen", show=False),
+        Binding("h", "history", "History", id="history", show=False),
         Binding("l", "toggle_log", "Log", id="toggle_log"),
         Binding("question_mark", "help", "Help", id="help"),
     ]
@@ -256,6 +257,11 @@ class DashboardScreen(ArtistActions):
 
     def action_show_release(self) -> None:
         self.show_release()
+
+    def action_history(self) -> None:
+        from esh_tui.tui.screens.history import HistoryScreen  # plotext: loaded when first asked for
+
+        self.app.push_screen(HistoryScreen())
 
     def action_help(self) -> None:
         keymap = dict(getattr(self.app, "_keymap", {}))

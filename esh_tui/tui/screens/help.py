@@ -34,11 +34,15 @@ class HelpScreen(ModalScreen[None]):
             yield Static("Artists: ✓ fresh · · due · ⟳ fetching · ✗ failed (the Next check column says more)")
             yield Static("ctrl+p: the command palette, every action by name · j/k or arrows move · Tab next panel")
             yield Static(Text.assemble(("Panels", "bold"), "\n"
-                "Cache: lookups answered from memory or the store since the dashboard started; "
+                "Every figure is the newest run's, read from the store as it is written: this dashboard's run, "
+                "or a `track` run by another process (labelled with its pid, live while it goes).\n"
+                "Cache: that run's lookups answered from memory or the store; "
                 "the hit rates of the last runs, newest first.\n"
-                "Latency: median and 95th percentile of a lookup in each tier and of an API call; "
-                "the bars are the last 60 calls.\n"
-                "API: calls of this run (or the last one), calls per release it found, the busiest endpoint, "
+                "Latency: median and 95th percentile of a lookup in each tier and of that run's API calls; "
+                "the bars are this dashboard's last 60 calls.\n"
+                "API: that run's calls, calls per release it found, the busiest endpoint, "
                 "requests shared with an identical one in flight, batching (extended mode only), "
-                "429 answers, requests in flight of the current bound, and connections opened or reused."))
+                "429 answers, requests in flight of the current bound, and connections opened or reused.\n"
+                "h: the history: API calls per day, hit rate and calls per release of each run, releases found "
+                "per week (t changes the span; esh-tui stats --format json gives the same figures)."))
             yield Static(Text('Remap keys in config.toml: [keys] refresh = "f5" (esh-tui config shows where)'))
