@@ -461,3 +461,20 @@ async def test_a_theme_chosen_in_the_palette_is_the_one_the_next_start_opens_wit
     async with again.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert again.theme == "nord"
+
+
+async def test_sorting_orders_rows_by_their_text_a_name_before_the_longer_names_it_begins():
+    """Rows sort by what they say (casefolded), not by how Python writes the cells out (repr put "Echo's" first,
+    in other quotes, and a name after the longer names it begins, its closing quote sorting after a space)."""
+    from esh_tui.models import TrackedArtist
+
+    app, _ = make_app(autostart=False)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(ArtistsTable)
+        for number, name in enumerate(["Echo Park", "echo", "Echo's", "Back\\slash"]):
+            table.show(TrackedArtist(id=f"sortcheck{number}", name=name, source="test", added_at="2026-11-01"))
+        table.resort()
+        await pilot.pause()
+        names = [str(table.get_row_at(r)[1]) for r in range(table.row_count)]
+        mine = [n for n in names if n in ("Echo Park", "echo", "Echo's", "Back\\slash")]
+        assert mine == ["Back\\slash", "echo", "Echo Park", "Echo's"]

@@ -112,11 +112,28 @@ class KeyedTable(DataTable):
             self.columns[key].label = Text(label + arrow)
         self.refresh()
 
+    def sort_key(self, cells: tuple) -> tuple[str, ...]:
+        """A row's place: its text in the chosen column, then in the others, so ties always come out in the
+        same order."""
+        text = [str(cell).casefold() for cell in cells]
+        chosen = [key for key, _ in self.COLUMNS].index(self.sort_column) if self.sort_column else 0
+        return (text[chosen], *text[:chosen], *text[chosen + 1:])
+
+    def ordered_keys(self) -> list[str]:
+        """The rows shown, in the order they should be in."""
+        return sorted((key for key in self._rows if key in self.rows), key=lambda key: self.sort_key(self._rows[key]),
+                      reverse=self.sort_reverse)
+
     def resort(self) -> None:
-        """Sort by the chosen column, then by the others, so ties always come out in the same order."""
         if self.sort_column and self.row_count:
-            columns = [self.sort_column] + [key for key, _ in self.COLUMNS if key != self.sort_column]
-            self.sort(*columns, key=lambda *cells: tuple(str(c).casefold() for c in cells), reverse=self.sort_reverse)
+            self.put_in_order(self.ordered_keys())
+
+    def put_in_order(self, keys: list[str]) -> None:
+        """Show the rows in this order. DataTable.sort hands its key function a row's cells, not its key: each
+        row's first cell is an object of its own, so it tells the row."""
+        first = self.COLUMNS[0][0]
+        rank = {id(self.get_row(key)[0]): place for place, key in enumerate(keys)}
+        self.sort(first, key=lambda cell: rank[id(cell)])
 
     def cycle_sort(self) -> None:
         keys = [key for key, _ in self.COLUMNS]
