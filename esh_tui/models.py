@@ -54,6 +54,8 @@ class TrackedArtist:
     interval_hours: float | None = None
     failed_reason: str | None = None
     partial_back_to: str | None = None  # a scan stopped part way kept finished albums from here on (see Store)
+    last_scan_calls: int | None = None  # API calls of the last check that asked Spotify anything (None: not counted)
+    total_calls: int | None = None  # API calls of every check counted (from schema 6 on)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,11 +154,12 @@ class FoundRelease:
 @dataclass
 class Learned:
     """What a run learned beyond its artists' scans: ISRCs' earliest releases, releases found, call records
-    (the Spotify client's CallRecords)."""
+    (the Spotify client's CallRecords), and the API calls each artist's check spent."""
 
     earliest: list[Earliest] = field(default_factory=list)
     releases: list[FoundRelease] = field(default_factory=list)
     calls: list[Any] = field(default_factory=list)
+    artist_calls: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

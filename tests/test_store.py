@@ -325,3 +325,23 @@ def test_a_store_error_never_echoes_raw_bytes_and_always_says_to_move_the_store_
         text = str(error)
         assert not any(ch in text for ch in "\x1b\x00\x9b\u202e\x07") and "x" * 200 not in text
         assert "move it aside" in text
+
+
+def test_a_schema_4_store_gains_per_artist_call_counts_left_unknown_until_a_check_counts_them(tmp_path, monkeypatch):
+    from esh_tui.storage import store as store_module
+
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 4)
+    old = Store(tmp_path / "esh.db")
+    old.add_artists([(ID, "Old Artist", "test")])
+    old.close()
+    monkeypatch.undo()
+    store = Store(tmp_path / "esh.db")
+    try:
+        assert store.schema_version == SCHEMA_VERSION == 6
+        artist = store.artist(ID)
+        assert (artist.name, artist.last_scan_calls, artist.total_calls) == ("Old Artist", None, None)
+        store.add_artist_calls({ID: 7})
+        store.add_artist_calls({ID: 2})
+        assert (store.artist(ID).last_scan_calls, store.artist(ID).total_calls) == (2, 9)
+    finally:
+        store.close()
