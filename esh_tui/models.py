@@ -107,6 +107,14 @@ class Release:
     def uri(self) -> str:
         return f"spotify:track:{self.track_id}"
 
+    @property
+    def album_url(self) -> str:
+        return f"https://open.spotify.com/album/{self.album_id}"
+
+    @property
+    def album_uri(self) -> str:
+        return f"spotify:album:{self.album_id}"
+
 
 def release_key(isrc: str | None, track_id: str) -> str:
     return isrc if isrc else f"track:{track_id}"

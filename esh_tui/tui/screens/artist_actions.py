@@ -16,7 +16,8 @@ from esh_tui.tui.errors import error_text
 from esh_tui.tui.screens.add_artist import AddArtistScreen
 from esh_tui.tui.screens.confirm import ConfirmScreen
 from esh_tui.tui.screens.import_artists import ImportScreen
-from esh_tui.tui.widgets.tables import ArtistsTable, ReleasesTable
+from esh_tui.tui.widgets.releases import ReleasesTable
+from esh_tui.tui.widgets.tables import ArtistsTable
 
 if TYPE_CHECKING:
     from esh_tui.tui.app import EshApp
