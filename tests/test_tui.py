@@ -390,7 +390,8 @@ async def test_command_palette_offers_filter_sort_details_open_and_copy():
     app, _ = make_app(autostart=False)
     async with app.run_test(size=SIZE):
         titles = [c.title for c in app.get_system_commands(app.screen)]
-    assert {"Filter", "Sort", "Release details", "Open release", "Copy URI", "Help"} <= set(titles)
+    assert {"Filter", "Sort", "Release details", "Open release", "Copy URI", "Help", "Group by album",
+            "Artist details"} <= set(titles)
     assert len(titles) == len(set(titles)), "no entry twice"
 
 
@@ -625,3 +626,86 @@ async def test_grouping_by_album_is_kept_and_the_next_start_opens_grouped():
     async with third.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert not third.query_one(ReleasesTable).grouped
+
+
+def _rendered(renderable, width: int = 200) -> str:
+    """What a widget's content looks like as plain text (rich renders it as the widget would)."""
+    from rich.console import Console
+
+    console = Console(width=width, record=True, color_system=None, file=open("/dev/null", "w"))
+    console.print(renderable)
+    return console.export_text()
+
+
+async def _open_artist(app, pilot, artist_id: str):
+    from esh_tui.tui.screens.artist_detail import ArtistScreen
+
+    table = app.query_one(ArtistsTable)
+    table.focus()
+    table.move_cursor(row=table.get_row_index(artist_id))
+    await pilot.press("enter")
+    await pilot.pause()
+    assert isinstance(app.screen, ArtistScreen) and app.screen.artist_id == artist_id
+    facts = _rendered(app.screen.query_one("#artist-facts").content)
+    releases = (_rendered(app.screen.query_one("#artist-releases-title").content)
+                + _rendered(app.screen.query_one("#artist-releases-table").content))
+    return " ".join(facts.split()), releases
+
+
+async def test_enter_on_an_artist_shows_when_it_was_checked_and_is_due_its_releases_and_what_it_costs():
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        store = app.runtime.store
+        artist = max(store.artists(), key=lambda a: len(store.artist_releases(a.id, app.cutoff())))
+        found = store.artist_releases(artist.id, app.cutoff())
+        facts, releases = await _open_artist(app, pilot, artist.id)
+        assert artist.id in facts and "from sample" in facts and "Error none" in facts
+        assert "Checked" in facts and "(just now)" in facts
+        assert "fresh until" in facts and f"checked every {artist.interval_hours:g} h" in facts
+        assert artist.frequency in facts and f"last release {artist.last_release}" in facts
+        assert artist.last_scan_calls == artist.total_calls > 0
+        assert (f"last check {artist.last_scan_calls} API calls · all checks {artist.total_calls} · "
+                f"{artist.total_calls / len(found):.1f} calls per release ({len(found)} found)") in facts
+        assert f"{len(found)} since {app.cutoff().isoformat()} (90 days), {len(found)} not seen yet ★" in releases
+        assert all(clean(r.track_name)[:10] in releases for r, _ in found)
+        await pilot.press("escape")
+        assert app.screen is app.dashboard
+
+
+async def test_a_failed_artists_details_say_why_that_it_is_due_and_what_its_failed_check_cost():
+    async def no_wait(seconds):
+        return None
+
+    app, _ = make_app(autostart=False)
+    app.runtime.offline.sim.config.fault_rate = 1.0
+    app.runtime.offline.sim.config.faults = ("503",)
+    app.client._sleep = no_wait
+    async with app.run_test(size=SIZE) as pilot:
+        app.start_run(force=False)
+        await _settle(app, pilot)
+        failed = next(a for a in app.runtime.store.artists() if a.failed_reason)
+        facts, releases = await _open_artist(app, pilot, failed.id)
+        assert f"Error {' '.join(clean(failed.failed_reason).split())}" in facts
+        assert "due now: it failed, and the next refresh tries again" in facts
+        assert failed.last_scan_calls > 0 and f"last check {failed.last_scan_calls} API calls" in facts
+        assert "0 since" in releases and "none in the window" in releases
+
+
+async def test_artist_details_show_hostile_names_literally():
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        store = app.runtime.store
+        hostile = [a for a in store.artists() if a.name.startswith(("[link=", "[red]", "\x1b", "New\n"))]
+        assert len(hostile) >= 3
+        for artist in hostile:
+            facts, releases = await _open_artist(app, pilot, artist.id)
+            assert f"Name {clean(artist.name)} ID" in facts
+            assert "\x1b" not in facts + releases
+            for release, _ in store.artist_releases(artist.id, app.cutoff()):
+                assert clean(release.album_name)[:8] in releases
+            await pilot.press("escape")
+        link = next(a.id for a in hostile if a.name.startswith("[link="))
+        assert "Name [link=https://example.invalid]Click Me[/link] ID" in (await _open_artist(app, pilot, link))[0]
+        assert any(a.name == "New\nLine Collective" for a in hostile)

@@ -121,6 +121,8 @@ class EshApp(App):
         for title, help_text, action in (
             ("Add artist", "Search Spotify and track an artist", dashboard.action_add_artist),
             ("Remove artist", "Stop tracking the selected artist", dashboard.action_remove_artist),
+            ("Artist details", "The selected artist: when checked and due, its last error, releases, cost",
+             dashboard.action_artist_details),
             ("Import artists", "From a file, a playlist, liked songs or followed artists", dashboard.action_import_artists),
             ("Refresh", "Fetch the artists that are due", self.action_refresh),
             ("Force refresh", "Fetch every artist, fresh or not", self.action_force_refresh),
