@@ -255,4 +255,8 @@ async def test_an_artists_releases_from_the_store_are_those_the_run_found_for_it
         assert {r.key for r, _ in found} == {r.key for r in result.releases if artist.id in r.found_for}
         assert [r.release_date for r, _ in found] == sorted((r.release_date for r, _ in found), reverse=True)
         assert all(unseen for _, unseen in found)
+    assert store.use_market("JP"), "another market: what the scans learned is forgotten until they list again"
+    found_for = {a.id: {r.key for r, _ in store.artist_releases(a.id, result.cutoff)} for a in catalog.real_artists()}
+    assert set().union(*found_for.values()) == {r.key for r in result.releases}, "each one still found for its artist"
+    assert all(keys <= {r.key for r in result.releases if a in r.found_for} for a, keys in found_for.items())
     store.close()

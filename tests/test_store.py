@@ -39,6 +39,9 @@ HOT_QUERIES = {
         "SELECT DISTINCT albums.id, albums.name, albums.album_type, albums.release_date FROM artist_tracks "
         "JOIN albums ON albums.id = artist_tracks.album_id WHERE artist_tracks.key = ? ORDER BY albums.release_date",
         ("USAAA2600001",), "idx_artist_tracks_key"),
+    "an artist's releases (its details)": (
+        "SELECT * FROM releases WHERE key IN (SELECT key FROM artist_tracks WHERE artist_id = ?) "
+        "AND release_date >= ? ORDER BY release_date DESC, key", (ID, "2026-08-25"), "idx_artist_tracks_lookup"),
     "calls by endpoint of a run": ("SELECT template, count(*) FROM api_calls WHERE run_id = ? GROUP BY template", (1,),
                                    "idx_api_calls_run"),
 }
@@ -60,7 +63,7 @@ def test_store_source_runs_exactly_these_hot_queries():
     for fragment in ("WHERE artist_id = ? AND release_date >= ?", "FROM artists WHERE next_due IS NULL OR next_due <= ?\"",
                      "FROM artist_albums WHERE artist_id = ?", "FROM isrc_earliest WHERE isrc = ?",
                      "FROM tracks WHERE id IN", "FROM api_calls WHERE run_id = ? GROUP BY template",
-                     "WHERE artist_tracks.key = ?"):
+                     "WHERE artist_tracks.key = ?", "key IN (SELECT key FROM artist_tracks WHERE artist_id = ?) "):
         assert fragment in source, fragment
 
 

@@ -446,12 +446,17 @@ class Store:
 
     def artist_releases(self, artist_id: str, cutoff: dt.date | None = None) -> list[tuple[Release, bool]]:
         """An artist's releases found by runs (on or after the cutoff, if one is given), newest first, each with
-        whether it is unseen: those found for it, and those its own scans have that were found for another."""
-        sql = ("SELECT * FROM releases WHERE release_date >= ? AND (key IN (SELECT key FROM artist_tracks "
-               "WHERE artist_id = ?) OR EXISTS (SELECT 1 FROM json_each(releases.found_for) WHERE value = ?)) "
-               "ORDER BY release_date DESC, key")
+        whether it is unseen: those its scans have, also when another artist's scan reported them first. When
+        what its scans learned is gone (another market) or not there yet, those found for it (a slower search)."""
         day = cutoff.isoformat() if cutoff is not None else ""
-        return [(_found_release(row), row["seen_at"] is None) for row in self.db.query(sql, (day, artist_id, artist_id))]
+        if self.db.execute("SELECT 1 FROM artist_tracks WHERE artist_id = ? LIMIT 1", (artist_id,)).fetchone():
+            sql = ("SELECT * FROM releases WHERE key IN (SELECT key FROM artist_tracks WHERE artist_id = ?) "
+                   "AND release_date >= ? ORDER BY release_date DESC, key")
+            rows = self.db.query(sql, (artist_id, day))
+        else:  # found_for is a JSON list of ids (base62: nothing LIKE would take for a wildcard)
+            sql = "SELECT * FROM releases WHERE release_date >= ? AND found_for LIKE ? ORDER BY release_date DESC, key"
+            rows = self.db.query(sql, (day, f'%"{artist_id}"%'))
+        return [(_found_release(row), row["seen_at"] is None) for row in rows]
 
     def versions_seen(self, key: str) -> list[dict[str, Any]]:
         """Every album a tracked artist's scans saw this recording on."""
