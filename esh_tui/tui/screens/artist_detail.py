@@ -97,9 +97,9 @@ def release_table(releases: list[tuple[Release, bool]]) -> Table | Text:
     table = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False, show_edge=False, padding=(0, 1))
     table.add_column("★", width=1, no_wrap=True)
     table.add_column("Date", width=10, no_wrap=True)
-    for name, ratio in (("Track", 3), ("Album", 2), ("Artists", 2)):
-        table.add_column(name, ratio=ratio, no_wrap=True, overflow="ellipsis")
-    table.add_column("Type", width=11, no_wrap=True, overflow="ellipsis")
+    for name in ("Track", "Album", "Artists"):
+        table.add_column(name, ratio=1, no_wrap=True, overflow="ellipsis")
+    table.add_column("Type", width=8, no_wrap=True, overflow="ellipsis")
     for release, new in releases:
         table.add_row(Text("★" if new else " ", style="bold"), release.release_date.isoformat(),
                       Text(clean(release.track_name)), Text(clean(release.album_name)),
