@@ -141,7 +141,7 @@ class KeyedTable(DataTable):
         row's first cell is an object of its own, so it tells the row."""
         first = self.COLUMNS[0][0]
         rank = {id(self.get_row(key)[0]): place for place, key in enumerate(keys)}
-        self.sort(first, key=lambda cell: rank[id(cell)])
+        self.sort(first, key=lambda cell: rank.get(id(cell), len(rank)))  # a row not in `keys` goes last
 
     def cycle_sort(self) -> None:
         keys = [key for key, _ in self.COLUMNS]
