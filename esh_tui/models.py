@@ -54,6 +54,8 @@ class TrackedArtist:
     interval_hours: float | None = None
     failed_reason: str | None = None
     partial_back_to: str | None = None  # a scan stopped part way kept finished albums from here on (see Store)
+    last_scan_calls: int | None = None  # API calls of the last check that asked Spotify anything (None: not counted)
+    total_calls: int | None = None  # API calls of every check counted (from schema 6 on)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +107,14 @@ class Release:
     def uri(self) -> str:
         return f"spotify:track:{self.track_id}"
 
+    @property
+    def album_url(self) -> str:
+        return f"https://open.spotify.com/album/{self.album_id}"
+
+    @property
+    def album_uri(self) -> str:
+        return f"spotify:album:{self.album_id}"
+
 
 def release_key(isrc: str | None, track_id: str) -> str:
     return isrc if isrc else f"track:{track_id}"
@@ -152,12 +162,13 @@ class FoundRelease:
 @dataclass
 class Learned:
     """What a run learned beyond its artists' scans: ISRCs' earliest releases, releases found, call records
-    (the Spotify client's CallRecords)."""
+    (the Spotify client's CallRecords), and the API calls each artist's check spent."""
 
     earliest: list[Earliest] = field(default_factory=list)
     releases: list[FoundRelease] = field(default_factory=list)
     calls: list[Any] = field(default_factory=list)
     cost: Any = None  # the run's cost so far and since the last write (a rollups.CostUpdate)
+    artist_calls: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

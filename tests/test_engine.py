@@ -185,3 +185,78 @@ async def test_a_run_commits_once_or_twice_per_artist_not_once_per_release(tmp_p
     assert store.db.execute("SELECT count(*) FROM api_calls").fetchone()[0] == result.api_calls
     assert store.db.execute("SELECT count(*) FROM isrc_earliest").fetchone()[0] > 0
     store.close()
+
+
+async def _tracked_run(tmp_path, catalog, store, force=False, sim=None, **client_options):
+    """One run over every real artist of the catalog; returns the result and each ArtistDone/ArtistFailed event."""
+    from esh_tui.tracker.events import ArtistDone, ArtistFailed
+
+    ids = [a.id for a in catalog.real_artists()]
+    store.add_artists((i, i, "test") for i in ids)
+    events: list = []
+    sim = sim or SimSpotify(catalog, SimConfig(mode="development"))
+    settings = Settings(data_dir=tmp_path, client_id="t", client_secret="t")
+    async with SpotifyClient(settings, SimTransport(sim), **client_options) as client:
+        tracker = Tracker(client, store, today=lambda: catalog.today,
+                          on_event=lambda e: events.append(e) if isinstance(e, (ArtistDone, ArtistFailed)) else None)
+        result = await tracker.run(catalog.today - dt.timedelta(days=90), ids, force=force)
+    return result, events
+
+
+async def test_each_artist_keeps_what_its_last_check_cost_and_the_total_of_its_checks(tmp_path):
+    catalog = fresh_catalog(1, 30)
+    store = Store(tmp_path / "esh.db")
+    cold, events = await _tracked_run(tmp_path, catalog, store)
+    first = {e.artist_id: e.api_calls for e in events}
+    assert cold.status == "ok" and all(calls > 0 for calls in first.values())
+    for artist_id, calls in first.items():
+        artist = store.artist(artist_id)
+        assert (artist.last_scan_calls, artist.total_calls) == (calls, calls)
+    assert sum(first.values()) == cold.api_calls, "every call of the run is some artist's"
+
+    fresh, events = await _tracked_run(tmp_path, catalog, store)
+    assert fresh.api_calls == 0 and {e.source for e in events} == {"cache"}
+    assert all(store.artist(a).total_calls == first[a] for a in first), "a check that asked nothing changes nothing"
+
+    forced, events = await _tracked_run(tmp_path, catalog, store, force=True)
+    second = {e.artist_id: e.api_calls for e in events}
+    for artist_id, calls in second.items():
+        artist = store.artist(artist_id)
+        assert (artist.last_scan_calls, artist.total_calls) == (calls, first[artist_id] + calls)
+    store.close()
+
+
+async def test_a_failed_artist_keeps_its_reason_and_the_calls_its_check_spent(tmp_path):
+    async def no_wait(seconds):
+        return None
+
+    catalog = fresh_catalog(1, 30)
+    store = Store(tmp_path / "esh.db")
+    sim = SimSpotify(catalog, SimConfig(mode="development", fault_rate=1.0, faults=("503",)))
+    result, events = await _tracked_run(tmp_path, catalog, store, sim=sim, sleep=no_wait)
+    assert result.failed and len(events) == len(result.failed)
+    for artist_id in result.failed:
+        artist = store.artist(artist_id)
+        assert artist.failed_reason and artist.next_due is None
+        assert artist.last_scan_calls == artist.total_calls > 0
+    assert sum(store.artist(a).total_calls for a in result.failed) == result.api_calls
+    store.close()
+
+
+async def test_an_artists_releases_from_the_store_are_those_the_run_found_for_it(tmp_path):
+    """Also a release another artist's scan reported first: each artist whose scans have it counts it."""
+    catalog = fresh_catalog(4, 30)
+    store = Store(tmp_path / "esh.db")
+    result, _ = await _tracked_run(tmp_path, catalog, store)
+    shared = [r for r in result.releases if len(r.found_for) > 1]
+    assert shared, "the catalog has releases of two tracked artists"
+    for artist in catalog.real_artists():
+        found = store.artist_releases(artist.id, result.cutoff)
+        assert {r.key for r, _ in found} == {r.key for r in result.releases if artist.id in r.found_for}
+        assert [r.release_date for r, _ in found] == sorted((r.release_date for r, _ in found), reverse=True)
+        assert all(unseen for _, unseen in found)
+    assert store.use_market("JP"), "another market: what the scans learned is forgotten until they list again"
+    found_for = {a.id: {r.key for r, _ in store.artist_releases(a.id, result.cutoff)} for a in catalog.real_artists()}
+    assert set().union(*found_for.values()) == {r.key for r in result.releases}, "each one still found for its artist"
+    assert all(keys <= {r.key for r in result.releases if a in r.found_for} for a, keys in found_for.items())
+    store.close()

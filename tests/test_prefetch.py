@@ -94,3 +94,20 @@ async def test_a_user_run_cancels_prefetch_at_once_and_nothing_is_half_written(t
     expected = oracle.expected_releases(catalog, ids, cutoff)
     assert {r.key: (r.track_id, r.release_date) for r in result.releases} == \
         {k: (r.track_id, r.release_date) for k, r in expected.items()}, "nothing half-written"
+
+
+async def test_a_prefetched_artist_keeps_what_its_refresh_cost_added_to_its_total(tmp_path):
+    clock = Clock()
+    catalog, sim, store, client, tracker = _setup(tmp_path, clock)
+    cutoff = catalog.today - dt.timedelta(days=90)
+    async with client:
+        await tracker.run(cutoff)
+        before = {a.id: a.total_calls for a in store.artists()}
+        clock.now += 5 * 3600
+        artist_id = store.soon_due_artist_ids(clock.now, clock.now + 6 * 3600)[0]
+        calls = client.log.calls
+        await tracker.prefetch(artist_id, cutoff)
+        spent = client.log.calls - calls
+    artist = store.artist(artist_id)
+    assert spent > 0 and (artist.last_scan_calls, artist.total_calls) == (spent, before[artist_id] + spent)
+    store.close()

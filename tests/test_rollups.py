@@ -101,20 +101,25 @@ async def test_a_run_writes_its_cost_as_it_goes_not_only_at_its_end(tmp_path):
 
 
 def test_a_store_from_before_the_rollups_gets_them_from_its_call_records(tmp_path):
+    import sqlite_utils
+
+    from esh_tui.storage.store import MIGRATIONS
+
     path = tmp_path / "esh.db"
-    store = Store(path)
-    run_id = store.start_run(dt.date(2026, 1, 1), False, "development", 3)
-    store.db.conn.executemany(
+    db = sqlite_utils.Database(path)  # a schema 4 store, as esh-tui left it before the rollups
+    for version in range(1, 5):
+        MIGRATIONS[version](db)
+    db.execute("PRAGMA user_version = 4")
+    run_id = db["runs"].insert({"started_at": 1_800_000_000.0, "finished_at": 1_800_000_090.0, "status": "ok",
+                                "cutoff": "2026-01-01", "forced": 0, "mode": "development", "artists": 3,
+                                "api_calls": 90, "releases": 9}).last_pk
+    db.conn.executemany(
         "INSERT INTO api_calls (run_id, at, template, status, latency_ms, bytes, retried, new_connection) "
         "VALUES (?, ?, ?, ?, ?, 0, ?, 1)",
         [(run_id, 1_800_000_000 + i, "GET /artists/{id}/albums" if i % 3 else "GET /albums", "429" if i == 4 else "200",
           10.0, int(i == 5)) for i in range(90)])
-    store.db.execute("UPDATE runs SET status = 'ok', api_calls = 90, releases = 9, finished_at = started_at + 90 "
-                     "WHERE id = ?", (run_id,))
-    for table in ("run_cost", "run_endpoints", "run_minutes"):
-        store.db.execute(f"DROP TABLE {table}")
-    store.db.execute("PRAGMA user_version = 4")
-    store.close()
+    db.conn.commit()
+    db.close()
     again = Store(path)
     assert again.schema_version == SCHEMA_VERSION
     cost = again.run_cost(run_id)

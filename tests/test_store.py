@@ -39,6 +39,9 @@ HOT_QUERIES = {
         "SELECT DISTINCT albums.id, albums.name, albums.album_type, albums.release_date FROM artist_tracks "
         "JOIN albums ON albums.id = artist_tracks.album_id WHERE artist_tracks.key = ? ORDER BY albums.release_date",
         ("USAAA2600001",), "idx_artist_tracks_key"),
+    "an artist's releases (its details)": (
+        "SELECT * FROM releases WHERE key IN (SELECT key FROM artist_tracks WHERE artist_id = ?) "
+        "AND release_date >= ? ORDER BY release_date DESC, key", (ID, "2026-08-25"), "idx_artist_tracks_lookup"),
     "calls by endpoint of a run": (
         "SELECT template, sum(calls) FROM run_endpoints WHERE run_id = ? GROUP BY template ORDER BY 2 DESC, 1", (1,),
         "sqlite_autoindex_run_endpoints_1"),
@@ -66,7 +69,7 @@ def test_store_source_runs_exactly_these_hot_queries():
                      "FROM artist_albums WHERE artist_id = ?", "FROM isrc_earliest WHERE isrc = ?",
                      "FROM tracks WHERE id IN", "FROM run_endpoints WHERE run_id = ? GROUP BY template",
                      "FROM run_cost WHERE run_id = ?", "FROM run_minutes WHERE minute >= ?",
-                     "WHERE artist_tracks.key = ?"):
+                     "WHERE artist_tracks.key = ?", "key IN (SELECT key FROM artist_tracks WHERE artist_id = ?) "):
         assert fragment in source, fragment
 
 
@@ -331,3 +334,23 @@ def test_a_store_error_never_echoes_raw_bytes_and_always_says_to_move_the_store_
         text = str(error)
         assert not any(ch in text for ch in "\x1b\x00\x9b\u202e\x07") and "x" * 200 not in text
         assert "move it aside" in text
+
+
+def test_a_schema_4_store_gains_per_artist_call_counts_left_unknown_until_a_check_counts_them(tmp_path, monkeypatch):
+    from esh_tui.storage import store as store_module
+
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 4)
+    old = Store(tmp_path / "esh.db")
+    old.add_artists([(ID, "Old Artist", "test")])
+    old.close()
+    monkeypatch.undo()
+    store = Store(tmp_path / "esh.db")
+    try:
+        assert store.schema_version == SCHEMA_VERSION == 6
+        artist = store.artist(ID)
+        assert (artist.name, artist.last_scan_calls, artist.total_calls) == ("Old Artist", None, None)
+        store.add_artist_calls({ID: 7})
+        store.add_artist_calls({ID: 2})
+        assert (store.artist(ID).last_scan_calls, store.artist(ID).total_calls) == (2, 9)
+    finally:
+        store.close()

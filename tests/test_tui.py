@@ -11,7 +11,8 @@ from esh_tui.sim import oracle
 from esh_tui.storage.store import Store
 from esh_tui.text import clean
 from esh_tui.tui.screens import add_artist
-from esh_tui.tui.widgets.tables import ArtistsTable, ReleasesTable
+from esh_tui.tui.widgets.releases import ReleasesTable
+from esh_tui.tui.widgets.tables import ArtistsTable
 
 from tui_support import TODAY, make_app, settle as _settle
 
@@ -389,7 +390,8 @@ async def test_command_palette_offers_filter_sort_details_open_and_copy():
     app, _ = make_app(autostart=False)
     async with app.run_test(size=SIZE):
         titles = [c.title for c in app.get_system_commands(app.screen)]
-    assert {"Filter", "Sort", "Release details", "Open release", "Copy URI", "Help"} <= set(titles)
+    assert {"Filter", "Sort", "Release details", "Open release", "Copy URI", "Help", "Group by album",
+            "Artist details"} <= set(titles)
     assert len(titles) == len(set(titles)), "no entry twice"
 
 
@@ -481,3 +483,247 @@ async def test_history_view_shows_the_runs_the_store_has_and_steps_through_spans
         assert app.screen is app.dashboard
     titles = [c.title for c in app.get_system_commands(app.dashboard)]
     assert "History" in titles
+async def test_sorting_orders_rows_by_their_text_a_name_before_the_longer_names_it_begins():
+    """Rows sort by what they say (casefolded), not by how Python writes the cells out (repr put "Echo's" first,
+    in other quotes, and a name after the longer names it begins, its closing quote sorting after a space)."""
+    from esh_tui.models import TrackedArtist
+
+    app, _ = make_app(autostart=False)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(ArtistsTable)
+        for number, name in enumerate(["Echo Park", "echo", "Echo's", "Back\\slash"]):
+            table.show(TrackedArtist(id=f"sortcheck{number}", name=name, source="test", added_at="2026-11-01"))
+        table.resort()
+        await pilot.pause()
+        names = [str(table.get_row_at(r)[1]) for r in range(table.row_count)]
+        mine = [n for n in names if n in ("Echo Park", "echo", "Echo's", "Back\\slash")]
+        assert mine == ["Back\\slash", "echo", "Echo Park", "Echo's"]
+
+
+def _shown_keys(table) -> list[str]:
+    return [table.coordinate_to_cell_key((row, 0)).row_key.value for row in range(table.row_count)]
+
+
+def _albums(table) -> dict[str, list[str]]:
+    """Album id -> the keys of its releases in the table."""
+    albums: dict[str, list[str]] = {}
+    for key, release in table.releases.items():
+        albums.setdefault(release.album_id, []).append(key)
+    return albums
+
+
+def _grouped_rows(table) -> set[str]:
+    """The rows grouping should show with every album closed: an album's row for each album of several releases."""
+    return {f"album:{album_id}" if len(keys) > 1 else keys[0] for album_id, keys in _albums(table).items()}
+
+
+async def test_g_groups_releases_by_album_and_enter_opens_and_closes_an_albums_row():
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        releases = app.query_one(ReleasesTable)
+        flat = releases.row_count
+        albums = _albums(releases)
+        album_id, keys = max(albums.items(), key=lambda item: len(item[1]))
+        assert len(keys) >= 3 and flat == len(releases.releases)
+        await pilot.press("g")
+        assert set(_shown_keys(releases)) == _grouped_rows(releases) and releases.row_count < flat
+        assert str(app.dashboard.query_one("#releases-title").render()) == "Releases by album"
+        row = releases.get_row(f"album:{album_id}")
+        name = clean(releases.releases[keys[0]].album_name)
+        assert (str(row[0]), str(row[3]), str(row[4])) == ("★", f"▸ {len(keys)} tracks", name)
+        dates = [str(releases.get_row_at(r)[1]) for r in range(releases.row_count)]
+        assert dates == sorted(dates, reverse=True), "albums and single releases, newest first"
+
+        releases.move_cursor(row=releases.get_row_index(f"album:{album_id}"))
+        await pilot.press("enter")
+        shown = _shown_keys(releases)
+        at = shown.index(f"album:{album_id}")
+        assert set(shown[at + 1:at + 1 + len(keys)]) == set(keys), "its tracks, right beneath it"
+        assert all(str(releases.get_row(k)[3]).startswith(" └ ") for k in keys)
+        assert str(releases.get_row(f"album:{album_id}")[3]).startswith("▾ ")
+        assert app.screen is app.dashboard, "Enter on an album's row opens it, not a release's details"
+        await pilot.press("s")  # sorted by another column, the tracks stay beneath their album
+        shown = _shown_keys(releases)
+        at = shown.index(f"album:{album_id}")
+        assert set(shown[at + 1:at + 1 + len(keys)]) == set(keys)
+        releases.move_cursor(row=at)
+        await pilot.press("enter")
+        assert set(_shown_keys(releases)) == _grouped_rows(releases), "closed again"
+
+        await pilot.press("g")
+        assert releases.row_count == flat and set(_shown_keys(releases)) == set(releases.releases)
+        assert str(app.dashboard.query_one("#releases-title").render()) == "Releases"
+
+
+async def test_an_albums_row_counts_as_its_tracks_in_the_status_and_m_o_c_act_on_the_whole_album(monkeypatch):
+    import webbrowser
+
+    opened: list[str] = []
+    monkeypatch.setattr(webbrowser, "open", lambda url: opened.append(url) or True)
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        releases = app.query_one(ReleasesTable)
+        total = len(releases.releases)
+        await pilot.press("g")
+        status = str(app.dashboard.query_one("#status").render())
+        assert f"· {total} releases" in status, "the count is of releases, not of rows"
+
+        albums = _albums(releases)
+        album_id, keys = max(albums.items(), key=lambda item: len(item[1]))
+        word = next(w for w in releases.releases[keys[0]].album_name.split() if w.isalpha()).casefold()
+        await pilot.press("slash", *word)
+        await pilot.pause()
+        matching = [k for k, r in releases.releases.items()
+                    if word in " ".join([r.release_date.isoformat(), clean(", ".join(r.artist_names)),
+                                         clean(r.track_name), clean(r.album_name), r.album_type]).casefold()]
+        assert len(keys) <= len(matching) < total
+        assert f"{len(matching)} of {total} releases" in str(app.dashboard.query_one("#status").render())
+        assert f"album:{album_id}" in _shown_keys(releases)
+        await pilot.press("escape")
+        await pilot.pause()
+
+        releases.focus()
+        releases.move_cursor(row=releases.get_row_index(f"album:{album_id}"))
+        await pilot.press("o", "c")
+        await pilot.pause()
+        first = releases.releases[keys[0]]
+        assert opened == [f"https://open.spotify.com/album/{album_id}"]
+        assert any(f"Sent spotify:album:{album_id} " in str(n.message) for n in app._notifications)
+
+        others = [k for k in releases.releases if k not in keys]
+        await pilot.press("m")
+        assert not any(releases.is_new(k) for k in keys) and all(releases.is_new(k) for k in others)
+        assert str(releases.get_row(f"album:{album_id}")[0]) == " "
+        assert app.runtime.store.unseen(keys) == set() and app.runtime.store.unseen(others) == set(others)
+        assert first.album_id == album_id
+
+
+async def test_releases_found_while_grouped_go_into_their_albums_row():
+    import dataclasses
+
+    from esh_tui.tracker.events import ReleaseFound
+
+    app, gated = make_app(gate_artist_index=6)
+    async with app.run_test(size=SIZE) as pilot:
+        await gated.reached.wait()
+        await pilot.press("g")
+        app.dashboard.flush(all_rows=True)
+        releases = app.query_one(ReleasesTable)
+        assert set(_shown_keys(releases)) == _grouped_rows(releases)
+        single = next(keys[0] for keys in _albums(releases).values() if len(keys) == 1)
+        lone = releases.releases[single]
+        app.tracker.on_event(ReleaseFound(dataclasses.replace(lone, key="second-track", track_name="Second"), new=True))
+        await pilot.pause()
+        app.dashboard.flush(all_rows=True)
+        assert f"album:{lone.album_id}" in _shown_keys(releases) and single not in _shown_keys(releases)
+        assert str(releases.get_row(f"album:{lone.album_id}")[3]) == "▸ 2 tracks"
+        gated.gate.set()
+        await _settle(app, pilot)
+        ids = [a.id for a in app.runtime.store.artists()]
+        assert set(releases.releases) == set(oracle.expected_releases(app.runtime.offline.catalog, ids, app.cutoff()))
+        assert set(_shown_keys(releases)) == _grouped_rows(releases), "every release in its album's row"
+
+
+async def test_grouping_by_album_is_kept_and_the_next_start_opens_grouped():
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        await pilot.press("g")
+        grouped = set(_shown_keys(app.query_one(ReleasesTable)))
+    app.runtime.close()
+    again, _ = make_app(autostart=False)
+    async with again.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        releases = again.query_one(ReleasesTable)
+        assert releases.grouped and set(_shown_keys(releases)) == grouped == _grouped_rows(releases)
+        await pilot.press("g")
+    again.runtime.close()
+    third, _ = make_app(autostart=False)
+    async with third.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert not third.query_one(ReleasesTable).grouped
+
+
+def _rendered(renderable, width: int = 200) -> str:
+    """What a widget's content looks like as plain text (rich renders it as the widget would)."""
+    from rich.console import Console
+
+    console = Console(width=width, record=True, color_system=None, file=open("/dev/null", "w"))
+    console.print(renderable)
+    return console.export_text()
+
+
+async def _open_artist(app, pilot, artist_id: str):
+    from esh_tui.tui.screens.artist_detail import ArtistScreen
+
+    table = app.query_one(ArtistsTable)
+    table.focus()
+    table.move_cursor(row=table.get_row_index(artist_id))
+    await pilot.press("enter")
+    await pilot.pause()
+    assert isinstance(app.screen, ArtistScreen) and app.screen.artist_id == artist_id
+    facts = _rendered(app.screen.query_one("#artist-facts").content)
+    releases = (_rendered(app.screen.query_one("#artist-releases-title").content)
+                + _rendered(app.screen.query_one("#artist-releases-table").content))
+    return " ".join(facts.split()), releases
+
+
+async def test_enter_on_an_artist_shows_when_it_was_checked_and_is_due_its_releases_and_what_it_costs():
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        store = app.runtime.store
+        artist = max(store.artists(), key=lambda a: len(store.artist_releases(a.id, app.cutoff())))
+        found = store.artist_releases(artist.id, app.cutoff())
+        facts, releases = await _open_artist(app, pilot, artist.id)
+        assert artist.id in facts and "from sample" in facts and "Error none" in facts
+        assert "Checked" in facts and "(just now)" in facts
+        assert "fresh until" in facts and f"checked every {artist.interval_hours:g} h" in facts
+        assert artist.frequency in facts and f"last release {artist.last_release}" in facts
+        assert artist.last_scan_calls == artist.total_calls > 0
+        assert (f"last check {artist.last_scan_calls} API calls · all checks {artist.total_calls} · "
+                f"{artist.total_calls / len(found):.1f} calls per release ({len(found)} found)") in facts
+        assert f"{len(found)} since {app.cutoff().isoformat()} (90 days), {len(found)} not seen yet ★" in releases
+        assert all(clean(r.track_name)[:10] in releases for r, _ in found)
+        await pilot.press("escape")
+        assert app.screen is app.dashboard
+
+
+async def test_a_failed_artists_details_say_why_that_it_is_due_and_what_its_failed_check_cost():
+    async def no_wait(seconds):
+        return None
+
+    app, _ = make_app(autostart=False)
+    app.runtime.offline.sim.config.fault_rate = 1.0
+    app.runtime.offline.sim.config.faults = ("503",)
+    app.client._sleep = no_wait
+    async with app.run_test(size=SIZE) as pilot:
+        app.start_run(force=False)
+        await _settle(app, pilot)
+        failed = next(a for a in app.runtime.store.artists() if a.failed_reason)
+        facts, releases = await _open_artist(app, pilot, failed.id)
+        assert f"Error {' '.join(clean(failed.failed_reason).split())}" in facts
+        assert "due now: it failed, and the next refresh tries again" in facts
+        assert failed.last_scan_calls > 0 and f"last check {failed.last_scan_calls} API calls" in facts
+        assert "0 since" in releases and "none in the window" in releases
+
+
+async def test_artist_details_show_hostile_names_literally():
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        store = app.runtime.store
+        hostile = [a for a in store.artists() if a.name.startswith(("[link=", "[red]", "\x1b", "New\n"))]
+        assert len(hostile) >= 3
+        for artist in hostile:
+            facts, releases = await _open_artist(app, pilot, artist.id)
+            assert f"Name {clean(artist.name)} ID" in facts
+            assert "\x1b" not in facts + releases
+            for release, _ in store.artist_releases(artist.id, app.cutoff()):
+                assert clean(release.album_name)[:8] in releases
+            await pilot.press("escape")
+        link = next(a.id for a in hostile if a.name.startswith("[link="))
+        assert "Name [link=https://example.invalid]Click Me[/link] ID" in (await _open_artist(app, pilot, link))[0]
+        assert any(a.name == "New\nLine Collective" for a in hostile)

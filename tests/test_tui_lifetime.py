@@ -16,7 +16,8 @@ from esh_tui.sim.catalog import Catalog
 from esh_tui.sim.server import SimServer
 from esh_tui.storage.store import Store
 from esh_tui.tui.app import EshApp
-from esh_tui.tui.widgets.tables import STATE_GLYPHS, ArtistsTable, ReleasesTable
+from esh_tui.tui.widgets.releases import ReleasesTable
+from esh_tui.tui.widgets.tables import STATE_GLYPHS, ArtistsTable
 
 from reliability_support import simulator_environment, store_tracking, tracked_ids
 from tui_support import NOW, make_app, settle as _settle

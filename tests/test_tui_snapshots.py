@@ -100,3 +100,54 @@ def test_history_view_at_80x24(snap_compare, monkeypatch):
 
 def test_history_view_at_200x60(snap_compare, monkeypatch):
     assert snap_compare(_history_app(monkeypatch), terminal_size=(200, 60), run_before=_history)
+async def _grouped_with_the_top_album_open(pilot):
+    await _settled(pilot)
+    pilot.app.clear_notifications()  # the offline notice would cover the rows
+    await pilot.press("g")
+    releases = pilot.app.query_one("#releases")
+    releases.move_cursor(row=0)
+    assert releases.selected_album() is not None, "the newest row is an album of several tracks"
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+def test_releases_grouped_by_album_at_80x24(snap_compare):
+    app, _ = make_app(frozen=True)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_grouped_with_the_top_album_open)
+
+
+def test_releases_grouped_by_album_at_200x60(snap_compare):
+    app, _ = make_app(frozen=True)
+    assert snap_compare(app, terminal_size=(200, 60), run_before=_grouped_with_the_top_album_open)
+
+
+async def _open_details(pilot, artist_id: str):
+    app = pilot.app
+    app.clear_notifications()
+    app.runtime.store.db.execute("UPDATE artists SET added_at = '2026-11-01T09:30:00+00:00'")  # added as the test ran
+    artists = app.query_one("#artists")
+    artists.focus()
+    artists.move_cursor(row=artists.get_row_index(artist_id))
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+def test_artist_details_at_80x24_show_a_name_in_markup_literally(snap_compare):
+    app, _ = make_app(frozen=True)
+
+    async def details(pilot):
+        await _settled(pilot)
+        await _open_details(pilot, next(a.id for a in app.runtime.store.artists() if a.name.startswith("[link=")))
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=details)
+
+
+def test_artist_details_at_200x60_list_the_releases_of_the_busiest_artist(snap_compare):
+    app, _ = make_app(frozen=True)
+
+    async def details(pilot):
+        await _settled(pilot)
+        store = app.runtime.store
+        await _open_details(pilot, max(store.artists(), key=lambda a: len(store.artist_releases(a.id, app.cutoff()))).id)
+
+    assert snap_compare(app, terminal_size=(200, 60), run_before=details)

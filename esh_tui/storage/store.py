@@ -26,7 +26,7 @@ from esh_tui.files import kind_of
 from esh_tui.storage import rollups
 from esh_tui.storage.errors import StoreError, store_error
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 # The hottest query (an artist's cached releases) and the composite index made for it.
@@ -115,7 +115,14 @@ def _migration_5(db: sqlite_utils.Database) -> None:
     rollups.backfill(db)
 
 
-MIGRATIONS = {1: _migration_1, 2: _migration_2, 3: _migration_3, 4: _migration_4, 5: _migration_5}
+def _migration_6(db: sqlite_utils.Database) -> None:
+    """What checking each artist costs: the API calls of its last check that asked Spotify anything, and of all
+    its checks since (earlier ones were not counted: NULL)."""
+    db.execute("ALTER TABLE artists ADD COLUMN last_scan_calls INTEGER")
+    db.execute("ALTER TABLE artists ADD COLUMN total_calls INTEGER")
+
+
+MIGRATIONS = {1: _migration_1, 2: _migration_2, 3: _migration_3, 4: _migration_4, 5: _migration_5, 6: _migration_6}
 
 
 class Store:
@@ -252,6 +259,17 @@ class Store:
         """Keep the artist due, with the reason, so the next run tries again."""
         with self.transaction():
             self.db.execute("UPDATE artists SET failed_reason = ?, next_due = NULL WHERE id = ?", (reason, artist_id))
+
+    def add_artist_calls(self, calls: dict[str, int]) -> None:
+        """API calls artists' checks spent (artist id -> calls), outside a run (a prefetch)."""
+        with self.transaction():
+            self._add_artist_calls(calls)
+
+    def _add_artist_calls(self, calls: dict[str, int]) -> None:
+        """Inside the caller's transaction: each one's last check cost this, and it adds to its total."""
+        self.db.conn.executemany(
+            "UPDATE artists SET last_scan_calls = ?, total_calls = coalesce(total_calls, 0) + ? WHERE id = ?",
+            [(count, count, artist_id) for artist_id, count in calls.items()])
 
     # ----- one artist's scan: written whole, in one transaction -------------------------------------------
 
@@ -399,9 +417,10 @@ class Store:
 
     def save_progress(self, run_id: int | None, learned: Learned, at: float) -> None:
         """What a run learned beyond its artists' scans, in one transaction: ISRCs' earliest releases, releases
-        found (with when), call records. A run writes once per finished artist, not once per item: each
-        commit costs, and many of them in a row held up the dashboard's event loop."""
+        found (with when), call records, what each artist's check cost. A run writes once per finished artist,
+        not once per item: each commit costs, and many of them in a row held up the dashboard's event loop."""
         with self.transaction():
+            self._add_artist_calls(learned.artist_calls)
             self._insert("isrc_earliest",
                          ({"isrc": e.release.isrc, **_release_columns(e.release), "exact": int(e.exact),
                            "popularity": e.release.popularity, "fetched_at": at}
@@ -425,15 +444,25 @@ class Store:
         wanted = set(artist_ids) if artist_ids is not None else None
         out = []
         for row in rows:
-            found_for = tuple(json.loads(row["found_for"] or "[]"))
-            if wanted is not None and not wanted.intersection(found_for):
+            release = _found_release(row)
+            if wanted is not None and not wanted.intersection(release.found_for):
                 continue
-            release = Release(key=row["key"], isrc=row["isrc"], track_id=row["track_id"], track_name=row["track_name"] or "",
-                              artist_names=tuple(json.loads(row["artist_names"] or "[]")), album_id=row["album_id"] or "",
-                              album_name=row["album_name"] or "", album_type=row["album_type"] or "",
-                              release_date=dt.date.fromisoformat(row["release_date"]), found_for=found_for)
             out.append((release, row["seen_at"] is None))
         return out
+
+    def artist_releases(self, artist_id: str, cutoff: dt.date | None = None) -> list[tuple[Release, bool]]:
+        """An artist's releases found by runs (on or after the cutoff, if one is given), newest first, each with
+        whether it is unseen: those its scans have, also when another artist's scan reported them first. When
+        what its scans learned is gone (another market) or not there yet, those found for it (a slower search)."""
+        day = cutoff.isoformat() if cutoff is not None else ""
+        if self.db.execute("SELECT 1 FROM artist_tracks WHERE artist_id = ? LIMIT 1", (artist_id,)).fetchone():
+            sql = ("SELECT * FROM releases WHERE key IN (SELECT key FROM artist_tracks WHERE artist_id = ?) "
+                   "AND release_date >= ? ORDER BY release_date DESC, key")
+            rows = self.db.query(sql, (artist_id, day))
+        else:  # found_for is a JSON list of ids (base62: nothing LIKE would take for a wildcard)
+            sql = "SELECT * FROM releases WHERE release_date >= ? AND found_for LIKE ? ORDER BY release_date DESC, key"
+            rows = self.db.query(sql, (day, f'%"{artist_id}"%'))
+        return [(_found_release(row), row["seen_at"] is None) for row in rows]
 
     def versions_seen(self, key: str) -> list[dict[str, Any]]:
         """Every album a tracked artist's scans saw this recording on."""
@@ -603,6 +632,15 @@ def _release_columns(r: Release) -> dict[str, Any]:
     return {"track_id": r.track_id, "track_name": r.track_name,
             "artist_names": json.dumps(list(r.artist_names), ensure_ascii=False), "album_id": r.album_id,
             "album_name": r.album_name, "album_type": r.album_type, "release_date": r.release_date.isoformat()}
+
+
+def _found_release(row: dict[str, Any]) -> Release:
+    """A row of the releases table as a Release."""
+    return Release(key=row["key"], isrc=row["isrc"], track_id=row["track_id"], track_name=row["track_name"] or "",
+                   artist_names=tuple(json.loads(row["artist_names"] or "[]")), album_id=row["album_id"] or "",
+                   album_name=row["album_name"] or "", album_type=row["album_type"] or "",
+                   release_date=dt.date.fromisoformat(row["release_date"]),
+                   found_for=tuple(json.loads(row["found_for"] or "[]")))
 
 
 def _earliest_release(row: dict[str, Any]) -> Release:

@@ -108,11 +108,13 @@ class Tracker:
         """ISRCs' earliest releases and releases found go to the store once per finished artist, in one
         transaction, with what the run cost so far (so another process watching the store sees the run as it
         goes: at least every COST_EVERY seconds while it makes calls); call records join them every
-        CALLS_PER_WRITE calls (and at the end)."""
+        CALLS_PER_WRITE calls (and at the end), and so do what artists' checks cost (with the next write: one of
+        its own for each artist would double a run's commits)."""
         learned, meter = run.learned, run.meter
         calls_due = final or len(learned.calls) >= CALLS_PER_WRITE
         cost_due = final or (meter.changed() and self.cache.clock() - run.written_at >= COST_EVERY)
-        if learned.earliest or learned.releases or (calls_due and learned.calls) or cost_due:
+        if (learned.earliest or learned.releases or (calls_due and (learned.calls or learned.artist_calls))
+                or cost_due):
             taken = run.take_learned(with_calls=calls_due)
             taken.cost = meter.update(taken.releases, run.flights.shared if run.flights else 0)
             self.store.save_progress(run.result.run_id, taken, time.time())
@@ -252,7 +254,12 @@ class Tracker:
                         self.cache.save_earliest([found])
         finally:
             _current_artist.reset(token)
-            self._calls_by_artist.pop(artist_id, None)
+            calls = self._calls_by_artist.pop(artist_id, 0)
+            if calls:  # what it cost is kept, as a run's checks are (a prefetch's answers are kept too)
+                try:
+                    self.store.add_artist_calls({artist_id: calls})
+                except StoreError:
+                    pass  # the store is busy: this check goes uncounted
 
     def mark_seen(self, keys: Iterable[str]) -> None:
         """The user has seen these releases: they are no longer new, in this run or any later one."""
@@ -283,14 +290,24 @@ class Tracker:
             # Options.incremental off: a fresh scan resolves its ISRCs again too (a cached scan is a cached answer).
             remembered = self.options.incremental or source == "cache"
             await asyncio.gather(*(self.resolver.resolve(c, run, artist_id, remembered) for c in candidates))
-            self.on_event(ArtistDone(artist_id, source, self._calls_by_artist.pop(artist_id, 0), len(candidates)))
+            self.on_event(ArtistDone(artist_id, source, self._take_calls(artist_id, run), len(candidates)))
         except (QuotaExceededError, RateLimitedError):
             raise
         except SpotifyError as exc:
             reason = str(exc)
             result.failed[artist_id] = reason
+            self._take_calls(artist_id, run)
             self.store.mark_failed(artist_id, reason)
             self.cache.forget_artist(artist_id)
             self.on_event(ArtistFailed(artist_id, reason))
         finally:
             _current_artist.reset(token)
+            self._take_calls(artist_id, run)  # stopped (quota, rate limit, cancel): what it spent counts too
+
+    def _take_calls(self, artist_id: str, run: RunState) -> int:
+        """The API calls an artist's check has spent since the last take; they go to the store with what the run
+        writes next (not with the artist's scan: its ISRCs' searches come after that is saved)."""
+        calls = self._calls_by_artist.pop(artist_id, 0)
+        if calls:
+            run.learned.artist_calls[artist_id] = run.learned.artist_calls.get(artist_id, 0) + calls
+        return calls

@@ -1,4 +1,5 @@
-"""The dashboard's artist keys: add (search or link), remove (after a yes), import (file, playlist, liked, followed).
+"""The dashboard's artist keys: add (search or link), remove (after a yes), import (file, playlist, liked, followed),
+and Enter on an artist: its details.
 
 The work is the tracker's artist service, the same the CLI calls; this is how the dashboard asks and answers.
 """
@@ -7,16 +8,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual import on
 from textual.screen import Screen
+from textual.widgets import DataTable
 
 from esh_tui.spotify.errors import SpotifyError
 from esh_tui.text import clean
 from esh_tui.tracker.artists import Added, ArtistInputError
 from esh_tui.tui.errors import error_text
 from esh_tui.tui.screens.add_artist import AddArtistScreen
+from esh_tui.tui.screens.artist_detail import ArtistScreen
 from esh_tui.tui.screens.confirm import ConfirmScreen
 from esh_tui.tui.screens.import_artists import ImportScreen
-from esh_tui.tui.widgets.tables import ArtistsTable, ReleasesTable
+from esh_tui.tui.widgets.releases import ReleasesTable
+from esh_tui.tui.widgets.tables import ArtistsTable
 
 if TYPE_CHECKING:
     from esh_tui.tui.app import EshApp
@@ -32,6 +37,15 @@ class ArtistActions(Screen):
         row = self.app.runtime.store.artist(artist_id)
         if row is not None:
             self.query_one(ArtistsTable).show(row, now=self.app.clock())
+
+    @on(DataTable.RowSelected, "#artists")
+    def action_artist_details(self) -> None:
+        """The artist on the Artists panel's cursor row in detail (Enter there, or the palette)."""
+        artist_id = self.query_one(ArtistsTable).selected_key
+        if artist_id is None:
+            self.app.notify("No artist is tracked yet: a adds one")
+        elif self.app.runtime.store.artist(artist_id) is not None:
+            self.app.push_screen(ArtistScreen(artist_id))
 
     def action_add_artist(self) -> None:
         def added(choice: tuple[str, str] | None) -> None:

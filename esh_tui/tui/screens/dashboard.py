@@ -22,13 +22,15 @@ from esh_tui.tui.screens.release import ReleaseScreen
 from esh_tui.tui.widgets.filter_bar import FilterBar
 from esh_tui.tui.widgets.metrics import ApiPanel, CachePanel, LatencyPanel
 from esh_tui.tui.widgets.status import StatusLine, budget_text
-from esh_tui.tui.widgets.tables import STATE_GLYPHS, ArtistsTable, KeyedTable, ReleasesTable
+from esh_tui.tui.widgets.releases import ReleasesTable
+from esh_tui.tui.widgets.tables import STATE_GLYPHS, ArtistsTable, KeyedTable
 
 if TYPE_CHECKING:
     from esh_tui.tui.app import EshApp
 
 METRICS_EVERY = 1.0
 FLUSH_EVERY = 0.1
+GROUP_ALBUMS = "group_albums"  # the setting (kept with the store, as the theme is): releases grouped by album
 
 
 class DashboardScreen(ArtistActions):
@@ -47,6 +49,7 @@ class DashboardScreen(ArtistActions):
         Binding("m", "mark_seen", "Mark seen", id="mark_seen", show=False),
         Binding("M", "mark_all_seen", "Mark all seen", id="mark_all_seen", show=False),
         Binding("h", "history", "History", id="history", show=False),
+        Binding("g", "group_albums", "Group by album", id="group_albums", show=False),
         Binding("l", "toggle_log", "Log", id="toggle_log"),
         Binding("question_mark", "help", "Help", id="help"),
     ]
@@ -88,6 +91,7 @@ class DashboardScreen(ArtistActions):
         last = store.last_finished_run()
         self.last_run = time.strftime("%H:%M", time.localtime(last["finished_at"])) if last else "never"
         releases = self.query_one(ReleasesTable)
+        self._group_albums(store.settings().get(GROUP_ALBUMS) is True)
         for release, unseen in store.releases_since(self.app.cutoff(), artist_ids=[a.id for a in tracked]):
             releases.show(release, new=unseen)
         releases.resort()
@@ -207,18 +211,35 @@ class DashboardScreen(ArtistActions):
 
     @on(DataTable.RowSelected, "#releases")
     def show_release(self) -> None:
-        release = self.query_one(ReleasesTable).selected_release()
-        if release is not None:
+        """Enter on a release: its details; on an album's row: open it (its tracks beneath it) or close it."""
+        table = self.query_one(ReleasesTable)
+        album_id, release = table.selected_album(), table.selected_release()
+        if album_id is not None:
+            table.toggle_album(album_id)
+        elif release is not None:
             self.app.push_screen(ReleaseScreen(release, self.app.runtime.store.versions_seen(release.key)))
 
+    def _selected_link(self) -> tuple[str, str] | None:
+        """(URL, URI) of the selected release, or of the album whose row is selected."""
+        table = self.query_one(ReleasesTable)
+        album_id, release = table.selected_album(), table.selected_release()
+        if album_id is not None:
+            first = table.album_releases(album_id)[0]
+            return first.album_url, first.album_uri
+        return (release.url, release.uri) if release is not None else None
+
     def action_open_release(self) -> None:
-        release = self.query_one(ReleasesTable).selected_release()
-        if release is not None and not webbrowser.open(release.url):
-            self.app.notify(f"No web browser could be opened here; the link is {release.url}", severity="warning")
+        link = self._selected_link()
+        if link is not None and not webbrowser.open(link[0]):
+            self.app.notify(f"No web browser could be opened here; the link is {link[0]}", severity="warning")
 
     def action_mark_seen(self) -> None:
-        release = self.query_one(ReleasesTable).selected_release()
-        if release is not None:
+        """The selected release is seen; on an album's row, every track of the album."""
+        table = self.query_one(ReleasesTable)
+        album_id, release = table.selected_album(), table.selected_release()
+        if album_id is not None:
+            self._mark_seen([r.key for r in table.album_releases(album_id)])
+        elif release is not None:
             self._mark_seen([release.key])
 
     def action_mark_all_seen(self) -> None:
@@ -232,10 +253,21 @@ class DashboardScreen(ArtistActions):
         self.query_one(ReleasesTable).mark_seen(keys)
 
     def action_copy_release(self) -> None:
-        release = self.query_one(ReleasesTable).selected_release()
-        if release is not None:
-            self.app.copy_to_clipboard(release.uri)  # OSC 52: the terminal decides, and never says whether it did
-            self.app.notify(f"Sent {release.uri} to the terminal's clipboard (if your terminal allows OSC 52)")
+        link = self._selected_link()
+        if link is not None:
+            self.app.copy_to_clipboard(link[1])  # OSC 52: the terminal decides, and never says whether it did
+            self.app.notify(f"Sent {link[1]} to the terminal's clipboard (if your terminal allows OSC 52)")
+
+    def action_group_albums(self) -> None:
+        """One row per album with several new tracks, or one per release; the choice is kept with the store."""
+        grouped = not self.query_one(ReleasesTable).grouped
+        self._group_albums(grouped)
+        self.app.runtime.store.save_setting(GROUP_ALBUMS, grouped)
+        self.show_status()
+
+    def _group_albums(self, grouped: bool) -> None:
+        self.query_one(ReleasesTable).group_albums(grouped)
+        self.query_one("#releases-title", Static).update("Releases by album" if grouped else "Releases")
 
     def _focused_table(self) -> KeyedTable:
         focused = self.focused
@@ -269,6 +301,6 @@ class DashboardScreen(ArtistActions):
 
 
 def _count(table: KeyedTable) -> str:
-    """How many rows a table shows: "20 of 267" while a filter hides some."""
-    shown, total = table.row_count, table.total_rows
+    """How many rows (releases, grouped or not) a table shows: "20 of 267" while a filter hides some."""
+    shown, total = table.counts()
     return f"{shown} of {total}" if shown != total else str(total)

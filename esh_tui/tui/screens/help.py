@@ -31,7 +31,10 @@ class HelpScreen(ModalScreen[None]):
             for key, description in self.keys:
                 yield Static(Text.assemble((f"{key:>8}  ", "bold"), description))
             yield Static("On a release: Enter details · o open link · c copy URI · m mark seen (M all) · ★ not seen yet")
-            yield Static("Artists: ✓ fresh · · due · ⟳ fetching · ✗ failed (the Next check column says more)")
+            yield Static("g groups releases by album: Enter opens or closes an album's row (▸ closed, ▾ open, its "
+                         "tracks beneath it); o and c take the album's link, m marks all its tracks seen")
+            yield Static("Artists: ✓ fresh · · due · ⟳ fetching · ✗ failed (the Next check column says more); "
+                         "Enter on one: when it was checked and is due, its last error, its releases, what it costs")
             yield Static("ctrl+p: the command palette, every action by name · j/k or arrows move · Tab next panel")
             yield Static(Text.assemble(("Panels", "bold"), "\n"
                 "Every figure is the newest run's, read from the store as it is written: this dashboard's run, "

@@ -1,4 +1,4 @@
-"""The artists panel and the releases table: keyed rows, updated by diffing, never markup."""
+"""Keyed tables (rows updated by diffing, never markup) and the artists panel; the releases table is in releases.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-from esh_tui.models import Release, TrackedArtist
+from esh_tui.models import TrackedArtist
 from esh_tui.text import clean
 
 
@@ -64,7 +64,7 @@ class KeyedTable(DataTable):
         """Add or update one row, touching only the cells that changed."""
         old = self._rows.get(key)
         self._rows[key] = cells
-        if not self._matches(cells):
+        if not self._shows(key, cells):
             if key in self.rows:
                 self.remove_row(key)
             return
@@ -80,6 +80,10 @@ class KeyedTable(DataTable):
         if key in self.rows:
             self.remove_row(key)
 
+    def _shows(self, key: str, cells: tuple) -> bool:
+        """Whether the filter keeps this row."""
+        return self._matches(cells)
+
     def _matches(self, cells: tuple) -> bool:
         if not self.filter_text:
             return True
@@ -90,7 +94,7 @@ class KeyedTable(DataTable):
         self.filter_text = text
         self.clear()
         for key, cells in self._rows.items():
-            if self._matches(cells):
+            if self._shows(key, cells):
                 self.add_row(*cells, key=key)
         self.resort()
 
@@ -98,6 +102,10 @@ class KeyedTable(DataTable):
     def total_rows(self) -> int:
         """Every row, the ones the filter hides too."""
         return len(self._rows)
+
+    def counts(self) -> tuple[int, int]:
+        """(shown, in all), for the status line."""
+        return self.row_count, self.total_rows
 
     def sort_by(self, column: str) -> None:
         self.sort_reverse = not self.sort_reverse if self.sort_column == column else column in ("date", "last")
@@ -112,11 +120,28 @@ class KeyedTable(DataTable):
             self.columns[key].label = Text(label + arrow)
         self.refresh()
 
+    def sort_key(self, cells: tuple) -> tuple[str, ...]:
+        """A row's place: its text in the chosen column, then in the others, so ties always come out in the
+        same order."""
+        text = [str(cell).casefold() for cell in cells]
+        chosen = [key for key, _ in self.COLUMNS].index(self.sort_column) if self.sort_column else 0
+        return (text[chosen], *text[:chosen], *text[chosen + 1:])
+
+    def ordered_keys(self) -> list[str]:
+        """The rows shown, in the order they should be in."""
+        return sorted((key for key in self._rows if key in self.rows), key=lambda key: self.sort_key(self._rows[key]),
+                      reverse=self.sort_reverse)
+
     def resort(self) -> None:
-        """Sort by the chosen column, then by the others, so ties always come out in the same order."""
         if self.sort_column and self.row_count:
-            columns = [self.sort_column] + [key for key, _ in self.COLUMNS if key != self.sort_column]
-            self.sort(*columns, key=lambda *cells: tuple(str(c).casefold() for c in cells), reverse=self.sort_reverse)
+            self.put_in_order(self.ordered_keys())
+
+    def put_in_order(self, keys: list[str]) -> None:
+        """Show the rows in this order. DataTable.sort hands its key function a row's cells, not its key: each
+        row's first cell is an object of its own, so it tells the row."""
+        first = self.COLUMNS[0][0]
+        rank = {id(self.get_row(key)[0]): place for place, key in enumerate(keys)}
+        self.sort(first, key=lambda cell: rank.get(id(cell), len(rank)))  # a row not in `keys` goes last
 
     def cycle_sort(self) -> None:
         keys = [key for key, _ in self.COLUMNS]
@@ -166,49 +191,3 @@ def artist_state(artist: TrackedArtist, now: float) -> tuple[str, str]:
     if artist.next_due is None or artist.next_due <= now:
         return STATE_GLYPHS["due"], "due now"
     return STATE_GLYPHS["fresh"], "fresh to " + time.strftime("%a %H:%M", time.localtime(artist.next_due))
-
-
-class ReleasesTable(KeyedTable):
-    COLUMNS = (("new", "★"), ("date", "Date"), ("artist", "Artist"), ("track", "Track"), ("album", "Album"),
-               ("type", "Type"))
-    WIDTHS = (1, 10, None, None, None, 8)
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.sort_column, self.sort_reverse = "date", True
-        self.releases: dict[str, Release] = {}
-        self._new: dict[str, bool] = {}
-
-    def is_new(self, key: str) -> bool:
-        return self._new.get(key, False)
-
-    def show(self, release: Release, new: bool) -> None:
-        self.releases[release.key] = release
-        self._new[release.key] = new
-        self.upsert(release.key, (Text("★" if new else " ", style="bold"), Text(release.release_date.isoformat()),
-                                  safe(", ".join(release.artist_names)), safe(release.track_name),
-                                  safe(release.album_name), Text(release.album_type)))
-
-    def selected_release(self) -> Release | None:
-        key = self.selected_key
-        return self.releases.get(key) if key else None
-
-    def unseen(self) -> list[str]:
-        return [key for key in self.releases if self.is_new(key)]
-
-    def mark_seen(self, keys: list[str]) -> None:
-        for key in keys:
-            self.show(self.releases[key], new=False)
-
-    def keep_only(self, keys: set[str]) -> None:
-        for key in [k for k in self.releases if k not in keys]:
-            self.releases.pop(key)
-            self._new.pop(key, None)
-            self.drop(key)
-
-    def drop_artist(self, artist_id: str, tracked: set[str]) -> None:
-        """An artist is no longer tracked: its releases go, unless another tracked artist has them too."""
-        self.keep_only({key for key, release in self.releases.items()
-                        if not release.found_for or (set(release.found_for) - {artist_id}) & tracked})
-
-
