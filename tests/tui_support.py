@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import io
+import re
 
 import httpx
+from rich.console import Console
+from textual.geometry import Region
+from textual.widgets import Static
 
 from esh_tui.config import load_settings
 from esh_tui.runtime import open_runtime
+from esh_tui.sim.names import HOSTILE_NAMES
 from esh_tui.sim.transport import SimTransport
+from esh_tui.text import clean
 from esh_tui.tui.app import EshApp
 from esh_tui.metrics import Snapshot
 
@@ -75,3 +82,62 @@ async def settle(app, pilot):
     await pilot.pause()
     app.dashboard.flush(all_rows=True)
     await pilot.pause()
+
+
+# ----- what the terminal shows ---------------------------------------------------------------------------------
+
+# Anything a terminal would act on instead of showing: C0 controls but the line break, DEL, C1, bidi controls.
+UNPRINTABLE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# The catalog's hostile names as a person must see them: markup literally, escapes and controls gone.
+HOSTILE_SHOWN = tuple(clean(name) for name in HOSTILE_NAMES)
+
+
+def screen_text(app) -> str:
+    """The screen as the terminal draws it, as plain text: the current screen over the ones behind it (what
+    `export_screenshot` renders), one line per row."""
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True, color_system=None,
+                      record=True, legacy_windows=False, safe_box=False)
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text(styles=False)
+
+
+def flowed_text(widget) -> str:
+    """A widget's rendered lines run together, without whitespace: text it wrapped (a dialog line, a toast, at
+    spaces or inside a long path) in one piece, as drawn (markup that was interpreted is not in it)."""
+    width, height = widget.outer_size
+    lines = widget.render_lines(Region(0, 0, width, height))
+    return "".join("".join(strip.text.strip(" ▌▐┃│▕▏").split()) for strip in lines)
+
+
+def shown(app, text: str) -> bool:
+    """`text` is on the screen literally: within one row, or wrapped over the rows of one visible Static (a
+    label, a dialog line, a toast) of the current screen (compared without whitespace, which wrapping moves)."""
+    if text in screen_text(app):
+        return True
+    bare = "".join(text.split())
+    return any(bare in flowed_text(widget) for widget in app.screen.walk_children()  # query(Static) misses toasts
+               if isinstance(widget, Static) and widget.display and widget.region.area)
+
+
+async def assert_shown(pilot, *texts: str, seconds: float = 5.0) -> None:
+    """Each text comes on the screen literally (a toast, a search's results take a moment), and nothing on it
+    is a control a terminal would act on."""
+    app = pilot.app
+    for _ in range(int(seconds / 0.01)):
+        if all(shown(app, text) for text in texts):
+            break
+        await pilot.pause(0.01)
+    screen = screen_text(app)
+    assert not UNPRINTABLE.search(screen.replace("\n", "")), f"a control character on screen: {screen!r}"
+    missing = [text for text in texts if not shown(app, text)]
+    assert not missing, f"not shown literally: {missing}\n{screen}"
+
+
+async def until(pilot, condition, what: str, seconds: float = 20.0) -> None:
+    """Let the app run until `condition()` holds (a condition, not a fixed sleep), for at most `seconds`."""
+    for _ in range(int(seconds / 0.01)):
+        if condition():
+            return
+        await pilot.pause(0.01)
+    raise AssertionError(f"never happened: {what}\n{screen_text(pilot.app)}")
