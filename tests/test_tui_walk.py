@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from textual import events
 from textual.command import CommandList, CommandPalette
 from textual.widgets import Input, OptionList, RichLog
 
-from esh_tui.text import clean
+from esh_tui.text import clean, visible
 from esh_tui.tui.screens.add_artist import AddArtistScreen
 from esh_tui.tui.screens.confirm import ConfirmScreen
 from esh_tui.tui.screens.help import HelpScreen
@@ -108,7 +109,11 @@ async def test_every_screen_shows_hostile_names_literally_and_nothing_raises(siz
         assert isinstance(app.screen, ImportScreen)
         await pilot.press("enter")  # a file
         where = app.screen.query_one("#where", Input)
-        where.insert_text_at_cursor(str(good))  # as a paste does
+        where.post_message(events.Paste(str(good)))
+        await pilot.press("home", "end")  # the end of the path in view
+        await pilot.pause()
+        assert where.value == str(good), "the path is kept exactly"
+        await assert_shown(pilot, visible(str(good))[-40:])  # with ␛ for the escapes
         await pilot.press("enter")
         await until(pilot, lambda: any("added" in n.message for n in app._notifications), "the import's toast")
         await pilot.pause()
@@ -118,7 +123,7 @@ async def test_every_screen_shows_hostile_names_literally_and_nothing_raises(siz
         bad = folder / "[bold]bad\x1b]8;;evil.invalid\x07.txt"
         bad.write_text("[red]Nobody At All[/red]\n")
         await pilot.press("i", "enter")
-        app.screen.query_one("#where", Input).insert_text_at_cursor(str(bad))
+        app.screen.query_one("#where", Input).post_message(events.Paste(str(bad)))
         await pilot.press("enter")
         await until(pilot, lambda: any("Nothing imported" in n.message for n in app._notifications),
                     "the failed import's toast")
