@@ -27,7 +27,7 @@ from esh_tui.tui.widgets.tables import ArtistsTable, ReleasesTable
 from tui_support import HOSTILE_SHOWN, assert_shown, flowed_text, make_app, screen_text, settle, until
 
 # (terminal size, characters of a name a table cell shows at that size: the checks look for that much of it)
-SIZES = {"80x24": ((80, 24), 10), "200x60": ((200, 60), 13)}
+SIZES = {"80x24": ((80, 24), 16), "200x60": ((200, 60), 23)}
 
 
 def _hostile_import_dir(tmp_path):

@@ -36,6 +36,9 @@ class EshApp(App):
     TITLE = "esh-tui"
     SHOW_ETA = True
     BINDINGS = [Binding("q", "quit", "Quit", id="quit")]  # the dashboard's keys are the dashboard's
+    # Classes every screen gets by its size, which app.tcss lays out by (80x24 is neither wide nor tall).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (160, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-normal-height"), (45, "-tall")]
 
     def __init__(self, runtime: Runtime, days: int = 90, autostart: bool = True, prefetch: bool = True,
                  clock: Callable[[], float] = time.time, budget: int | None = None):

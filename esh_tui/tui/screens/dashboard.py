@@ -65,17 +65,17 @@ class DashboardScreen(ArtistActions):
         with Horizontal(id="main"):
             with Vertical(id="artists-pane"):
                 yield Static("Artists", classes="pane-title")
-                yield ArtistsTable(id="artists")
+                yield (artists := ArtistsTable(id="artists"))
             with Vertical(id="releases-pane"):
                 yield Static("Releases", classes="pane-title", id="releases-title")
-                yield ReleasesTable(id="releases")
+                yield ReleasesTable(id="releases", name_of=artists.name_of)
         with Horizontal(id="metrics"):
             yield CachePanel(id="cache", classes="panel")
             yield LatencyPanel(id="latency", classes="panel")
             yield ApiPanel(id="api", classes="panel")
         yield ProgressBar(id="progress", show_eta=self.app.SHOW_ETA)
         yield FilterBar(id="filter")
-        yield RichLog(id="log", markup=False, max_lines=500)
+        yield RichLog(id="log", markup=False, wrap=True, max_lines=500)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -256,6 +256,7 @@ class DashboardScreen(ArtistActions):
     def action_toggle_log(self) -> None:
         log = self.query_one(RichLog)
         log.display = not log.display
+        self.set_class(log.display, "-log-open")  # app.tcss: on a short terminal it takes the metrics' place
 
     def action_show_release(self) -> None:
         self.show_release()

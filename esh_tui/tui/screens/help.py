@@ -32,7 +32,8 @@ class HelpScreen(ModalScreen[None]):
                 yield Static(Text.assemble((f"{key:>8}  ", "bold"), description))
             yield Static("On a release: Enter details · o open link · c copy URI · m mark seen (M all) · ★ not seen yet")
             yield Static("Artists: ✓ fresh · · due · ⟳ fetching · ✗ failed (the Next check column says more)")
-            yield Static("ctrl+p: the command palette, every action by name · j/k or arrows move · Tab next panel")
+            yield Static("ctrl+p: the command palette, every action by name · j/k or ↑↓ move · ← → the columns a narrow "
+                         "terminal keeps to the side · Tab next panel")
             yield Static(Text.assemble(("Panels", "bold"), "\n"
                 "Cache: lookups answered from memory or the store since the dashboard started; "
                 "the hit rates of the last runs, newest first.\n"
