@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 from textual import events
 from textual.widgets import Input
@@ -14,7 +15,7 @@ from esh_tui.text import clean
 from esh_tui.tui.screens import add_artist
 from esh_tui.tui.widgets.tables import ArtistsTable, ReleasesTable
 
-from tui_support import TODAY, assert_shown, make_app, settle as _settle
+from tui_support import NOW, TODAY, assert_shown, make_app, settle as _settle
 
 SIZE = (110, 34)
 
@@ -449,11 +450,18 @@ async def test_quota_reached_and_spotify_unreachable_each_say_so_in_the_status_l
 
     quota_app, _ = make_app(autostart=False)
     quota_app.runtime.offline.sim.config.quota = 5
+    quota_app.runtime.offline.sim.clock = lambda: 1000.0  # the quota's Retry-After: a whole day, to the second
     async with quota_app.run_test(size=SIZE) as pilot:
         quota_app.start_run(force=False)
         await _settle(quota_app, pilot)
         status = str(quota_app.dashboard.query_one("#status").render())
-    assert "daily quota reached: back at " in status
+        await pilot.press("l")  # the log draws its lines once it is shown
+        await pilot.pause()
+        logged = [strip.text for strip in quota_app.dashboard.query_one("#log").lines]
+    back = time.strftime("%H:%M", time.localtime(NOW + 86_400))  # the app's clock, not the wall's
+    assert f"daily quota reached: back at {back}" in status
+    stamps = {line[:9] for line in logged if line[:2].isdigit()}  # a long line wraps onto lines of its own
+    assert stamps == {time.strftime("%H:%M:%S ", time.localtime(NOW))}, logged
 
     down_app, _ = make_app(autostart=False)
     down_app.runtime.offline.sim.config.fault_rate = 1.0

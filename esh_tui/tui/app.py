@@ -204,7 +204,7 @@ class EshApp(App):
                 self.dashboard.keep_releases({r.key for r in result.releases})
                 self.estimate_next_run()
                 if result.status in ("quota", "rate_limited", "budget"):
-                    back = (time.strftime("%H:%M", time.localtime(time.time() + result.retry_after))
+                    back = (time.strftime("%H:%M", time.localtime(self.clock() + result.retry_after))
                             if result.retry_after is not None else "later")
                     why = {"quota": "daily quota reached", "rate_limited": "Spotify rate limit",
                            "budget": "daily budget used"}[result.status]

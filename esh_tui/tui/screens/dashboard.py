@@ -173,7 +173,8 @@ class DashboardScreen(ArtistActions):
         return clean(row.name) if row else artist_id
 
     def log_line(self, text: str) -> None:
-        self.query_one(RichLog).write(Text(f"{time.strftime('%H:%M:%S')} {clean(text)}"))
+        stamp = time.strftime("%H:%M:%S", time.localtime(self.app.clock()))  # the app's clock, as "last run" is
+        self.query_one(RichLog).write(Text(f"{stamp} {clean(text)}"))
 
     # ----- status and metrics ---------------------------------------------------------------------------------
 
