@@ -71,3 +71,40 @@ async def test_on_a_short_terminal_the_open_log_takes_the_metrics_place_and_on_a
         await pilot.press("l")
         await pilot.pause()
         assert not log.display and metrics.display
+
+
+async def test_the_status_line_keeps_its_counts_whole_at_80_columns_whatever_the_state():
+    """The longest form that fits: at 80 columns a long state drops "last …", the name, then what follows its
+    first part, and is cut short (…) only when even that does not fit; the counts always show whole."""
+    from rich.cells import cell_len
+    from textual.app import App
+
+    from esh_tui.tui.widgets.status import StatusLine
+
+    class One(App):
+        CSS = "StatusLine { padding: 0 1; }"  # as app.tcss has it
+
+        def compose(self):
+            yield StatusLine()
+
+    states = {
+        "idle": "esh-tui  OFFLINE  · idle · last 00:00 · 12 artists · 95 releases",
+        "waiting 30 s: Spotify rate limit · refreshing 2 of 12":
+            " OFFLINE  · waiting 30 s: Spotify rate limit · 12 artists · 95 releases",
+        "daily quota reached: back at 00:00": " OFFLINE  · daily quota reached: back at 00:00 · 12 artists · 95 releases",
+        "Spotify unreachable: 12 artists failed (details: l)":
+            " OFFLINE  · Spotify unreachable: 12 artists failed… · 12 artists · 95 releases",
+    }
+    app = One()
+    async with app.run_test(size=(80, 24)) as pilot:
+        line = app.query_one(StatusLine)
+        for state, drawn in states.items():
+            line.show(offline=True, mode="development", state=state, last_run="00:00", artists="12",
+                      releases="95", budget="259 calls today · next ~0")
+            await pilot.pause()
+            text = str(line.render())
+            assert text == drawn and cell_len(text) <= 78
+        await pilot.resize_terminal(200, 60)
+        await pilot.pause()
+        assert str(line.render()).endswith("· development mode · Spotify unreachable: 12 artists failed (details: l) "
+                                           "· last run 00:00 · 12 artists · 95 releases · 259 calls today · next ~0")
