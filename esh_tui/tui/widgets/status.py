@@ -43,7 +43,9 @@ class StatusLine(Static):
                 break
         else:  # a long state on a narrow screen: as much of it as fits, then the counts
             left = max(2, room - cell_len(source + f" ·  · {counts}"))
-            rest = f" · {main if cell_len(main) <= left else set_cell_size(main, left - 1).rstrip() + '…'} · {counts}"
+            if cell_len(main) > left:
+                main = set_cell_size(main, left - 1).rstrip() + "…"
+            rest = f" · {main} · {counts}"
         self.update(Text.assemble(
             (title, "bold"),
             Text(source, style="bold reverse") if offline else Text(source, style="bold"), rest),
