@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import io
 import re
+from collections import deque
 
 import httpx
 from rich.console import Console
@@ -17,6 +19,7 @@ from esh_tui.runtime import open_runtime
 from esh_tui.sim.names import HOSTILE_NAMES
 from esh_tui.sim.transport import SimTransport
 from esh_tui.text import clean
+from esh_tui.tracker.events import RunFinished
 from esh_tui.tui.app import EshApp
 from esh_tui.metrics import Snapshot
 
@@ -49,10 +52,23 @@ def runtime(gate_artist_index: int | None = None):
 
 
 class FrozenMetricsApp(EshApp):
-    """Latency figures, the ETA and a running run's call counts vary run to run; snapshots show fixed ones (the real
-    ones are tested elsewhere)."""
+    """Latency figures, the ETA, a running run's call counts, a run's duration and the longest event-loop stall
+    vary run to run; snapshots show fixed ones (the real ones are tested elsewhere)."""
 
     SHOW_ETA = False
+    LATENCIES = (0.4, 0.9, 0.6, 2.0, 0.5, 1.2) * 10  # the latency chart's last 60 calls, in ms
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        post = self.tracker.on_event
+
+        def fixed_duration(event) -> None:  # the log's "run 1 ok: …, 0.5 s"
+            post(dataclasses.replace(event, seconds=0.5) if isinstance(event, RunFinished) else event)
+
+        self.tracker.on_event = fixed_duration
+
+    def _probe_stall(self) -> None:
+        """The longest stall stays 0 (it depends on the machine's load)."""
 
     def snapshot(self) -> Snapshot:
         real = super().snapshot()
@@ -63,8 +79,8 @@ class FrozenMetricsApp(EshApp):
                         recent_hit_rates=["0%"], scope=real.scope, mode=real.mode, api_calls=real.api_calls,
                         by_endpoint=real.by_endpoint, connections_seen=real.connections_seen,
                         releases=real.releases, batching_saved=real.batching_saved, coalesced=real.coalesced,
-                        retries=0, rate_limited=0, in_flight=0, bound=8, connections_opened=0,
-                        connections_reused=0, api_p50_ms=1.0, api_p95_ms=2.0)
+                        retries=0, rate_limited=real.rate_limited, in_flight=0, bound=8, connections_opened=0,
+                        connections_reused=0, api_p50_ms=1.0, api_p95_ms=2.0, latencies=deque(self.LATENCIES))
 
 
 def make_app(gate_artist_index: int | None = None, frozen: bool = False, **options) -> tuple[EshApp, GatedTransport | None]:
