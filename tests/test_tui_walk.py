@@ -169,11 +169,24 @@ async def test_every_screen_shows_hostile_names_literally_and_nothing_raises(siz
         await pilot.pause()
         shown_rows = [releases.get_row_at(r) for r in range(releases.row_count)]
         assert shown_rows and all("[link=" in " ".join(map(str, row)) for row in shown_rows)
-        await assert_shown(pilot, "[link=", f"{len(shown_rows)} of {releases.total_rows} releases"
-                     if width >= 100 else f"{len(shown_rows)} of")
+        await assert_shown(pilot, "[link=", f"{len(shown_rows)} of {releases.total_rows} releases")
         await pilot.press("escape")
         await pilot.pause()
         assert releases.row_count == releases.total_rows
+        # ----- and each hostile title or name in the releases' columns in view, found by filtering for it
+        in_view = [key for key, _ in releases.COLUMNS[:releases.in_view(releases.size.width)]]
+        fields = {"artist": lambda r: r.artist_names, "track": lambda r: [r.track_name],
+                  "album": lambda r: [r.album_name]}
+        hostile_titles = sorted({clean(text) for release in releases.releases.values() for key in in_view if key in fields
+                         for text in fields[key](release) if clean(text) in HOSTILE_SHOWN})
+        assert len(hostile_titles) >= 5, hostile_titles
+        for title in hostile_titles:
+            await pilot.press("slash")
+            app.dashboard.query_one("#filter", Input).value = title
+            await pilot.pause()
+            assert releases.row_count, title
+            await assert_shown(pilot, title[:releases.columns["track"].width])
+            await pilot.press("escape")
 
         # ----- sort by each column in turn, with its arrow
         for _ in range(len(releases.columns)):
