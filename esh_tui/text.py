@@ -1,7 +1,8 @@
 """Making text from outside safe to print: no escape sequences, no control characters, no bidi overrides.
 
-`clean` is for people (one printable line); `safe_json` keeps every character but writes the dangerous ones
-as \\u escapes, so a script gets the exact text and a terminal shows nothing it would act on.
+`clean` is for people (one printable line); `visible` draws what a person typed, which is kept exactly, with
+its controls as stand-ins; `safe_json` keeps every character but writes the dangerous ones as \\u escapes, so
+a script gets the exact text and a terminal shows nothing it would act on.
 """
 
 from __future__ import annotations
@@ -20,6 +21,22 @@ def clean(value: object) -> str:
     """One printable line: escape sequences removed, tabs/newlines and other controls become spaces."""
     text = _BIDI.sub("", _ESCAPES.sub("", str(value)))
     return " ".join(_CONTROLS.sub(" ", text).split())
+
+
+def visible(value: str) -> str:
+    """The same text, one character for one, with every character a terminal would act on drawn as a stand-in:
+    C0 controls as their Unicode pictures (ESC is ␛, a tab ␉), DEL as ␡, C1 and bidi controls as �. For text a
+    person typed or pasted, which must stay exactly as it is (a file name may hold any of them) yet never reach
+    the terminal raw."""
+    return _VISIBLE.sub(_stand_in, value)
+
+
+_VISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _stand_in(match: re.Match) -> str:
+    code = ord(match.group())
+    return chr(0x2400 + code) if code < 0x20 else "\u2421" if code == 0x7F else "\ufffd"
 
 
 # C1 controls (U+0080-U+009F, U+009B is a CSI on some terminals), DEL, bidi controls, line and paragraph

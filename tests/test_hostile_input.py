@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, assume, example, given, settings, strategies
 from esh_tui.cli import main
 from esh_tui.config import ConfigError, load_settings
 from esh_tui.models import parse_release_date, parse_spotify_ref
-from esh_tui.text import clean
+from esh_tui.text import clean, visible
 from esh_tui.tracker.filters import DEFAULT_NOISE_WORDS, NoiseFilter
 
 from reliability_support import db_digest, share_offline_spotify
@@ -411,6 +411,17 @@ def test_clean_leaves_one_printable_line_and_is_idempotent(value):
     assert not UNPRINTABLE.search(cleaned)
     assert cleaned == cleaned.strip() and "  " not in cleaned
     assert clean(cleaned) == cleaned
+
+
+@fast
+@given(st.one_of(st.text(), st.text("\x1b[]\\;0123456789mJ\x07\x9b\u202e\u2066\x00\x7f \t\nab")))
+@example("\x1b]52;c;ZXZpbA==\x07")
+def test_visible_keeps_one_character_for_one_and_draws_no_control(value):
+    """What a person pasted is drawn with stand-ins (␛ for an escape), each where its character was."""
+    drawn = visible(value)
+    assert len(drawn) == len(value) and not UNPRINTABLE.search(drawn) and "\n" not in drawn
+    assert all(a == b for a, b in zip(value, drawn) if not UNPRINTABLE.search(a) and a != "\n")
+    assert visible(drawn) == drawn
 
 
 @fast

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
+from textual import events
 from textual.widgets import Input
 
 from esh_tui.sim import oracle
@@ -14,7 +16,7 @@ from esh_tui.tui.screens import add_artist
 from esh_tui.tui.widgets.releases import ReleasesTable
 from esh_tui.tui.widgets.tables import ArtistsTable
 
-from tui_support import TODAY, make_app, settle as _settle
+from tui_support import NOW, TODAY, assert_shown, make_app, settle as _settle
 
 SIZE = (110, 34)
 
@@ -132,6 +134,24 @@ async def test_a_bad_line_in_an_imported_file_is_named_by_number_and_nothing_is_
         shown = [str(n.message) for n in app._notifications if "Nothing imported" in str(n.message)]
     assert len(app.runtime.store.artists()) == before
     assert shown and f"{path} line 3: Spotify finds no artist named 'No Such Artist Anywhere'" in shown[-1]
+
+
+async def test_text_pasted_into_a_field_is_kept_exactly_and_drawn_with_its_escapes_as_stand_ins():
+    """Textual draws an Input's value as it is: a pasted escape sequence (here OSC 52, which writes the clipboard)
+    would reach the terminal. Each field keeps the value (a path may hold it) and draws ␛ instead."""
+    pasted = "x\x1b[2J\x1b]52;c;ZXZpbA==\x07y"
+    app, _ = make_app(autostart=False)
+    async with app.run_test(size=SIZE) as pilot:
+        for keys, field in ((["a"], "#query"), (["i", "enter"], "#where"), (["slash"], "#filter")):
+            await pilot.press(*keys)
+            widget = app.screen.query_one(field, Input)
+            widget.post_message(events.Paste(pasted))
+            await pilot.pause()
+            assert widget.value == pasted
+            await assert_shown(pilot, "x␛[2J␛]52;c;ZXZpbA==␇y")
+            await pilot.press("escape")
+            await pilot.pause()
+            assert app.screen is app.dashboard
 
 
 async def test_filter_and_sort_say_what_they_show():
@@ -432,11 +452,18 @@ async def test_quota_reached_and_spotify_unreachable_each_say_so_in_the_status_l
 
     quota_app, _ = make_app(autostart=False)
     quota_app.runtime.offline.sim.config.quota = 5
+    quota_app.runtime.offline.sim.clock = lambda: 1000.0  # the quota's Retry-After: a whole day, to the second
     async with quota_app.run_test(size=SIZE) as pilot:
         quota_app.start_run(force=False)
         await _settle(quota_app, pilot)
         status = str(quota_app.dashboard.query_one("#status").render())
-    assert "daily quota reached: back at " in status
+        await pilot.press("l")  # the log draws its lines once it is shown
+        await pilot.pause()
+        logged = [strip.text for strip in quota_app.dashboard.query_one("#log").lines]
+    back = time.strftime("%H:%M", time.localtime(NOW + 86_400))  # the app's clock, not the wall's
+    assert f"daily quota reached: back at {back}" in status
+    stamps = {line[:9] for line in logged if line[:2].isdigit()}  # a long line wraps onto lines of its own
+    assert stamps == {time.strftime("%H:%M:%S ", time.localtime(NOW))}, logged
 
     down_app, _ = make_app(autostart=False)
     down_app.runtime.offline.sim.config.fault_rate = 1.0

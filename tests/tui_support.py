@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
+import io
+import re
+from collections import deque
 
 import httpx
+from rich.console import Console
+from textual.geometry import Region
+from textual.widgets import Static
 
 from esh_tui.config import load_settings
 from esh_tui.runtime import open_runtime
+from esh_tui.sim.names import HOSTILE_NAMES
 from esh_tui.sim.transport import SimTransport
+from esh_tui.text import clean
+from esh_tui.tracker.events import RunFinished
 from esh_tui.tui.app import EshApp
 from esh_tui.metrics import Snapshot
 
@@ -42,10 +52,23 @@ def runtime(gate_artist_index: int | None = None):
 
 
 class FrozenMetricsApp(EshApp):
-    """Latency figures, the ETA and a running run's call counts vary run to run; snapshots show fixed ones (the real
-    ones are tested elsewhere)."""
+    """Latency figures, the ETA, a running run's call counts, a run's duration and the longest event-loop stall
+    vary run to run; snapshots show fixed ones (the real ones are tested elsewhere)."""
 
     SHOW_ETA = False
+    LATENCIES = (0.4, 0.9, 0.6, 2.0, 0.5, 1.2) * 10  # the latency chart's last 60 calls, in ms
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        post = self.tracker.on_event
+
+        def fixed_duration(event) -> None:  # the log's "run 1 ok: …, 0.5 s"
+            post(dataclasses.replace(event, seconds=0.5) if isinstance(event, RunFinished) else event)
+
+        self.tracker.on_event = fixed_duration
+
+    def _probe_stall(self) -> None:
+        """The longest stall stays 0 (it depends on the machine's load)."""
 
     def snapshot(self) -> Snapshot:
         real = super().snapshot()
@@ -56,8 +79,8 @@ class FrozenMetricsApp(EshApp):
                         recent_hit_rates=["0%"], scope=real.scope, mode=real.mode, api_calls=real.api_calls,
                         by_endpoint=real.by_endpoint, connections_seen=real.connections_seen,
                         releases=real.releases, batching_saved=real.batching_saved, coalesced=real.coalesced,
-                        retries=0, rate_limited=0, in_flight=0, bound=8, connections_opened=0,
-                        connections_reused=0, api_p50_ms=1.0, api_p95_ms=2.0)
+                        retries=0, rate_limited=real.rate_limited, in_flight=0, bound=8, connections_opened=0,
+                        connections_reused=0, api_p50_ms=1.0, api_p95_ms=2.0, latencies=deque(self.LATENCIES))
 
 
 def make_app(gate_artist_index: int | None = None, frozen: bool = False, **options) -> tuple[EshApp, GatedTransport | None]:
@@ -99,3 +122,60 @@ def seed_history(store, days: int = 12) -> None:
             store.db.conn.executemany(
                 "INSERT INTO releases (key, track_id, release_date, first_seen_run, first_seen_at) VALUES (?, ?, ?, ?, ?)",
                 [(f"seed-{run_id}-{i}", f"t{run_id}-{i}", "2026-11-01", run_id, started) for i in range(releases)])
+# ----- what the terminal shows ---------------------------------------------------------------------------------
+
+# Anything a terminal would act on instead of showing: C0 controls but the line break, DEL, C1, bidi controls.
+UNPRINTABLE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# The catalog's hostile names as a person must see them: markup literally, escapes and controls gone.
+HOSTILE_SHOWN = tuple(clean(name) for name in HOSTILE_NAMES)
+
+
+def screen_text(app) -> str:
+    """The screen as the terminal draws it, as plain text: the current screen over the ones behind it (what
+    `export_screenshot` renders), one line per row."""
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True, color_system=None,
+                      record=True, legacy_windows=False, safe_box=False)
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text(styles=False)
+
+
+def flowed_text(widget) -> str:
+    """A widget's rendered lines run together, without whitespace: text it wrapped (a dialog line, a toast, at
+    spaces or inside a long path) in one piece, as drawn (markup that was interpreted is not in it)."""
+    width, height = widget.outer_size
+    lines = widget.render_lines(Region(0, 0, width, height))
+    return "".join("".join(strip.text.strip(" ▌▐┃│▕▏").split()) for strip in lines)
+
+
+def shown(app, text: str) -> bool:
+    """`text` is on the screen literally: within one row, or wrapped over the rows of one visible Static (a
+    label, a dialog line, a toast) of the current screen (compared without whitespace, which wrapping moves)."""
+    if text in screen_text(app):
+        return True
+    bare = "".join(text.split())
+    return any(bare in flowed_text(widget) for widget in app.screen.walk_children()  # query(Static) misses toasts
+               if isinstance(widget, Static) and widget.display and widget.region.area)
+
+
+async def assert_shown(pilot, *texts: str, seconds: float = 5.0) -> None:
+    """Each text comes on the screen literally (a toast, a search's results take a moment), and nothing on it
+    is a control a terminal would act on."""
+    app = pilot.app
+    for _ in range(int(seconds / 0.01)):
+        if all(shown(app, text) for text in texts):
+            break
+        await pilot.pause(0.01)
+    screen = screen_text(app)
+    assert not UNPRINTABLE.search(screen.replace("\n", "")), f"a control character on screen: {screen!r}"
+    missing = [text for text in texts if not shown(app, text)]
+    assert not missing, f"not shown literally: {missing}\n{screen}"
+
+
+async def until(pilot, condition, what: str, seconds: float = 20.0) -> None:
+    """Let the app run until `condition()` holds (a condition, not a fixed sleep), for at most `seconds`."""
+    for _ in range(int(seconds / 0.01)):
+        if condition():
+            return
+        await pilot.pause(0.01)
+    raise AssertionError(f"never happened: {what}\n{screen_text(pilot.app)}")

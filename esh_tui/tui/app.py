@@ -36,6 +36,9 @@ class EshApp(App):
     TITLE = "esh-tui"
     SHOW_ETA = True
     BINDINGS = [Binding("q", "quit", "Quit", id="quit")]  # the dashboard's keys are the dashboard's
+    # Classes every screen gets by its size, which app.tcss lays out by (80x24 is neither wide nor tall).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (160, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-normal-height"), (45, "-tall")]
 
     def __init__(self, runtime: Runtime, days: int = 90, autostart: bool = True, prefetch: bool = True,
                  clock: Callable[[], float] = time.time, budget: int | None = None):
@@ -204,7 +207,7 @@ class EshApp(App):
                 self.dashboard.keep_releases({r.key for r in result.releases})
                 self.estimate_next_run()
                 if result.status in ("quota", "rate_limited", "budget"):
-                    back = (time.strftime("%H:%M", time.localtime(time.time() + result.retry_after))
+                    back = (time.strftime("%H:%M", time.localtime(self.clock() + result.retry_after))
                             if result.retry_after is not None else "later")
                     why = {"quota": "daily quota reached", "rate_limited": "Spotify rate limit",
                            "budget": "daily budget used"}[result.status]

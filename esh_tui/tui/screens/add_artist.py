@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 from esh_tui.spotify.errors import SpotifyError
 from esh_tui.text import clean
 from esh_tui.tracker.artists import ArtistNotFound, resolve_artist
+from esh_tui.tui.widgets.inputs import SafeInput
 
 SEARCH_DEBOUNCE_SECONDS = 0.3
 
@@ -33,7 +34,7 @@ class AddArtistScreen(ModalScreen[tuple[str, str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label("Add an artist: type a name, or paste a Spotify ID, URI or URL")
-            yield Input(placeholder="Artist name or link", id="query")
+            yield SafeInput(placeholder="Artist name or link", id="query")
             yield OptionList(id="results")
             yield Static("", id="status")
 

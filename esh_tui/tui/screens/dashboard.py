@@ -68,17 +68,17 @@ class DashboardScreen(ArtistActions):
         with Horizontal(id="main"):
             with Vertical(id="artists-pane"):
                 yield Static("Artists", classes="pane-title")
-                yield ArtistsTable(id="artists")
+                yield (artists := ArtistsTable(id="artists"))
             with Vertical(id="releases-pane"):
                 yield Static("Releases", classes="pane-title", id="releases-title")
-                yield ReleasesTable(id="releases")
+                yield ReleasesTable(id="releases", name_of=artists.name_of)
         with Horizontal(id="metrics"):
             yield CachePanel(id="cache", classes="panel")
             yield LatencyPanel(id="latency", classes="panel")
             yield ApiPanel(id="api", classes="panel")
         yield ProgressBar(id="progress", show_eta=self.app.SHOW_ETA)
         yield FilterBar(id="filter")
-        yield RichLog(id="log", markup=False, max_lines=500)
+        yield RichLog(id="log", markup=False, wrap=True, max_lines=500)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -175,7 +175,8 @@ class DashboardScreen(ArtistActions):
         return clean(row.name) if row else artist_id
 
     def log_line(self, text: str) -> None:
-        self.query_one(RichLog).write(Text(f"{time.strftime('%H:%M:%S')} {clean(text)}"))
+        stamp = time.strftime("%H:%M:%S", time.localtime(self.app.clock()))  # the app's clock, as "last run" is
+        self.query_one(RichLog).write(Text(f"{stamp} {clean(text)}"))
 
     # ----- status and metrics ---------------------------------------------------------------------------------
 
@@ -286,6 +287,7 @@ class DashboardScreen(ArtistActions):
     def action_toggle_log(self) -> None:
         log = self.query_one(RichLog)
         log.display = not log.display
+        self.set_class(log.display, "-log-open")  # app.tcss: on a short terminal it takes the metrics' place
 
     def action_show_release(self) -> None:
         self.show_release()

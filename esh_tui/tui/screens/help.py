@@ -35,7 +35,8 @@ class HelpScreen(ModalScreen[None]):
                          "tracks beneath it); o and c take the album's link, m marks all its tracks seen")
             yield Static("Artists: ✓ fresh · · due · ⟳ fetching · ✗ failed (the Next check column says more); "
                          "Enter on one: when it was checked and is due, its last error, its releases, what it costs")
-            yield Static("ctrl+p: the command palette, every action by name · j/k or arrows move · Tab next panel")
+            yield Static("ctrl+p: the command palette, every action by name · j/k or ↑↓ move · ← → the columns a narrow "
+                         "terminal keeps to the side · Tab next panel")
             yield Static(Text.assemble(("Panels", "bold"), "\n"
                 "Every figure is the newest run's, read from the store as it is written: this dashboard's run, "
                 "or a `track` run by another process (labelled with its pid, live while it goes).\n"

@@ -9,6 +9,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from esh_tui.tui.widgets.inputs import SafeInput
+
 
 class ImportScreen(ModalScreen[tuple[str, str] | None]):
     """Choose where to import artists from; a file or a playlist also needs a path or link."""
@@ -21,7 +23,7 @@ class ImportScreen(ModalScreen[tuple[str, str] | None]):
         with Vertical(id="dialog"):
             yield Label("Import artists from…")
             yield OptionList(*(Option(label, id=key) for key, label in self.SOURCES), id="sources")
-            yield Input(placeholder="Path or playlist link, then Enter", id="where")
+            yield SafeInput(placeholder="Path or playlist link, then Enter", id="where")
             yield Static("", id="status")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:

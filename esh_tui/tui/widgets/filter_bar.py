@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from textual.widgets import Input
 
+from esh_tui.tui.widgets.inputs import SafeInput
 from esh_tui.tui.widgets.tables import KeyedTable
 
 
-class FilterBar(Input):
+class FilterBar(SafeInput):
     """Hidden until `open`ed on a table; its Input.Changed messages still bubble, so the screen can recount rows."""
 
     def __init__(self, **kwargs) -> None:

@@ -3,6 +3,8 @@ that opens to show them beneath it)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 
 from esh_tui.models import Release
@@ -14,11 +16,13 @@ ALBUM_KEY = "album:"  # an album row's key is this and the album id; a release's
 
 class ReleasesTable(KeyedTable):
     COLUMNS = (("new", "★"), ("date", "Date"), ("artist", "Artist"), ("track", "Track"), ("album", "Album"),
-               ("type", "Type"))
-    WIDTHS = (1, 10, None, None, None, 8)
+               ("type", "Type"), ("found", "Found for"))
+    WIDTHS = (1, 10, None, None, None, 11, None)  # "compilation"
+    OPTIONAL = 3  # the album, its type, and which of your artists it was found for
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, name_of: Callable[[str], str | None] = lambda artist_id: None, **kwargs) -> None:
         super().__init__(**kwargs)
+        self.name_of = name_of  # a tracked artist's name, for the Found for column
         self.sort_column, self.sort_reverse = "date", True
         self.releases: dict[str, Release] = {}
         self._new: dict[str, bool] = {}
@@ -132,7 +136,8 @@ class ReleasesTable(KeyedTable):
         r = self.releases[key]
         track = Text.assemble((" └ ", "dim"), clean(r.track_name)) if beneath else safe(r.track_name)
         return (Text("★" if self._new[key] else " ", style="bold"), Text(r.release_date.isoformat()),
-                safe(", ".join(r.artist_names)), track, safe(r.album_name), Text(r.album_type))
+                safe(", ".join(r.artist_names)), track, safe(r.album_name), Text(r.album_type),
+                self._found_for(r.found_for))
 
     def _album_cells(self, album_id: str, keys: list[str]) -> tuple:
         """'▸ 10 tracks' (▾ while open) and the album's name in its own column (at 80 columns both still show), the
@@ -144,7 +149,11 @@ class ReleasesTable(KeyedTable):
         marker = "▾" if album_id in self.expanded else "▸"
         return (Text("★" if any(self._new[key] for key in keys) else " ", style="bold"),
                 Text(max(r.release_date for r in releases).isoformat()), safe(", ".join(names)),
-                Text(f"{marker} {len(keys)} tracks"), safe(first.album_name), Text(first.album_type))
+                Text(f"{marker} {len(keys)} tracks"), safe(first.album_name), Text(first.album_type),
+                self._found_for(dict.fromkeys(a for r in releases for a in r.found_for)))
+
+    def _found_for(self, artist_ids) -> Text:
+        return safe(", ".join(filter(None, map(self.name_of, artist_ids))))
 
     # ----- filter, counts, order ---------------------------------------------------------------------------
 

@@ -24,6 +24,11 @@ class KeyedTable(DataTable):
     # Fixed widths (None: share what is left). Auto-sized columns would make DataTable measure every new
     # cell on each render, which stalls the event loop once thousands of rows stream in.
     WIDTHS: tuple[int | None, ...] = ()
+    # The last OPTIONAL columns are laid out in view, in order, only while every flexible column keeps FLEX_MIN
+    # cells; the others wait to the right, a scroll away. A wide terminal shows them all; at 80 columns the
+    # names get the room.
+    OPTIONAL = 0
+    FLEX_MIN = 20
     BINDINGS = [Binding("j", "cursor_down", "Down", show=False), Binding("k", "cursor_up", "Up", show=False)]
 
     def __init__(self, **kwargs) -> None:
@@ -38,25 +43,39 @@ class KeyedTable(DataTable):
             self.add_column(label, key=key, width=width or 12)
         self._label_sorted_column()
 
+    def in_view(self, width: int) -> int:
+        """How many of the columns a table `width` cells wide lays out in view: the optional ones only while
+        the flexible ones keep FLEX_MIN cells each."""
+        least = len(self.COLUMNS) - self.OPTIONAL
+        return next((count for count in range(len(self.COLUMNS), least, -1)
+                     if self._share(width, count) >= self.FLEX_MIN), least)
+
+    def _share(self, width: int, count: int) -> int:
+        """The cells each flexible column gets when the first `count` columns share `width`."""
+        widths = (self.WIDTHS or (None,) * len(self.COLUMNS))[:count]
+        flexible = sum(1 for w in widths if w is None) or 1
+        return (width - 1 - 2 * count - sum(w for w in widths if w)) // flexible  # the scrollbar, cell padding
+
     def on_resize(self, event) -> None:
-        """Give the flexible columns an equal share of the width the fixed ones leave.
+        """Give the flexible columns in view an equal share of the width the fixed ones leave.
 
         When the fixed columns do not all fit (a narrow pane), the flexible ones share what the
-        columns before them leave, and the rest scroll sideways.
+        columns before them leave, and the rest scroll sideways. Flexible columns out of view get FLEX_MIN.
         """
         widths = self.WIDTHS or (None,) * len(self.COLUMNS)
-        flexible = [key for (key, _), width in zip(self.COLUMNS, widths) if width is None]
+        count = self.in_view(event.size.width)
+        flexible = [key for (key, _), width in zip(self.COLUMNS[:count], widths) if width is None]
         if not flexible:
             return
-        room = event.size.width - 1 - 2 * len(self.COLUMNS)  # the scrollbar and each cell's padding
-        share = (room - sum(w for w in widths if w)) // len(flexible)
+        share = self._share(event.size.width, count)
         if share < 10:  # narrow: fill the visible width up to the last flexible column; the rest scrolls
-            last_flexible = max(i for i, w in enumerate(widths) if w is None)
+            last_flexible = max(i for i, w in enumerate(widths[:count]) if w is None)
             before = sum(w for w in widths[:last_flexible + 1] if w)
             share = (event.size.width - 1 - 2 * (last_flexible + 1) - before) // len(flexible)
         share = max(8, share)
-        for key in flexible:
-            self.columns[key].width = share
+        for (key, _), width in zip(self.COLUMNS, widths):
+            if width is None:
+                self.columns[key].width = share if key in flexible else self.FLEX_MIN
         self._require_update_dimensions = True
         self.refresh()
 
@@ -164,11 +183,17 @@ class KeyedTable(DataTable):
 class ArtistsTable(KeyedTable):
     COLUMNS = (("state", " "), ("name", "Artist"), ("next", "Next check"), ("last", "Last release"),
                ("class", "Activity"))
-    WIDTHS = (1, None, 16, 12, 10)
+    WIDTHS = (1, None, 18, 12, 10)  # "fresh to Tue 06:00", "Last release", "occasional"
+    OPTIONAL = 3
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.sort_column = "name"
+
+    def name_of(self, artist_id: str) -> str | None:
+        """The tracked artist's name as its row shows it, or None when it is not tracked (any more)."""
+        cells = self._rows.get(artist_id)
+        return str(cells[1]) if cells is not None else None
 
     def show(self, artist: TrackedArtist, state: str | None = None, now: float | None = None) -> None:
         short, detail = artist_state(artist, now or time.time())
