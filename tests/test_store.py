@@ -28,8 +28,8 @@ HOT_QUERIES = {
     "cached candidates of an artist": (
         "SELECT key, isrc, track_id, album_id, release_date FROM artist_tracks WHERE artist_id = ? AND release_date >= ? "
         "ORDER BY release_date DESC", (ID, "2026-08-25"), "idx_artist_tracks_lookup"),
-    "due artists": ("SELECT id, next_due FROM artists WHERE next_due IS NULL OR next_due <= ?", (1.0,),
-                    "idx_artists_due"),
+    "due artists": ("SELECT id, next_due FROM artists WHERE (next_due IS NULL OR next_due <= ?) AND removed_at IS NULL",
+                    (1.0,), "idx_artists_due"),
     "known albums of an artist": ("SELECT album_id FROM artist_albums WHERE artist_id = ?", (ID,),
                                   "sqlite_autoindex_artist_albums_1"),
     "ISRC earliest release": ("SELECT * FROM isrc_earliest WHERE isrc = ?", ("USAAA2600001",),
@@ -57,7 +57,7 @@ def test_store_source_runs_exactly_these_hot_queries():
     import inspect
     import esh_tui.storage.store as module
     source = inspect.getsource(module)
-    for fragment in ("WHERE artist_id = ? AND release_date >= ?", "FROM artists WHERE next_due IS NULL OR next_due <= ?\"",
+    for fragment in ("WHERE artist_id = ? AND release_date >= ?", "FROM artists WHERE (next_due IS NULL OR next_due <= ?) AND removed_at IS NULL\"",
                      "FROM artist_albums WHERE artist_id = ?", "FROM isrc_earliest WHERE isrc = ?",
                      "FROM tracks WHERE id IN", "FROM api_calls WHERE run_id = ? GROUP BY template",
                      "WHERE artist_tracks.key = ?"):

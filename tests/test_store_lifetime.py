@@ -340,7 +340,8 @@ def test_a_schema_1_store_is_migrated_relisting_every_artist_and_keeping_release
 
     monkeypatch.setattr(store_module, "SCHEMA_VERSION", 1)
     old = Store(tmp_path / "esh.db")
-    old.add_artists([("a" * 22, "Old Artist", "test")])
+    old.db.execute("INSERT INTO artists (id, name, source, added_at) VALUES (?, 'Old Artist', 'test', '2026-01-01')",
+                   ("a" * 22,))  # as schema 1 had it (today's add_artists writes columns it had not)
     old.db.execute("UPDATE artists SET scan_cutoff = '2026-11-01', next_due = 9e12, listing_total = 4")
     old.db.execute("INSERT INTO artist_albums (artist_id, album_id) VALUES (?, ?)", ("a" * 22, "b" * 22))
     old.db.execute("INSERT INTO releases (key, track_id, release_date, first_seen_at) VALUES ('K', 't', '2026-11-02', 5.0)")
