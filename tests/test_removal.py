@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 
 import httpx
 import pytest
 
+from esh_tui.cli import main
 from esh_tui.models import Album, Candidate, RunEnd, ScanFindings, Track
 from esh_tui.sim.transport import SimTransport
 from esh_tui.spotify.client import SpotifyClient
@@ -21,8 +23,8 @@ from esh_tui.tracker.events import ArtistStarted
 from esh_tui.tracker.plan import plan_run
 
 from conftest import TODAY, catalog_copy
-from reliability_support import (FakeWorld, assert_matches_oracle, expected, half_written_artists, orphan_rows, store_tracking,
-                                 tracked_ids)
+from reliability_support import (FakeWorld, assert_matches_oracle, expected, half_written_artists, orphan_rows,
+                                 share_offline_spotify, store_tracking, tracked_ids)
 
 DAY = 86_400
 ID, OTHER = "0TnOYISbd1XYRBk9myaseg", "1TnOYISbd1XYRBk9myaseg"
@@ -268,3 +270,32 @@ def test_a_backup_restore_removes_those_it_leaves_out_keeping_what_was_learned(t
         assert export_backup(store) == backup and _knowledge(store, ID) == kept
     finally:
         store.close()
+
+
+def test_cli_remove_says_how_to_undo_and_adding_the_id_back_costs_no_api_call(monkeypatch, capsys):
+    from esh_tui.runtime import open_runtime
+
+    share_offline_spotify(monkeypatch)
+    assert main(["track", "--format", "json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert main(["artists", "list", "--format", "json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    victim = next(a for a in listed if any(r["artist"] == a["name"] for r in first))
+    assert main(["artists", "remove", victim["id"]]) == 0
+    said = capsys.readouterr().err
+    assert f"stopped tracking {victim['name']} ({victim['id']})" in said
+    assert f"to undo: esh-tui artists add {victim['id']}" in said and f"{REMOVED_KEPT_DAYS} days" in said
+    assert main(["track", "--format", "json"]) == 0
+    assert victim["name"] not in {r["artist"] for r in json.loads(capsys.readouterr().out)}
+    with open_runtime() as runtime:
+        sim = runtime.offline.sim
+    before = sim.calls()
+    assert main(["artists", "add", victim["id"]]) == 0
+    said = capsys.readouterr().err
+    assert f"tracking {victim['name']} ({victim['id']}) again, with what was learned" in said
+    assert "1 artist added" in said
+    assert main(["track", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == first
+    assert sim.calls() == before, "neither the add nor the run asked Spotify"
+    assert main(["artists", "list", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == listed, "back as it was"
