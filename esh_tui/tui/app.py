@@ -50,7 +50,7 @@ class EshApp(App):
                                      clock=clock)
         self.metrics = Metrics(self.client, runtime.store, self.tracker.cache)
         self.next_run_calls: int | None = None  # the next run's estimate, worked out when a run ends
-        self.artists = ArtistService(runtime, forget=self.tracker.cache.forget_artist)
+        self.artists = ArtistService(runtime, forget=self.tracker.cache.forget_artist, clock=clock)
         self.state = "idle"
         self.run_worker_handle: Worker | None = None
         self.prefetch_worker: Worker | None = None
@@ -121,6 +121,8 @@ class EshApp(App):
         for title, help_text, action in (
             ("Add artist", "Search Spotify and track an artist", dashboard.action_add_artist),
             ("Remove artist", "Stop tracking the selected artist", dashboard.action_remove_artist),
+            ("Undo remove", "Track the artist removed last again, with what was learned about it",
+             dashboard.action_undo_remove),
             ("Import artists", "From a file, a playlist, liked songs or followed artists", dashboard.action_import_artists),
             ("Refresh", "Fetch the artists that are due", self.action_refresh),
             ("Force refresh", "Fetch every artist, fresh or not", self.action_force_refresh),

@@ -1,4 +1,5 @@
-"""The dashboard's artist keys: add (search or link), remove (after a yes), import (file, playlist, liked, followed).
+"""The dashboard's artist keys: add (search or link), remove (after a yes; u undoes it), import (file, playlist,
+liked, followed).
 
 The work is the tracker's artist service, the same the CLI calls; this is how the dashboard asks and answers.
 """
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from textual.screen import Screen
 
+from esh_tui.models import Release, TrackedArtist
 from esh_tui.spotify.errors import SpotifyError
 from esh_tui.text import clean
 from esh_tui.tracker.artists import Added, ArtistInputError
@@ -26,6 +28,11 @@ class ArtistActions(Screen):
     """Uses the dashboard's `show_status`."""
 
     app: EshApp
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Removals `u` undoes, last first: the artist as it was and the releases its removal took off the table.
+        self.removals: list[tuple[TrackedArtist, list[tuple[Release, bool]]]] = []
 
     def show_artist(self, artist_id: str) -> None:
         """The artist's row as the store has it now."""
@@ -61,11 +68,42 @@ class ArtistActions(Screen):
                 self.app.artists.remove([row.id])
                 table.drop(row.id)
                 tracked = {artist.id for artist in self.app.runtime.store.artists()}
-                self.query_one(ReleasesTable).drop_artist(row.id, tracked)
-                self.app.notify(f"Stopped tracking {clean(row.name)}")
+                dropped = self.query_one(ReleasesTable).drop_artist(row.id, tracked)
+                self.removals.append((row, dropped))
+                self.app.notify(f"Stopped tracking {clean(row.name)} · {self._key('undo_remove', 'u')} to undo",
+                                timeout=10)
                 self.show_status()
 
         self.app.push_screen(ConfirmScreen(f"Stop tracking {clean(row.name)}?"), answered)
+
+    def action_undo_remove(self) -> None:
+        """Track the artist removed last again, with everything the store learned about it: its row comes back as
+        it was (fresh stays fresh: no API call), and so do the releases its removal took off the table."""
+        if not self.removals:
+            self.app.notify("Nothing to undo: no artist was removed since the dashboard started")
+            return
+        row, dropped = self.removals.pop()
+        if not self.app.artists.restore([row]).added:
+            self.app.notify(f"{clean(row.name)} is tracked already")
+        else:
+            self.app.notify(f"Tracking {clean(row.name)} again, with what was learned about it")
+        self.show_artist(row.id)
+        self.query_one(ArtistsTable).resort()
+        # Back on the table: what its removal took off, and what a run found for it since (it went on
+        # scanning an artist removed mid-run; those releases were kept off the table).
+        store, releases = self.app.runtime.store, self.query_one(ReleasesTable)
+        back = {release.key: release for release, _ in dropped}
+        for release, _ in store.releases_since(self.app.cutoff(), artist_ids=[row.id]):
+            back.setdefault(release.key, release)
+        unseen = store.unseen(back)  # as the store has it now
+        for key, release in back.items():
+            releases.show(release, new=key in unseen)
+        releases.resort()
+        self.show_status()
+
+    def _key(self, action: str, default: str) -> str:
+        """The key of an action as the key map has it (config.toml may remap it)."""
+        return dict(getattr(self.app, "_keymap", {})).get(action, default)
 
     def action_import_artists(self) -> None:
         def chosen(choice: tuple[str, str] | None) -> None:

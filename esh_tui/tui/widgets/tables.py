@@ -150,6 +150,10 @@ class ArtistsTable(KeyedTable):
         self.upsert(artist.id, (Text(state or short), safe(artist.name), Text(detail),
                                 Text(artist.last_release or "—"), Text(artist.frequency or "—")))
 
+    def has(self, artist_id: str) -> bool:
+        """The artist has a row (shown, or hidden by the filter): it is tracked."""
+        return artist_id in self._rows
+
     def set_state(self, artist_id: str, state: str, detail: str | None = None) -> None:
         cells = self._rows.get(artist_id)
         if cells is not None:
@@ -200,15 +204,18 @@ class ReleasesTable(KeyedTable):
         for key in keys:
             self.show(self.releases[key], new=False)
 
-    def keep_only(self, keys: set[str]) -> None:
+    def keep_only(self, keys: set[str]) -> list[tuple[Release, bool]]:
+        """Drop every release but these; returns those dropped, each with whether it showed ★."""
+        dropped = []
         for key in [k for k in self.releases if k not in keys]:
-            self.releases.pop(key)
-            self._new.pop(key, None)
+            dropped.append((self.releases.pop(key), self._new.pop(key, False)))
             self.drop(key)
+        return dropped
 
-    def drop_artist(self, artist_id: str, tracked: set[str]) -> None:
-        """An artist is no longer tracked: its releases go, unless another tracked artist has them too."""
-        self.keep_only({key for key, release in self.releases.items()
-                        if not release.found_for or (set(release.found_for) - {artist_id}) & tracked})
+    def drop_artist(self, artist_id: str, tracked: set[str]) -> list[tuple[Release, bool]]:
+        """An artist is no longer tracked: its releases go, unless another tracked artist has them too.
+        Returns those that went (an undo puts them back)."""
+        return self.keep_only({key for key, release in self.releases.items()
+                               if not release.found_for or (set(release.found_for) - {artist_id}) & tracked})
 
 
