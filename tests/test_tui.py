@@ -551,3 +551,23 @@ async def test_undo_remove_can_be_remapped_and_the_toast_names_its_key():
         await pilot.press("ctrl+z")
         await pilot.pause()
         assert app.runtime.store.artist(victim) is not None and victim in artists.rows
+
+
+async def test_adding_a_removed_artist_back_with_a_brings_its_releases_back_too():
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        releases, artists = app.query_one(ReleasesTable), app.query_one(ArtistsTable)
+        victim, own = _victim_with_own_releases(releases)
+        name, shown = app.runtime.store.artist(victim).name, set(releases.releases)
+        artists.focus()
+        artists.move_cursor(row=artists.get_row_index(victim))
+        await pilot.press("d", "y")
+        await pilot.pause()
+        assert not own & set(releases.releases)
+        await pilot.press("a")
+        await pilot.pause()
+        app.screen.dismiss((victim, name))  # picked in the search
+        await pilot.pause()
+        assert victim in artists.rows and set(releases.releases) == shown
+        assert f"Tracking {name} again" in list(app._notifications)[-1].message

@@ -6,6 +6,7 @@ The work is the tracker's artist service, the same the CLI calls; this is how th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from textual.screen import Screen
@@ -45,7 +46,13 @@ class ArtistActions(Screen):
             if choice is None:
                 return
             artist_id, name = choice
-            if self.app.artists.track([choice], "manual").added:
+            added = self.app.artists.track([choice], "manual")
+            if artist_id in added.restored:  # removed earlier: back with what was learned, releases and all
+                self.show_artist(artist_id)
+                self.query_one(ArtistsTable).resort()
+                self._show_releases_of(artist_id)
+                self.app.notify(f"Tracking {clean(name)} again, with what was learned about it")
+            elif added.added:
                 self.show_artist(artist_id)
                 self.app.notify(f"Tracking {clean(name)}; r fetches its releases")
             else:
@@ -89,17 +96,21 @@ class ArtistActions(Screen):
             self.app.notify(f"Tracking {clean(row.name)} again, with what was learned about it")
         self.show_artist(row.id)
         self.query_one(ArtistsTable).resort()
-        # Back on the table: what its removal took off, and what a run found for it since (it went on
-        # scanning an artist removed mid-run; those releases were kept off the table).
+        self._show_releases_of(row.id, [release for release, _ in dropped])
+        self.show_status()
+
+    def _show_releases_of(self, artist_id: str, dropped: Iterable[Release] = ()) -> None:
+        """An artist tracked again: back on the table go the releases its removal took off (`dropped`), and those
+        the store has for it in the window (a run that went on scanning it after a removal mid-run found some,
+        kept off the table), each ★ as the store has it now."""
         store, releases = self.app.runtime.store, self.query_one(ReleasesTable)
-        back = {release.key: release for release, _ in dropped}
-        for release, _ in store.releases_since(self.app.cutoff(), artist_ids=[row.id]):
+        back = {release.key: release for release in dropped}
+        for release, _ in store.releases_since(self.app.cutoff(), artist_ids=[artist_id]):
             back.setdefault(release.key, release)
-        unseen = store.unseen(back)  # as the store has it now
+        unseen = store.unseen(back)
         for key, release in back.items():
             releases.show(release, new=key in unseen)
         releases.resort()
-        self.show_status()
 
     def _key(self, action: str, default: str) -> str:
         """The key of an action as the key map has it (config.toml may remap it)."""
