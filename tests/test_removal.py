@@ -80,7 +80,7 @@ def _own_releases(result) -> dict[str, int]:
     return counts
 
 
-async def test_a_removed_artist_is_not_listed_due_scanned_planned_or_exported_and_added_again_costs_no_api_call(tmp_path):
+async def test_a_removed_artist_is_not_listed_scanned_planned_or_exported_and_back_costs_no_api_call(tmp_path):
     catalog = catalog_copy(1, 20)
     world = FakeWorld(catalog, tmp_path / "esh.db")
     ids = tracked_ids(catalog)[:8]

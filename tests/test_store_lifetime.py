@@ -221,7 +221,8 @@ class StoreLifetime(RuleBasedStateMachine):
         store = Store(self.world.path)
         try:
             assert {a.id for a in store.artists()} == set(self.tracked)
-            assert {a.id for a in store.artists(include_removed=True) if a.removed_at is not None} == set(self.not_tracked)
+            kept = {a.id for a in store.artists(include_removed=True) if a.removed_at is not None}
+            assert kept == set(self.not_tracked)
         finally:
             store.close()
 

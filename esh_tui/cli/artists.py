@@ -29,7 +29,8 @@ def cmd_remove(args: argparse.Namespace) -> int:
     for artist in removed:
         note(f"stopped tracking {clean(artist.name)} ({artist.id})")
     note(f"{len(removed)} artist{'s' if len(removed) != 1 else ''} removed; to undo: esh-tui artists add "
-         f"{' '.join(a.id for a in removed)} (what was learned is kept {REMOVED_KEPT_DAYS} days: no fetching again)")
+         f"{' '.join(a.id for a in removed)} (what was learned is kept {REMOVED_KEPT_DAYS} days: adding it back "
+         "costs no API call while it is fresh)")
     return EXIT_OK
 
 

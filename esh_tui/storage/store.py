@@ -247,8 +247,9 @@ class Store:
                     "added_at = CASE WHEN source = ? THEN ? ELSE added_at END "
                     "WHERE id = ? AND removed_at IS NOT NULL",
                     (name, SCANNED_SOURCE, source, SCANNED_SOURCE, now, artist_id)).rowcount
-                added += self.db.execute("INSERT OR IGNORE INTO artists (id, name, source, added_at) VALUES (?, ?, ?, ?)",
-                                         (artist_id, name, source, now)).rowcount
+                added += self.db.execute(
+                    "INSERT OR IGNORE INTO artists (id, name, source, added_at) VALUES (?, ?, ?, ?)",
+                    (artist_id, name, source, now)).rowcount
             return added
 
     def remove_artists(self, artist_ids: Iterable[str], now: float | None = None) -> int:
@@ -272,7 +273,8 @@ class Store:
     def artists(self, include_removed: bool = False) -> list[TrackedArtist]:
         """The tracked artists (`include_removed`: with those whose knowledge is kept though not tracked)."""
         where = "" if include_removed else "WHERE removed_at IS NULL "
-        return [TrackedArtist(**row) for row in self.db.query(f"SELECT * FROM artists {where}ORDER BY name COLLATE NOCASE, id")]
+        sql = f"SELECT * FROM artists {where}ORDER BY name COLLATE NOCASE, id"
+        return [TrackedArtist(**row) for row in self.db.query(sql)]
 
     def artist(self, artist_id: str, include_removed: bool = False) -> TrackedArtist | None:
         """A tracked artist (`include_removed`: or one not tracked whose knowledge is kept, for its scans)."""
@@ -282,7 +284,8 @@ class Store:
 
     def due_artist_ids(self, now: float) -> list[str]:
         sql = "SELECT id, next_due FROM artists WHERE (next_due IS NULL OR next_due <= ?) AND removed_at IS NULL"
-        return [row[0] for row in sorted(self.db.execute(sql, (now,)), key=lambda row: row[1] or 0.0)]  # two index searches
+        # two index searches
+        return [row[0] for row in sorted(self.db.execute(sql, (now,)), key=lambda row: row[1] or 0.0)]
 
     def soon_due_artist_ids(self, now: float, until: float) -> list[str]:
         """Artists fresh now, due by `until`, and past half their freshness (so a refresh is never repeated at once):
@@ -587,7 +590,8 @@ class Store:
         albums = self.db.execute(
             "SELECT count(*) FROM artist_albums JOIN albums ON albums.id = artist_albums.album_id "
             "JOIN artists ON artists.id = artist_albums.artist_id WHERE artists.listed_back_to <= ? "
-            "AND artists.removed_at IS NULL AND albums.release_date >= ? AND albums.noise = 0", (day, day)).fetchone()[0]
+            "AND artists.removed_at IS NULL AND albums.release_date >= ? AND albums.noise = 0",
+            (day, day)).fetchone()[0]
         tracks, isrcs = self.db.execute(
             "SELECT count(*), count(DISTINCT artist_tracks.isrc) FROM artist_tracks JOIN artists "
             "ON artists.id = artist_tracks.artist_id WHERE artists.listed_back_to <= ? "
