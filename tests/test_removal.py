@@ -178,6 +178,7 @@ async def test_a_run_over_artists_not_in_the_list_reads_back_what_it_filed_and_l
         assert sorted(a.id for a in store.artists()) == sorted(tracked), "nobody was added to the list"
         rows = [store.artist(i, include_removed=True) for i in extra]
         assert all(r.source == SCANNED_SOURCE and r.removed_at is not None for r in rows)
+        assert store.removed_artist_ids(extra) == set(), "never tracked: adding one is not tracking it 'again'"
         with_releases = {a for r in result.releases for a in r.found_for} & set(extra)
         assert with_releases and all(store.known_album_ids(i) for i in with_releases)
     finally:

@@ -261,13 +261,15 @@ class Store:
                                        (now, artist_id)).rowcount for artist_id in dict.fromkeys(artist_ids))
 
     def removed_artist_ids(self, artist_ids: Iterable[str]) -> set[str]:
-        """The ones among these that are not tracked but whose knowledge is kept (a re-add restores it)."""
+        """The ones among these that were tracked and removed, their knowledge kept (a re-add restores it); not
+        those only ever scanned by a run over artists not in the list (their knowledge is kept too)."""
         ids = list(dict.fromkeys(artist_ids))
         found: set[str] = set()
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
-            sql = f"SELECT id FROM artists WHERE id IN ({','.join('?' * len(chunk))}) AND removed_at IS NOT NULL"
-            found.update(row[0] for row in self.db.execute(sql, chunk))
+            sql = (f"SELECT id FROM artists WHERE id IN ({','.join('?' * len(chunk))}) AND removed_at IS NOT NULL "
+                   "AND source != ?")
+            found.update(row[0] for row in self.db.execute(sql, [*chunk, SCANNED_SOURCE]))
         return found
 
     def artists(self, include_removed: bool = False) -> list[TrackedArtist]:
