@@ -58,9 +58,9 @@ MARKET_VARIABLE, MARKET_KEY = "ESH_MARKET", "[spotify] market"
 _MARKET = re.compile(r"[A-Z]{2}")
 
 # The dashboard's actions that [keys] may remap (the ids of its bindings; a test keeps the two in step).
-KEY_ACTIONS = ("add_artist", "remove_artist", "import", "refresh", "force_refresh", "cancel_run", "filter", "sort",
-               "open_release", "copy_release", "mark_seen", "mark_all_seen", "history", "group_albums", "toggle_log",
-               "help", "quit")
+KEY_ACTIONS = ("add_artist", "remove_artist", "undo_remove", "import", "refresh", "force_refresh", "cancel_run",
+               "filter", "sort", "open_release", "copy_release", "mark_seen", "mark_all_seen", "history", "group_albums",
+               "toggle_log", "help", "quit")
 
 
 class ConfigError(ValueError):

@@ -38,7 +38,7 @@ def parse_release_date(value: str, precision: str | None = None) -> dt.date:
 
 @dataclass(frozen=True, slots=True)
 class TrackedArtist:
-    """An artist the user tracks, with what the store knows of its schedule and activity."""
+    """An artist the user tracks (or tracked: `removed_at`), with what the store knows of its schedule and activity."""
 
     id: str
     name: str
@@ -56,6 +56,7 @@ class TrackedArtist:
     partial_back_to: str | None = None  # a scan stopped part way kept finished albums from here on (see Store)
     last_scan_calls: int | None = None  # API calls of the last check that asked Spotify anything (None: not counted)
     total_calls: int | None = None  # API calls of every check counted (from schema 6 on)
+    removed_at: float | None = None  # not tracked since then (its knowledge is kept a while; see Store.remove_artists)
 
 
 @dataclass(frozen=True, slots=True)

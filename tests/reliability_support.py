@@ -22,7 +22,7 @@ from esh_tui.sim.catalog import Catalog
 from esh_tui.sim.transport import SimTransport
 from esh_tui.spotify.client import SpotifyClient
 from esh_tui.storage.cache import ReleaseCache
-from esh_tui.storage.store import Store
+from esh_tui.storage.store import SCANNED_SOURCE, Store
 from esh_tui.storage.ttl import TtlPolicy
 from esh_tui.tracker.engine import RunResult, Tracker
 
@@ -143,14 +143,30 @@ def db_digest(path: Path) -> str:
         conn.close()
 
 
-def half_written_artists(path: Path) -> list[str]:
-    """Artists whose stored scan is not whole: every artist is either never scanned, or scanned completely, or
-    has the albums a stopped scan finished marked as such (`partial_back_to`)."""
+def orphan_rows(path: Path) -> list[str]:
+    """Artist ids with albums or candidates filed under them (artist_albums, artist_tracks) but no artist row:
+    rows nothing says how complete they are, nor ever purges."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        bad = set()
-        for artist_id, last_checked, next_due, listed_back_to, failed, partial in conn.execute(
-                "SELECT id, last_checked, next_due, listed_back_to, failed_reason, partial_back_to FROM artists"):
+        return sorted({row[0] for table in ("artist_albums", "artist_tracks") for row in conn.execute(
+            f"SELECT DISTINCT artist_id FROM {table} WHERE artist_id NOT IN (SELECT id FROM artists)")})
+    finally:
+        conn.close()
+
+
+def half_written_artists(path: Path) -> list[str]:
+    """Artists whose stored scan is not whole: every artist, tracked or not (removed, its knowledge kept; or
+    scanned by a run over artists not in the list), is either never scanned, or scanned completely, or has the
+    albums a stopped scan finished marked as such (`partial_back_to`); and no scan's rows are filed under an
+    artist that has no row."""
+    bad = set(orphan_rows(path))
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        for artist_id, last_checked, next_due, listed_back_to, failed, partial, source, removed_at in conn.execute(
+                "SELECT id, last_checked, next_due, listed_back_to, failed_reason, partial_back_to, source, removed_at "
+                "FROM artists"):
+            if source == SCANNED_SOURCE and removed_at is None:
+                bad.add(artist_id)  # a row made for a scan's rows, tracked without anybody adding it
             albums = conn.execute("SELECT count(*) FROM artist_albums WHERE artist_id = ?", (artist_id,)).fetchone()[0]
             tracks = conn.execute("SELECT count(*) FROM artist_tracks WHERE artist_id = ?", (artist_id,)).fetchone()[0]
             if last_checked is None and ((albums or tracks) and partial is None

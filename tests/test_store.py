@@ -28,8 +28,8 @@ HOT_QUERIES = {
     "cached candidates of an artist": (
         "SELECT key, isrc, track_id, album_id, release_date FROM artist_tracks WHERE artist_id = ? AND release_date >= ? "
         "ORDER BY release_date DESC", (ID, "2026-08-25"), "idx_artist_tracks_lookup"),
-    "due artists": ("SELECT id, next_due FROM artists WHERE next_due IS NULL OR next_due <= ?", (1.0,),
-                    "idx_artists_due"),
+    "due artists": ("SELECT id, next_due FROM artists WHERE (next_due IS NULL OR next_due <= ?) AND removed_at IS NULL",
+                    (1.0,), "idx_artists_due"),
     "known albums of an artist": ("SELECT album_id FROM artist_albums WHERE artist_id = ?", (ID,),
                                   "sqlite_autoindex_artist_albums_1"),
     "ISRC earliest release": ("SELECT * FROM isrc_earliest WHERE isrc = ?", ("USAAA2600001",),
@@ -65,7 +65,7 @@ def test_store_source_runs_exactly_these_hot_queries():
     import esh_tui.storage.rollups as rollups
     import esh_tui.storage.store as store
     source = inspect.getsource(store) + inspect.getsource(rollups)
-    for fragment in ("WHERE artist_id = ? AND release_date >= ?", "FROM artists WHERE next_due IS NULL OR next_due <= ?\"",
+    for fragment in ("WHERE artist_id = ? AND release_date >= ?", "FROM artists WHERE (next_due IS NULL OR next_due <= ?) AND removed_at IS NULL\"",
                      "FROM artist_albums WHERE artist_id = ?", "FROM isrc_earliest WHERE isrc = ?",
                      "FROM tracks WHERE id IN", "FROM run_endpoints WHERE run_id = ? GROUP BY template",
                      "FROM run_cost WHERE run_id = ?", "FROM run_minutes WHERE minute >= ?",
@@ -341,12 +341,14 @@ def test_a_schema_4_store_gains_per_artist_call_counts_left_unknown_until_a_chec
 
     monkeypatch.setattr(store_module, "SCHEMA_VERSION", 4)
     old = Store(tmp_path / "esh.db")
-    old.add_artists([(ID, "Old Artist", "test")])
+    with old.transaction():  # as a schema 4 esh-tui added it (add_artists writes later columns)
+        old.db.execute("INSERT INTO artists (id, name, source, added_at) VALUES (?, 'Old Artist', 'test', '2026-11-01')",
+                       (ID,))
     old.close()
     monkeypatch.undo()
     store = Store(tmp_path / "esh.db")
     try:
-        assert store.schema_version == SCHEMA_VERSION == 6
+        assert store.schema_version == SCHEMA_VERSION >= 6
         artist = store.artist(ID)
         assert (artist.name, artist.last_scan_calls, artist.total_calls) == ("Old Artist", None, None)
         store.add_artist_calls({ID: 7})

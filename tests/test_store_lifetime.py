@@ -4,9 +4,16 @@ A hypothesis state machine drives one store through random sequences of what
 users do: runs with any window (1 to 365 days, or --since), forced or not,
 --delta-only or not; runs cancelled after a few artists; runs stopped
 mid-artist by the daily quota or failing artists part way under server errors;
-days and hours passing; artists added and removed. After every run that finishes, its
+days and hours passing; artists added, removed and added again; runs over artists
+not in the list (`track --artist ID`). After every run that finishes, its
 releases equal the oracle's for that window on that day, exactly, and
 --delta-only has printed every release of its window once and only once.
+
+The model of the artist list: which artists are tracked, and which are not but
+keep what was learned (removed, or scanned by a run over artists not in the
+list) until REMOVED_KEPT_DAYS after that, when a run's start purges them. An
+artist added again comes back with exactly the knowledge it had, and while
+that is fresh it costs no API call.
 
 ESH_LIFETIME_EXAMPLES sets how many sequences to try (CI: a bounded number).
 """
@@ -29,7 +36,7 @@ from esh_tui.sim.admission import Admission
 from esh_tui.sim.catalog import Catalog
 from esh_tui.spotify.client import SpotifyClient
 from esh_tui.storage.cache import ReleaseCache
-from esh_tui.storage.store import Store
+from esh_tui.storage.store import REMOVED_KEPT_DAYS, Store
 from esh_tui.storage.ttl import TtlPolicy
 from esh_tui.tracker.engine import Tracker
 from esh_tui.tracker.events import ArtistDone
@@ -57,6 +64,8 @@ class StoreLifetime(RuleBasedStateMachine):
         self.directory = _scratch_directory()
         self.reported: set[str] = set()  # what --delta-only runs printed so far (the model of "reported")
         self.delta_window: dt.date | None = None
+        self.not_tracked: dict[str, float] = {}  # artists not tracked whose knowledge is kept: since when
+        self.kept: dict[str, tuple] = {}  # ...and that knowledge, as it was when they stopped being tracked
 
     @initialize(seed=st.integers(1, 6), tracked=st.integers(3, 8))
     def start(self, seed: int, tracked: int) -> None:
@@ -134,21 +143,68 @@ class StoreLifetime(RuleBasedStateMachine):
         self.days_passed += days
         self.world.time.now += days * 86_400 + hours * 3_600
 
-    @rule(pick=st.integers(0, CATALOG_SIZE))
-    def add_artist(self, pick: int) -> None:
-        TALLY['add_artist'] += 1
-        artist_id = self.everyone[pick % len(self.everyone)]
-        if artist_id not in self.tracked:
-            self.tracked.append(artist_id)
-            name = self.world.catalog.artists[artist_id].name
-            self._store(lambda store: store.add_artists([(artist_id, name, "test")]))
-
     @precondition(lambda self: len(self.tracked) > 1)
     @rule(pick=st.integers(0, CATALOG_SIZE))
     def remove_artist(self, pick: int) -> None:
         TALLY['remove_artist'] += 1
         artist_id = self.tracked.pop(pick % len(self.tracked))
-        self._store(lambda store: store.remove_artists([artist_id]))
+        now = self.world.time.now
+        self.not_tracked[artist_id] = now
+        self.kept[artist_id] = self._store(lambda store: _knowledge(store, artist_id))
+        assert self._store(lambda store: store.remove_artists([artist_id], now=now)) == 1
+
+    @precondition(lambda self: hasattr(self, "world") and len(self.tracked) < len(self.everyone))
+    @rule(pick=st.integers(0, CATALOG_SIZE), again=st.booleans())
+    def add_artist(self, pick: int, again: bool) -> None:
+        """An artist not tracked is added (`again`: one whose knowledge is kept, if any): with that knowledge,
+        exactly, or (never known, or purged) with none; while it is fresh, asking for it costs no API call."""
+        TALLY['add_artist'] += 1
+        others = [i for i in self.everyone if i not in self.tracked]
+        if again and self.not_tracked:
+            others = list(self.not_tracked)
+        artist_id = others[pick % len(others)]
+        kept = self.kept.pop(artist_id) if self.not_tracked.pop(artist_id, None) is not None else None
+        name = self.world.catalog.artists[artist_id].name
+        self.tracked.append(artist_id)
+        store = Store(self.world.path)
+        try:
+            assert store.add_artists([(artist_id, name, "test")]) == 1
+            now = _knowledge(store, artist_id)
+            row = store.artist(artist_id)
+            if kept is None:
+                TALLY["added_unknown"] += 1
+                assert now[1:] == ([], []) and row.last_checked is None, "nothing kept: a new artist"
+                return
+            TALLY["added_again_with_knowledge"] += 1
+            assert now == kept, "what was learned comes back exactly"
+            if row.next_due is not None and row.next_due > self.world.time.now and row.listed_back_to:
+                TALLY["added_again_fresh"] += 1
+                cache = ReleaseCache(store, WITHIN_A_DAY, clock=self.world.time.clock)
+                assert cache.artist_scan(artist_id, dt.date.fromisoformat(row.listed_back_to)) is not None, \
+                    "fresh: the store answers, no API call"
+        finally:
+            store.close()
+
+    @precondition(lambda self: hasattr(self, "world") and len(self.tracked) < len(self.everyone))
+    @rule(pick=st.integers(0, CATALOG_SIZE), days=st.integers(1, 365))
+    def track_artists_not_in_the_list(self, pick: int, days: int) -> None:
+        """`track --artist ID` beside the list: the run reads back what it filed under an artist not tracked
+        (exact against the oracle); those rows hang off a row that is not tracked, kept like a removed one's."""
+        TALLY["run_over_artists_not_tracked"] += 1
+        others = [i for i in self.everyone if i not in self.tracked]
+        extra = others[pick % len(others)]
+        cutoff = self.world.catalog.today - dt.timedelta(days=days)
+        result = self._run(cutoff, False, ids=[*self.tracked, extra])
+        assert result.status == "ok", result.message
+        assert_matches_oracle(result, expected(self.world.catalog, [*self.tracked, extra], days))
+        store = Store(self.world.path)
+        try:
+            row = store.artist(extra, include_removed=True)
+            assert row is not None and row.removed_at is not None and store.artist(extra) is None, "not tracked"
+            self.not_tracked.setdefault(extra, row.removed_at)  # a removed artist stays removed since then
+            self.kept[extra] = _knowledge(store, extra)
+        finally:
+            store.close()
 
     # ----- what always holds ---------------------------------------------------------------------------------
 
@@ -156,6 +212,19 @@ class StoreLifetime(RuleBasedStateMachine):
     def store_is_whole(self) -> None:
         if hasattr(self, "world") and self.world.path.exists():
             assert half_written_artists(self.world.path) == []
+
+    @invariant()
+    def artist_list_is_the_models(self) -> None:
+        """Tracked: exactly the model's; not tracked but kept: exactly those not purged yet."""
+        if not hasattr(self, "world"):
+            return
+        store = Store(self.world.path)
+        try:
+            assert {a.id for a in store.artists()} == set(self.tracked)
+            kept = {a.id for a in store.artists(include_removed=True) if a.removed_at is not None}
+            assert kept == set(self.not_tracked)
+        finally:
+            store.close()
 
     def teardown(self) -> None:
         TALLY["sequences"] += 1
@@ -165,16 +234,24 @@ class StoreLifetime(RuleBasedStateMachine):
 
     # ----- helpers -------------------------------------------------------------------------------------------
 
-    def _store(self, action) -> None:
+    def _store(self, action):
         store = Store(self.world.path)
         try:
-            action(store)
+            return action(store)
         finally:
             store.close()
 
-    def _run(self, cutoff: dt.date, force: bool, cancel_after: int | None = None):
+    def _purged_at_a_runs_start(self) -> None:
+        """The model of the purge a run's start does (no other run is ever going on here)."""
+        before = self.world.time.now - REMOVED_KEPT_DAYS * 86_400
+        for artist_id in [i for i, since in self.not_tracked.items() if since < before]:
+            TALLY["purged"] += 1
+            del self.not_tracked[artist_id], self.kept[artist_id]
+
+    def _run(self, cutoff: dt.date, force: bool, cancel_after: int | None = None, ids: list[str] | None = None):
         """One run in a fresh client, store and cache (a new process, as far as the store can tell)."""
         world = self.world
+        self._purged_at_a_runs_start()
 
         async def run():
             store = Store(world.path)
@@ -193,11 +270,24 @@ class StoreLifetime(RuleBasedStateMachine):
 
                     tracker = Tracker(client, store, ReleaseCache(store, WITHIN_A_DAY, clock=world.time.clock),
                                       today=lambda: world.catalog.today, on_event=on_event)
-                    return await tracker.run(cutoff, self.tracked, force=force)
+                    return await tracker.run(cutoff, ids or self.tracked, force=force)
             finally:
                 store.close()
 
         return asyncio.run(run())
+
+
+def _knowledge(store: Store, artist_id: str) -> tuple:
+    """Everything a store knows about one artist beyond who it is: its row's bookkeeping, its albums and its
+    candidates (None, [], [] if it has no row)."""
+    row = store.db.execute("SELECT last_checked, next_due, listed_back_to, listing_total, last_release, "
+                           "releases_per_year, frequency, interval_hours, failed_reason, partial_back_to "
+                           "FROM artists WHERE id = ?", (artist_id,)).fetchone()
+    albums = sorted(store.db.execute("SELECT album_id, album_group FROM artist_albums WHERE artist_id = ?",
+                                     (artist_id,)).fetchall())
+    tracks = sorted(store.db.execute("SELECT track_id, key, isrc, album_id, release_date, fetched_at FROM "
+                                     "artist_tracks WHERE artist_id = ?", (artist_id,)).fetchall())
+    return row, albums, tracks
 
 
 class StoreLifetimeExtended(StoreLifetime):
@@ -340,7 +430,8 @@ def test_a_schema_1_store_is_migrated_relisting_every_artist_and_keeping_release
 
     monkeypatch.setattr(store_module, "SCHEMA_VERSION", 1)
     old = Store(tmp_path / "esh.db")
-    old.add_artists([("a" * 22, "Old Artist", "test")])
+    old.db.execute("INSERT INTO artists (id, name, source, added_at) VALUES (?, 'Old Artist', 'test', '2026-01-01')",
+                   ("a" * 22,))  # as schema 1 had it (today's add_artists writes columns it had not)
     old.db.execute("UPDATE artists SET scan_cutoff = '2026-11-01', next_due = 9e12, listing_total = 4")
     old.db.execute("INSERT INTO artist_albums (artist_id, album_id) VALUES (?, ?)", ("a" * 22, "b" * 22))
     old.db.execute("INSERT INTO releases (key, track_id, release_date, first_seen_at) VALUES ('K', 't', '2026-11-02', 5.0)")

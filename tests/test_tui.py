@@ -280,7 +280,7 @@ async def test_command_palette_lists_every_action():
     app, _ = make_app(autostart=False)
     async with app.run_test(size=SIZE):
         titles = {c.title for c in app.get_system_commands(app.screen)}
-    assert {"Add artist", "Remove artist", "Import artists", "Refresh", "Force refresh", "Cancel run",
+    assert {"Add artist", "Remove artist", "Undo remove", "Import artists", "Refresh", "Force refresh", "Cancel run",
             "Toggle event log", "Keys"} <= titles
 
 
@@ -316,7 +316,7 @@ async def test_removing_an_artist_named_in_markup_shows_its_name_literally_in_th
         await pilot.press("d", "y")
         await pilot.pause()
         toast = list(app._notifications)[-1]
-        assert toast.message == f"Stopped tracking {hostile.name}" and not toast.markup
+        assert toast.message == f"Stopped tracking {hostile.name} · u to undo" and not toast.markup
 
 
 async def test_adding_and_failing_toasts_carry_outside_text_literally_never_as_markup():
@@ -510,6 +510,8 @@ async def test_history_view_shows_the_runs_the_store_has_and_steps_through_spans
         assert app.screen is app.dashboard
     titles = [c.title for c in app.get_system_commands(app.dashboard)]
     assert "History" in titles
+
+
 async def test_sorting_orders_rows_by_their_text_a_name_before_the_longer_names_it_begins():
     """Rows sort by what they say (casefolded), not by how Python writes the cells out (repr put "Echo's" first,
     in other quotes, and a name after the longer names it begins, its closing quote sorting after a space)."""
@@ -754,3 +756,113 @@ async def test_artist_details_show_hostile_names_literally():
         link = next(a.id for a in hostile if a.name.startswith("[link="))
         assert "Name [link=https://example.invalid]Click Me[/link] ID" in (await _open_artist(app, pilot, link))[0]
         assert any(a.name == "New\nLine Collective" for a in hostile)
+
+
+def _victim_with_own_releases(releases: ReleasesTable) -> tuple[str, set[str]]:
+    """The artist with the most releases no other artist has, and those releases."""
+    own: dict[str, set[str]] = {}
+    for key, release in releases.releases.items():
+        if len(release.found_for) == 1:
+            own.setdefault(release.found_for[0], set()).add(key)
+    victim = max(own, key=lambda a: len(own[a]))
+    return victim, own[victim]
+
+
+async def test_u_undoes_a_removal_with_the_artists_row_and_releases_back_and_no_api_call():
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        releases, artists = app.query_one(ReleasesTable), app.query_one(ArtistsTable)
+        victim, own = _victim_with_own_releases(releases)
+        name = app.runtime.store.artist(victim).name
+        row, shown = artists.get_row(victim), set(releases.releases)
+        sim = app.runtime.offline.sim
+        calls = sim.calls()
+        artists.focus()
+        artists.move_cursor(row=artists.get_row_index(victim))
+        await pilot.press("d", "y")
+        await pilot.pause()
+        assert list(app._notifications)[-1].message == f"Stopped tracking {name} · u to undo"
+        assert victim not in artists.rows and not own & set(releases.releases)
+        await pilot.press("u")
+        await pilot.pause()
+        assert app.runtime.store.artist(victim) is not None
+        assert artists.get_row(victim) == row, "its row as it was: fresh, same next check"
+        assert set(releases.releases) == shown and releases.row_count == len(shown), "its releases are back"
+        assert sim.calls() == calls, "no API call"
+        assert f"Tracking {name} again" in list(app._notifications)[-1].message
+        await pilot.press("r")
+        await _settle(app, pilot)
+        assert app.last_result.status == "ok" and app.last_result.api_calls == 0, "fresh: the store answers"
+        assert set(releases.releases) == shown
+        await pilot.press("u")
+        await pilot.pause()
+        assert "Nothing to undo" in list(app._notifications)[-1].message
+
+
+async def test_an_artist_removed_mid_run_leaves_no_orphan_rows_and_u_brings_it_back_with_what_the_run_found():
+    from reliability_support import half_written_artists, orphan_rows
+
+    app, gated = make_app(gate_artist_index=3)
+    victim = app.runtime.store.artists()[3].id
+    async with app.run_test(size=SIZE) as pilot:
+        await gated.reached.wait()  # the run is scanning the victim: its album listing is held
+        artists, releases = app.query_one(ArtistsTable), app.query_one(ReleasesTable)
+        artists.focus()
+        artists.move_cursor(row=artists.get_row_index(victim))
+        await pilot.press("d", "y")
+        await pilot.pause()
+        gated.gate.set()
+        await _settle(app, pilot)
+        path = app.runtime.store.path
+        assert orphan_rows(path) == [] and half_written_artists(path) == []
+        assert victim not in artists.rows
+        assert all(set(r.found_for) - {victim} for r in releases.releases.values()), "none of its own shown"
+        catalog = app.runtime.offline.catalog
+        everyone = [a.id for a in app.runtime.store.artists()] + [victim]
+        await pilot.press("u")
+        await pilot.pause()
+        assert str(artists.get_row(victim)[0]) == "✓", "back fresh, from the scan that finished after its removal"
+        assert set(releases.releases) == set(oracle.expected_releases(catalog, everyone, app.cutoff()))
+        calls = app.runtime.offline.sim.calls()
+        await pilot.press("r")
+        await _settle(app, pilot)
+        assert app.runtime.offline.sim.calls() == calls
+
+
+async def test_undo_remove_can_be_remapped_and_the_toast_names_its_key():
+    from esh_tui.config import load_settings
+    settings = load_settings()
+    settings.config_dir.mkdir(parents=True, exist_ok=True)
+    settings.config_path.write_text('[keys]\nundo_remove = "ctrl+z"\n')
+    app, _ = make_app(autostart=False)
+    async with app.run_test(size=SIZE) as pilot:
+        artists = app.query_one(ArtistsTable)
+        artists.focus()
+        victim = artists.selected_key
+        await pilot.press("d", "y")
+        await pilot.pause()
+        assert list(app._notifications)[-1].message.endswith(" · ctrl+z to undo")
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert app.runtime.store.artist(victim) is not None and victim in artists.rows
+
+
+async def test_adding_a_removed_artist_back_with_a_brings_its_releases_back_too():
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        releases, artists = app.query_one(ReleasesTable), app.query_one(ArtistsTable)
+        victim, own = _victim_with_own_releases(releases)
+        name, shown = app.runtime.store.artist(victim).name, set(releases.releases)
+        artists.focus()
+        artists.move_cursor(row=artists.get_row_index(victim))
+        await pilot.press("d", "y")
+        await pilot.pause()
+        assert not own & set(releases.releases)
+        await pilot.press("a")
+        await pilot.pause()
+        app.screen.dismiss((victim, name))  # picked in the search
+        await pilot.pause()
+        assert victim in artists.rows and set(releases.releases) == shown
+        assert f"Tracking {name} again" in list(app._notifications)[-1].message

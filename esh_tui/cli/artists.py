@@ -8,6 +8,7 @@ import asyncio
 from esh_tui.cli.errors import EXIT_OK, UsageError, note
 from esh_tui.cli.progress import progress_bar
 from esh_tui.cli.runtime import open_runtime
+from esh_tui.storage.store import REMOVED_KEPT_DAYS
 from esh_tui.text import clean, safe_json
 from esh_tui.tracker.artists import Added, ArtistInputError, ArtistService, check_backup
 
@@ -16,7 +17,8 @@ def cmd_add(args: argparse.Namespace) -> int:
     with open_runtime() as runtime:
         added = asyncio.run(ArtistService(runtime).add(args.refs))  # all resolved before anything is written
     for artist_id, name in added.found:
-        note(f"tracking {clean(name)} ({artist_id})")
+        again = " again, with what was learned about it before" if artist_id in added.restored else ""
+        note(f"tracking {clean(name)} ({artist_id}){again}")
     note(added.summary())
     return EXIT_OK
 
@@ -24,7 +26,11 @@ def cmd_add(args: argparse.Namespace) -> int:
 def cmd_remove(args: argparse.Namespace) -> int:
     with open_runtime() as runtime:
         removed = ArtistService(runtime).remove(args.refs)
-    note(f"{len(removed)} artist{'s' if len(removed) != 1 else ''} removed")
+    for artist in removed:
+        note(f"stopped tracking {clean(artist.name)} ({artist.id})")
+    note(f"{len(removed)} artist{'s' if len(removed) != 1 else ''} removed; to undo: esh-tui artists add "
+         f"{' '.join(a.id for a in removed)} (what was learned is kept {REMOVED_KEPT_DAYS} days: adding it back "
+         "costs no API call while it is fresh)")
     return EXIT_OK
 
 

@@ -145,7 +145,8 @@ def _add_artists_commands(commands) -> None:
     add = artist_commands.add_parser("add", help="track artists by name, Spotify ID, URI or URL")
     add.add_argument("refs", nargs="+", metavar="NAME_OR_ID")
     _runs(add, "artists", "cmd_add")
-    remove = artist_commands.add_parser("remove", help="stop tracking artists (by name or ID)")
+    remove = artist_commands.add_parser(
+        "remove", help="stop tracking artists (by name or ID; 'artists add ID' undoes it, with what was learned)")
     remove.add_argument("refs", nargs="+", metavar="NAME_OR_ID")
     _runs(remove, "artists", "cmd_remove")
     listing = artist_commands.add_parser("list", help="the artists you track")

@@ -52,7 +52,7 @@ class ReleaseCache:
         if scan is not None:
             return scan
         started = time.perf_counter_ns()
-        row = self.store.artist(artist_id)
+        row = self.store.artist(artist_id, include_removed=True)  # its knowledge counts, tracked or not
         fresh = (row is not None and row.next_due is not None and row.next_due > now
                  and row.listed_back_to is not None and row.listed_back_to <= cutoff.isoformat())
         if fresh:

@@ -26,7 +26,7 @@ from esh_tui.files import kind_of
 from esh_tui.storage import rollups
 from esh_tui.storage.errors import StoreError, store_error
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 # The hottest query (an artist's cached releases) and the composite index made for it.
@@ -34,6 +34,14 @@ CACHED_CANDIDATES_SQL = ("SELECT key, isrc, track_id, album_id, release_date FRO
                          "WHERE artist_id = ? AND release_date >= ? ORDER BY release_date DESC")
 LOOKUP_INDEX, LOOKUP_INDEX_COLUMNS = "idx_artist_tracks_lookup", ["artist_id", "release_date", "fetched_at"]
 KNOWLEDGE_MARKET = "knowledge_market"  # in settings (not backed up): the market listings were learned for
+# How long what was learned about an artist no longer tracked is kept (see `Store.start_run`): a month covers
+# undoing a removal made by mistake, or re-adding an artist a re-import dropped, however rarely the user looks
+# (a monthly cron run, a dashboard opened now and then); past that it is rows kept for nobody, and what a re-add
+# then costs is small: ISRCs and earliest releases are kept forever, only the listing and album reads are redone.
+REMOVED_KEPT_DAYS = 30
+# The source of an artist row a run made for an artist not in the list (`track --artist ID`, `--playlist`):
+# its scan's rows hang off it, and it is purged like a removed artist's.
+SCANNED_SOURCE = "scanned"
 
 
 def _migration_1(db: sqlite_utils.Database) -> None:
@@ -122,7 +130,20 @@ def _migration_6(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE artists ADD COLUMN total_calls INTEGER")
 
 
-MIGRATIONS = {1: _migration_1, 2: _migration_2, 3: _migration_3, 4: _migration_4, 5: _migration_5, 6: _migration_6}
+def _migration_7(db: sqlite_utils.Database) -> None:
+    """Removing an artist keeps what was learned about it, so that tracking it again costs nothing while it is
+    fresh: `removed_at` says since when an artist is not tracked (NULL: tracked). Knowledge is purged
+    REMOVED_KEPT_DAYS later. Rows an older esh-tui left under artist ids with no artist row (an artist removed
+    while its scan ran, a run over artists not in the list) lack the bookkeeping that says how complete they
+    are: they go. Safe to run again (renumbered at a merge, say)."""
+    if "removed_at" not in db["artists"].columns_dict:
+        db.execute("ALTER TABLE artists ADD COLUMN removed_at REAL")
+    for table in ("artist_tracks", "artist_albums"):
+        db.execute(f"DELETE FROM {table} WHERE artist_id NOT IN (SELECT id FROM artists)")
+
+
+MIGRATIONS = {1: _migration_1, 2: _migration_2, 3: _migration_3, 4: _migration_4, 5: _migration_5,
+              6: _migration_6, 7: _migration_7}
 
 
 class Store:
@@ -217,41 +238,68 @@ class Store:
     # ----- artists ---------------------------------------------------------------------------------
 
     def add_artists(self, artists: Iterable[tuple[str, str, str]]) -> int:
-        """Add (id, name, source) artists not tracked yet; returns how many were new."""
+        """Track (id, name, source) artists not tracked yet; returns how many are tracked now that were not.
+
+        An artist removed earlier (or scanned by a run over artists not in the list) is tracked again with
+        everything that was learned about it: while it is fresh, it costs no API call. A removed artist keeps
+        its source and when it was first added; one only scanned takes this add's."""
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         with self.transaction():
-            before = self.db["artists"].count
+            added = 0
             for artist_id, name, source in artists:
-                self.db.execute("INSERT OR IGNORE INTO artists (id, name, source, added_at) VALUES (?, ?, ?, ?)",
-                                (artist_id, name, source, now))
-            return self.db["artists"].count - before
+                added += self.db.execute(
+                    "UPDATE artists SET removed_at = NULL, name = ?, "
+                    "source = CASE WHEN source = ? THEN ? ELSE source END, "
+                    "added_at = CASE WHEN source = ? THEN ? ELSE added_at END "
+                    "WHERE id = ? AND removed_at IS NOT NULL",
+                    (name, SCANNED_SOURCE, source, SCANNED_SOURCE, now, artist_id)).rowcount
+                added += self.db.execute(
+                    "INSERT OR IGNORE INTO artists (id, name, source, added_at) VALUES (?, ?, ?, ?)",
+                    (artist_id, name, source, now)).rowcount
+            return added
 
-    def remove_artists(self, artist_ids: Iterable[str]) -> int:
-        ids = list(artist_ids)
+    def remove_artists(self, artist_ids: Iterable[str], now: float | None = None) -> int:
+        """Stop tracking these artists; returns how many were tracked. What was learned about them is kept (a
+        re-add restores it) for REMOVED_KEPT_DAYS, then purged at a run's start."""
+        now = time.time() if now is None else now
         with self.transaction():
-            removed = 0
-            for artist_id in ids:
-                removed += self.db.execute("DELETE FROM artists WHERE id = ?", (artist_id,)).rowcount
-                self.db.execute("DELETE FROM artist_tracks WHERE artist_id = ?", (artist_id,))
-                self.db.execute("DELETE FROM artist_albums WHERE artist_id = ?", (artist_id,))
-            return removed
+            return sum(self.db.execute("UPDATE artists SET removed_at = ? WHERE id = ? AND removed_at IS NULL",
+                                       (now, artist_id)).rowcount for artist_id in dict.fromkeys(artist_ids))
 
-    def artists(self) -> list[TrackedArtist]:
-        return [TrackedArtist(**row) for row in self.db.query("SELECT * FROM artists ORDER BY name COLLATE NOCASE, id")]
+    def removed_artist_ids(self, artist_ids: Iterable[str]) -> set[str]:
+        """The ones among these that were tracked and removed, their knowledge kept (a re-add restores it); not
+        those only ever scanned by a run over artists not in the list (their knowledge is kept too)."""
+        ids = list(dict.fromkeys(artist_ids))
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            sql = (f"SELECT id FROM artists WHERE id IN ({','.join('?' * len(chunk))}) AND removed_at IS NOT NULL "
+                   "AND source != ?")
+            found.update(row[0] for row in self.db.execute(sql, [*chunk, SCANNED_SOURCE]))
+        return found
 
-    def artist(self, artist_id: str) -> TrackedArtist | None:
-        rows = list(self.db.query("SELECT * FROM artists WHERE id = ?", (artist_id,)))
+    def artists(self, include_removed: bool = False) -> list[TrackedArtist]:
+        """The tracked artists (`include_removed`: with those whose knowledge is kept though not tracked)."""
+        where = "" if include_removed else "WHERE removed_at IS NULL "
+        sql = f"SELECT * FROM artists {where}ORDER BY name COLLATE NOCASE, id"
+        return [TrackedArtist(**row) for row in self.db.query(sql)]
+
+    def artist(self, artist_id: str, include_removed: bool = False) -> TrackedArtist | None:
+        """A tracked artist (`include_removed`: or one not tracked whose knowledge is kept, for its scans)."""
+        where = "" if include_removed else " AND removed_at IS NULL"
+        rows = list(self.db.query(f"SELECT * FROM artists WHERE id = ?{where}", (artist_id,)))
         return TrackedArtist(**rows[0]) if rows else None
 
     def due_artist_ids(self, now: float) -> list[str]:
-        sql = "SELECT id, next_due FROM artists WHERE next_due IS NULL OR next_due <= ?"  # two index searches
+        sql = "SELECT id, next_due FROM artists WHERE (next_due IS NULL OR next_due <= ?) AND removed_at IS NULL"
+        # two index searches
         return [row[0] for row in sorted(self.db.execute(sql, (now,)), key=lambda row: row[1] or 0.0)]
 
     def soon_due_artist_ids(self, now: float, until: float) -> list[str]:
         """Artists fresh now, due by `until`, and past half their freshness (so a refresh is never repeated at once):
         the shortest interval (most active) first, then soonest due."""
         sql = ("SELECT id, interval_hours, next_due FROM artists WHERE next_due > ? AND next_due <= ? "
-               "AND next_due - ? <= interval_hours * 1800")
+               "AND next_due - ? <= interval_hours * 1800 AND removed_at IS NULL")
         rows = self.db.execute(sql, (now, until, now)).fetchall()
         return [row[0] for row in sorted(rows, key=lambda row: (row[1] or 0.0, row[2]))]
 
@@ -307,8 +355,15 @@ class Store:
 
     def _write_findings(self, scan: ScanFindings, listed: Iterable[Album], fetched_at: float) -> None:
         """A scan's rows, inside the caller's transaction: `listed` albums and the tracks read are kept for good;
-        `scan.albums` become the artist's known albums, `scan.candidates` its candidates."""
+        `scan.albums` become the artist's known albums, `scan.candidates` its candidates.
+
+        Those always hang off an artist row, so none is ever left an orphan: an artist not in the list (a run
+        over `track --artist ID` or a playlist, or one whose row was purged while its scan ran) gets a row
+        that is not tracked (SCANNED_SOURCE, named by its id), purged like a removed artist's. A run reads
+        what it filed back at once; a later run over it, while it is fresh, costs nothing."""
         artist_id = scan.artist_id
+        self.db.execute("INSERT OR IGNORE INTO artists (id, name, source, added_at, removed_at) VALUES (?, ?, ?, ?, ?)",
+                        (artist_id, artist_id, SCANNED_SOURCE, _iso(fetched_at), fetched_at))
         self._insert("albums", ({"id": a.id, "name": a.name, "album_type": a.album_type,
                                  "release_date": a.release_date.isoformat(), "noise": int(a.noise),
                                  "fetched_at": fetched_at} for a in listed), upsert_on=("id",))
@@ -470,12 +525,29 @@ class Store:
                "JOIN albums ON albums.id = artist_tracks.album_id WHERE artist_tracks.key = ? ORDER BY albums.release_date")
         return list(self.db.query(sql, (key,)))
 
-    def start_run(self, cutoff: dt.date, forced: bool, mode: str, artists: int) -> int:
+    def start_run(self, cutoff: dt.date, forced: bool, mode: str, artists: int, now: float | None = None) -> int:
+        """Record a run as running. When no other run is going on, what was learned about artists not tracked
+        for REMOVED_KEPT_DAYS before `now` is purged first, in the same transaction (so a run starting elsewhere
+        either sees it gone or stops it: a scan never builds on rows purged under it)."""
         self.close_abandoned_runs()
+        now = time.time() if now is None else now
         with self.transaction():
+            running = self.db.execute("SELECT pid FROM runs WHERE status = 'running'").fetchall()
+            if not any(process_alive(pid) for (pid,) in running):
+                self._purge_removed(now - REMOVED_KEPT_DAYS * 86_400)
             return self.db["runs"].insert({"started_at": time.time(), "cutoff": cutoff.isoformat(), "forced": int(forced),
                                            "status": "running", "mode": mode, "artists": artists,
                                            "pid": os.getpid()}).last_pk
+
+    def _purge_removed(self, before: float) -> int:
+        """Forget artists not tracked since before `before`, their albums and candidates with them (albums,
+        tracks, ISRCs' earliest releases and releases found are facts, kept whoever they were learned for)."""
+        gone = [row[0] for row in self.db.execute("SELECT id FROM artists WHERE removed_at < ?", (before,))]
+        for artist_id in gone:
+            for table in ("artist_tracks", "artist_albums"):
+                self.db.execute(f"DELETE FROM {table} WHERE artist_id = ?", (artist_id,))
+            self.db.execute("DELETE FROM artists WHERE id = ?", (artist_id,))
+        return len(gone)
 
     def close_abandoned_runs(self) -> int:
         """Runs still marked running whose process is gone (killed, or unable to write its end) become
@@ -531,19 +603,21 @@ class Store:
             return self.budget_used(day)
 
     def window_knowledge(self, cutoff: dt.date) -> tuple[int, int, int, int, dict[str, int]]:
-        """What the store knows of `cutoff`'s window, for estimating a run's cost: (artists listed back to it,
+        """What the store knows of `cutoff`'s window, for estimating a run's cost: (tracked artists listed back to it,
         their non-noise albums, candidate tracks and ISRCs in it, and per artist the ISRCs in it whose earliest
         release is not known yet)."""
         day = cutoff.isoformat()
-        listed = self.db.execute("SELECT count(*) FROM artists WHERE listed_back_to <= ?", (day,)).fetchone()[0]
+        listed = self.db.execute("SELECT count(*) FROM artists WHERE listed_back_to <= ? AND removed_at IS NULL",
+                                 (day,)).fetchone()[0]
         albums = self.db.execute(
             "SELECT count(*) FROM artist_albums JOIN albums ON albums.id = artist_albums.album_id "
             "JOIN artists ON artists.id = artist_albums.artist_id WHERE artists.listed_back_to <= ? "
-            "AND albums.release_date >= ? AND albums.noise = 0", (day, day)).fetchone()[0]
+            "AND artists.removed_at IS NULL AND albums.release_date >= ? AND albums.noise = 0",
+            (day, day)).fetchone()[0]
         tracks, isrcs = self.db.execute(
             "SELECT count(*), count(DISTINCT artist_tracks.isrc) FROM artist_tracks JOIN artists "
             "ON artists.id = artist_tracks.artist_id WHERE artists.listed_back_to <= ? "
-            "AND artist_tracks.release_date >= ?", (day, day)).fetchone()
+            "AND artists.removed_at IS NULL AND artist_tracks.release_date >= ?", (day, day)).fetchone()
         unresolved = dict(self.db.execute(
             "SELECT artist_id, count(DISTINCT artist_tracks.isrc) FROM artist_tracks LEFT JOIN isrc_earliest "
             "ON isrc_earliest.isrc = artist_tracks.isrc WHERE artist_tracks.release_date >= ? "
@@ -593,24 +667,30 @@ class Store:
         return True
 
     def replace_artists_and_settings(self, artists: Sequence[dict[str, Any]], settings: dict[str, Any]) -> None:
-        """Restore a backup: the artist list and settings become exactly these, atomically."""
+        """Restore a backup: the artist list and settings become exactly these, atomically. Artists it leaves
+        out are removed (what was learned about them is kept, as with any removal); those it names are tracked,
+        with what the store knows about them."""
+        now = time.time()
         with self.transaction():
             keep = {a["id"] for a in artists}
-            for (artist_id,) in self.db.execute("SELECT id FROM artists").fetchall():
+            for (artist_id,) in self.db.execute("SELECT id FROM artists WHERE removed_at IS NULL").fetchall():
                 if artist_id not in keep:
-                    self.db.execute("DELETE FROM artists WHERE id = ?", (artist_id,))
-                    self.db.execute("DELETE FROM artist_tracks WHERE artist_id = ?", (artist_id,))
-                    self.db.execute("DELETE FROM artist_albums WHERE artist_id = ?", (artist_id,))
+                    self.db.execute("UPDATE artists SET removed_at = ? WHERE id = ?", (now, artist_id))
             for a in artists:
                 self.db.execute(
                     "INSERT INTO artists (id, name, source, added_at) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT(id) DO UPDATE SET name = excluded.name, source = excluded.source, added_at = excluded.added_at",
+                    "ON CONFLICT(id) DO UPDATE SET name = excluded.name, source = excluded.source, "
+                    "added_at = excluded.added_at, removed_at = NULL",
                     (a["id"], a["name"], a["source"], a["added_at"]))
             self.db.execute("DELETE FROM settings WHERE key != ?", (KNOWLEDGE_MARKET,))
             for key, value in settings.items():
                 if key == KNOWLEDGE_MARKET:
                     continue
                 self.db.execute("INSERT INTO settings (key, value) VALUES (?, ?)", (key, json.dumps(value, ensure_ascii=False)))
+
+
+def _iso(at: float) -> str:
+    return dt.datetime.fromtimestamp(at, dt.timezone.utc).isoformat(timespec="seconds")
 
 
 def process_alive(pid: int | None) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,7 +20,7 @@ from esh_tui.spotify.client import SpotifyClient
 from esh_tui.spotify.errors import AuthError, ForbiddenError, NotFoundError
 from esh_tui.spotify.paging import page_items
 from esh_tui.storage.backup import BackupError, read_backup, restore_data, write_backup
-from esh_tui.storage.store import Store
+from esh_tui.storage.store import SCANNED_SOURCE, Store
 from esh_tui.text import clean
 from esh_tui.tracker.imports import ImportFileError, followed_artists, liked_artists, playlist_artists, read_artist_file
 
@@ -103,6 +104,7 @@ class Added:
     source: str  # "manual", "import", "playlist", "liked songs", "followed artists"
     origin: str = ""  # where they came from, for the summary: a file name, "your liked songs"
     repeated: int = 0  # lines of an import file that named an artist an earlier line already named
+    restored: frozenset[str] = frozenset()  # ids among those added that came back with what was learned before
 
     @property
     def already(self) -> int:
@@ -118,22 +120,38 @@ class Added:
 
 class ArtistService:
     """Adds, removes and imports tracked artists. `runtime` gives the store and Spotify clients
-    (`client()`, `client(user=True)`, `playlist_client()`); `forget` drops an artist from a memory tier."""
+    (`client()`, `client(user=True)`, `playlist_client()`); `forget` drops an artist from a memory tier;
+    `clock` dates removals (what was learned about a removed artist is kept REMOVED_KEPT_DAYS from then)."""
 
-    def __init__(self, runtime, forget: Callable[[str], None] | None = None):
+    def __init__(self, runtime, forget: Callable[[str], None] | None = None, clock: Callable[[], float] = time.time):
         self.runtime = runtime
         self.store: Store = runtime.store
         self._forget = forget
+        self.clock = clock
 
     # ----- by name or ID ----------------------------------------------------------------------------------
 
     async def add(self, refs: Sequence[str], client: SpotifyClient | None = None) -> Added:
-        """Resolve every reference, then track them all; one that names no artist adds nothing."""
-        async def resolve(reader: SpotifyClient) -> Found:
-            return [await resolve_artist(reader, ref) for ref in refs]
+        """Resolve every reference, then track them all; one that names no artist adds nothing. An ID the store
+        knows (tracked, or removed with its knowledge kept) needs no API call: its name is known."""
+        known = [self._known(ref) for ref in refs]
 
-        found = await self._with_client(resolve, client)
+        async def resolve(reader: SpotifyClient) -> Found:
+            return [hit or await resolve_artist(reader, ref) for ref, hit in zip(refs, known)]
+
+        found = [hit for hit in known if hit] if all(known) else await self._with_client(resolve, client)
         return self.track(found, "manual")
+
+    def _known(self, ref: str) -> tuple[str, str] | None:
+        """(id, name) of an artist ID, URI or URL the store knows by name; None: ask Spotify."""
+        try:
+            artist_id = parse_spotify_ref(ref, "artist")
+        except ValueError:
+            return None  # resolve_artist says what is wrong with it
+        row = self.store.artist(artist_id, include_removed=True) if artist_id else None
+        if row is None or row.source == SCANNED_SOURCE:  # only scanned by a run: its name was never asked
+            return None
+        return row.id, row.name
 
     def remove(self, refs: Iterable[str]) -> list[TrackedArtist]:
         """Stop tracking artists named by ID, URI, URL or exact name (every artist of that name)."""
@@ -150,11 +168,19 @@ class ArtistService:
                 raise ArtistInputError(f"{clean_ref(ref.strip())} is not among the artists you track "
                                        "(see 'esh-tui artists list')")
             chosen.update((a.id, a) for a in matches)
-        self.store.remove_artists(chosen)
+        self.store.remove_artists(chosen, now=self.clock())
         for artist_id in chosen:
             if self._forget:
                 self._forget(artist_id)
         return list(chosen.values())
+
+    def restore(self, artists: Iterable[TrackedArtist]) -> Added:
+        """Undo a removal: track these artists again as they were, with what was learned about them (no API call:
+        while they are fresh, a run answers them from the store). Returns what was tracked again."""
+        chosen = list(artists)
+        restored = self.store.removed_artist_ids(a.id for a in chosen)
+        added = self.store.add_artists((a.id, a.name, a.source) for a in chosen)
+        return Added([(a.id, a.name) for a in chosen], added, "undo", restored=frozenset(restored))
 
     # ----- imports ----------------------------------------------------------------------------------------
 
@@ -253,9 +279,11 @@ class ArtistService:
             return await work(own)
 
     def track(self, found: Found, source: str, origin: str = "") -> Added:
-        """Track artists already resolved (picked in the dashboard's search, say)."""
+        """Track artists already resolved (picked in the dashboard's search, say). One removed earlier comes
+        back with what was learned about it (`Added.restored`)."""
+        restored = self.store.removed_artist_ids(artist_id for artist_id, _ in found)
         added = self.store.add_artists((artist_id, name, source) for artist_id, name in found)
-        return Added(found, added, source, origin)
+        return Added(found, added, source, origin, restored=frozenset(restored))
 
 
 # ----- resolving an import file's lines ------------------------------------------------------------------------

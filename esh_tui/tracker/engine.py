@@ -141,7 +141,7 @@ class Tracker:
         while self._unrecorded:
             self._record_end(self._unrecorded[0])
             self._unrecorded.pop(0)
-        run_id = self.store.start_run(cutoff, force, self.client.capabilities.mode, len(ids))
+        run_id = self.store.start_run(cutoff, force, self.client.capabilities.mode, len(ids), now=started_at)
         run = self._run = RunState(RunResult(run_id, cutoff), force, ids,
                                    SingleFlight() if self.options.single_flight else None,
                                    started=time.monotonic(), calls_before=self.client.log.calls,

@@ -96,9 +96,10 @@ def plan_run(store: Store, cutoff: dt.date, artist_ids: Iterable[str] | None = N
              mode: str = "unknown", now: float | None = None, today: dt.date | None = None,
              budget: "DailyBudget | None" = None) -> Plan:
     """The estimated cost of a run over these artists (default: all tracked), most active first, then longest
-    unchecked; `mode` "unknown" is costed as development mode (the dearer one)."""
+    unchecked; `mode` "unknown" is costed as development mode (the dearer one). Artists named that are not
+    tracked (`track --artist ID`) are costed from what the store kept about them, if anything."""
     now = time.time() if now is None else now
-    rows = {a.id: a for a in store.artists()}
+    rows = {a.id: a for a in store.artists(include_removed=artist_ids is not None)}
     ids = list(dict.fromkeys(artist_ids if artist_ids is not None else rows))
     window_days = max(1, ((today or dt.date.today()) - cutoff).days)
     cold, per_album, unresolved = _cost_model(store, cutoff, window_days, mode)

@@ -32,7 +32,7 @@ class Scanner:
         """List the artist's albums back to the cutoff, read the ones not known yet, and add what was
         learned to what is known (nothing known is ever dropped, whatever the window)."""
         cutoff, result = run.cutoff, run.result
-        row = self.store.artist(artist_id)
+        row = self.store.artist(artist_id, include_removed=True)  # a run may scan an artist not tracked
         # Options.incremental off: every scan starts from nothing (all albums listed and read again).
         known = self.store.known_album_ids(artist_id) if self.options.incremental else set()
         listed_back_to, partial_back_to = (

@@ -53,7 +53,7 @@ class EshApp(App):
                                      clock=clock)
         self.metrics = Metrics(self.client, runtime.store)
         self.next_run_calls: int | None = None  # the next run's estimate, worked out when a run ends
-        self.artists = ArtistService(runtime, forget=self.tracker.cache.forget_artist)
+        self.artists = ArtistService(runtime, forget=self.tracker.cache.forget_artist, clock=clock)
         self.state = "idle"
         self.run_worker_handle: Worker | None = None
         self.prefetch_worker: Worker | None = None
@@ -126,6 +126,8 @@ class EshApp(App):
             ("Remove artist", "Stop tracking the selected artist", dashboard.action_remove_artist),
             ("Artist details", "The selected artist: when checked and due, its last error, releases, cost",
              dashboard.action_artist_details),
+            ("Undo remove", "Track the artist removed last again, with what was learned about it",
+             dashboard.action_undo_remove),
             ("Import artists", "From a file, a playlist, liked songs or followed artists", dashboard.action_import_artists),
             ("Refresh", "Fetch the artists that are due", self.action_refresh),
             ("Force refresh", "Fetch every artist, fresh or not", self.action_force_refresh),

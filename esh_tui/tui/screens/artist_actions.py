@@ -1,17 +1,19 @@
-"""The dashboard's artist keys: add (search or link), remove (after a yes), import (file, playlist, liked, followed),
-and Enter on an artist: its details.
+"""The dashboard's artist keys: add (search or link), remove (after a yes; u undoes it), import (file, playlist,
+liked, followed), and Enter on an artist: its details.
 
 The work is the tracker's artist service, the same the CLI calls; this is how the dashboard asks and answers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from textual import on
 from textual.screen import Screen
 from textual.widgets import DataTable
 
+from esh_tui.models import Release, TrackedArtist
 from esh_tui.spotify.errors import SpotifyError
 from esh_tui.text import clean
 from esh_tui.tracker.artists import Added, ArtistInputError
@@ -31,6 +33,11 @@ class ArtistActions(Screen):
     """Uses the dashboard's `show_status`."""
 
     app: EshApp
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Removals `u` undoes, last first: the artist as it was and the releases its removal took off the table.
+        self.removals: list[tuple[TrackedArtist, list[tuple[Release, bool]]]] = []
 
     def show_artist(self, artist_id: str) -> None:
         """The artist's row as the store has it now."""
@@ -52,7 +59,13 @@ class ArtistActions(Screen):
             if choice is None:
                 return
             artist_id, name = choice
-            if self.app.artists.track([choice], "manual").added:
+            added = self.app.artists.track([choice], "manual")
+            if artist_id in added.restored:  # removed earlier: back with what was learned, releases and all
+                self.show_artist(artist_id)
+                self.query_one(ArtistsTable).resort()
+                self._show_releases_of(artist_id)
+                self.app.notify(f"Tracking {clean(name)} again, with what was learned about it")
+            elif added.added:
                 self.show_artist(artist_id)
                 self.app.notify(f"Tracking {clean(name)}; r fetches its releases")
             else:
@@ -75,11 +88,46 @@ class ArtistActions(Screen):
                 self.app.artists.remove([row.id])
                 table.drop(row.id)
                 tracked = {artist.id for artist in self.app.runtime.store.artists()}
-                self.query_one(ReleasesTable).drop_artist(row.id, tracked)
-                self.app.notify(f"Stopped tracking {clean(row.name)}")
+                dropped = self.query_one(ReleasesTable).drop_artist(row.id, tracked)
+                self.removals.append((row, dropped))
+                self.app.notify(f"Stopped tracking {clean(row.name)} · {self._key('undo_remove', 'u')} to undo",
+                                timeout=10)
                 self.show_status()
 
         self.app.push_screen(ConfirmScreen(f"Stop tracking {clean(row.name)}?"), answered)
+
+    def action_undo_remove(self) -> None:
+        """Track the artist removed last again, with everything the store learned about it: its row comes back as
+        it was (fresh stays fresh: no API call), and so do the releases its removal took off the table."""
+        if not self.removals:
+            self.app.notify("Nothing to undo: no artist was removed since the dashboard started")
+            return
+        row, dropped = self.removals.pop()
+        if not self.app.artists.restore([row]).added:
+            self.app.notify(f"{clean(row.name)} is tracked already")
+        else:
+            self.app.notify(f"Tracking {clean(row.name)} again, with what was learned about it")
+        self.show_artist(row.id)
+        self.query_one(ArtistsTable).resort()
+        self._show_releases_of(row.id, [release for release, _ in dropped])
+        self.show_status()
+
+    def _show_releases_of(self, artist_id: str, dropped: Iterable[Release] = ()) -> None:
+        """An artist tracked again: back on the table go the releases its removal took off (`dropped`), and those
+        the store has for it in the window (a run that went on scanning it after a removal mid-run found some,
+        kept off the table), each ★ as the store has it now."""
+        store, releases = self.app.runtime.store, self.query_one(ReleasesTable)
+        back = {release.key: release for release in dropped}
+        for release, _ in store.releases_since(self.app.cutoff(), artist_ids=[artist_id]):
+            back.setdefault(release.key, release)
+        unseen = store.unseen(back)
+        for key, release in back.items():
+            releases.show(release, new=key in unseen)
+        releases.resort()
+
+    def _key(self, action: str, default: str) -> str:
+        """The key of an action as the key map has it (config.toml may remap it)."""
+        return dict(getattr(self.app, "_keymap", {})).get(action, default)
 
     def action_import_artists(self) -> None:
         def chosen(choice: tuple[str, str] | None) -> None:

@@ -38,6 +38,7 @@ class DashboardScreen(ArtistActions):
     BINDINGS = [
         Binding("a", "add_artist", "Add", id="add_artist"),
         Binding("d", "remove_artist", "Remove", id="remove_artist"),
+        Binding("u", "undo_remove", "Undo remove", id="undo_remove", show=False),
         Binding("i", "import_artists", "Import", id="import"),
         Binding("r", "app.refresh", "Refresh", id="refresh"),
         Binding("R", "app.force_refresh", "Force", id="force_refresh"),
@@ -160,10 +161,11 @@ class DashboardScreen(ArtistActions):
             self.app.note_progress(done, total)
             self._progress = None
         if self._unshown and (all_rows or not self.app.running or time.monotonic() - self._last_rows_at >= 1.0):
-            releases = self.query_one(ReleasesTable)
+            releases, artists = self.query_one(ReleasesTable), self.query_one(ArtistsTable)
             with self.app.batch_update():
                 for found in self._unshown:
-                    releases.show(found.release, new=found.new)
+                    if not found.release.found_for or any(map(artists.has, found.release.found_for)):
+                        releases.show(found.release, new=found.new)  # not one of an artist removed mid-run
                 releases.resort()
             self._unshown.clear()
             self._last_rows_at = time.monotonic()
@@ -171,7 +173,7 @@ class DashboardScreen(ArtistActions):
         self.show_status()
 
     def _artist_name(self, artist_id: str) -> str:
-        row = self.app.runtime.store.artist(artist_id)
+        row = self.app.runtime.store.artist(artist_id, include_removed=True)  # one removed mid-run too
         return clean(row.name) if row else artist_id
 
     def log_line(self, text: str) -> None:

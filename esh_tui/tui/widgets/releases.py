@@ -48,17 +48,21 @@ class ReleasesTable(KeyedTable):
         else:
             self.upsert(key, self._cells(key))
 
-    def keep_only(self, keys: set[str]) -> None:
+    def keep_only(self, keys: set[str]) -> list[tuple[Release, bool]]:
+        """Drop every release but these; returns those dropped, each with whether it showed ★."""
+        dropped = []
         for key in [k for k in self.releases if k not in keys]:
             release = self.releases.pop(key)
-            self._new.pop(key, None)
+            dropped.append((release, self._new.pop(key, False)))
             self.drop(key)
             self._leave(key, release.album_id)
+        return dropped
 
-    def drop_artist(self, artist_id: str, tracked: set[str]) -> None:
-        """An artist is no longer tracked: its releases go, unless another tracked artist has them too."""
-        self.keep_only({key for key, release in self.releases.items()
-                        if not release.found_for or (set(release.found_for) - {artist_id}) & tracked})
+    def drop_artist(self, artist_id: str, tracked: set[str]) -> list[tuple[Release, bool]]:
+        """An artist is no longer tracked: its releases go, unless another tracked artist has them too.
+        Returns those that went (an undo puts them back)."""
+        return self.keep_only({key for key, release in self.releases.items()
+                               if not release.found_for or (set(release.found_for) - {artist_id}) & tracked})
 
     def mark_seen(self, keys: list[str]) -> None:
         for key in keys:

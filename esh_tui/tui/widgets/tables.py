@@ -200,6 +200,10 @@ class ArtistsTable(KeyedTable):
         self.upsert(artist.id, (Text(state or short), safe(artist.name), Text(detail),
                                 Text(artist.last_release or "—"), Text(artist.frequency or "—")))
 
+    def has(self, artist_id: str) -> bool:
+        """The artist has a row (shown, or hidden by the filter): it is tracked."""
+        return artist_id in self._rows
+
     def set_state(self, artist_id: str, state: str, detail: str | None = None) -> None:
         cells = self._rows.get(artist_id)
         if cells is not None:
