@@ -166,3 +166,46 @@ def test_stats_json_gives_each_runs_cost_and_the_history_the_dashboard_plots(cap
     assert [r["id"] for r in history["runs"]] == [first["id"], second["id"]]
     assert sum(w["releases"] for w in history["releases_per_week"]) == first["releases"]
     assert figures["budget"]["used"] == first["api_calls"] and figures["next_run"].startswith("about 0 API calls")
+
+
+async def test_a_run_waiting_out_a_rate_limit_still_writes_its_429s_to_the_store(tmp_path):
+    """No artist ends while the whole run waits for Spotify: its cost still reaches the store (every second), so a
+    dashboard watching shows the 429 as it comes."""
+    import asyncio
+
+    from esh_tui.config import Settings
+
+    catalog = fresh_catalog(3, 30)
+    fake = FakeTime()  # Spotify's and the client's: the wait is waited out at once, once the test lets it go
+    sim = SimSpotify(catalog, SimConfig(mode="development", rate_limit=20), clock=fake.clock)
+    path = tmp_path / "esh.db"
+    store = Store(path)
+    ids = [a.id for a in catalog.real_artists()]
+    store.add_artists((i, catalog.artists[i].name, "test") for i in ids)
+    waiting, release = asyncio.Event(), asyncio.Event()
+
+    async def wait_for_the_test(seconds: float) -> None:  # the Retry-After wait lasts until the test says so
+        waiting.set()
+        await release.wait()
+        await fake.sleep(seconds)
+
+    settings = Settings(data_dir=tmp_path, client_id="test", client_secret="test-secret")
+    async with SpotifyClient(settings, SimTransport(sim), sleep=wait_for_the_test, clock=fake.clock) as client:
+        tracker = Tracker(client, store, ReleaseCache(store), today=lambda: catalog.today)  # the store's clock: real
+        run = asyncio.ensure_future(tracker.run(catalog.today - dt.timedelta(days=90), ids))
+        await waiting.wait()
+        watcher = Store(path)
+        try:
+            for _ in range(60):  # at most 6 s: the run writes within COST_EVERY of the 429
+                newest = watcher.runs(1)[0]
+                if (watcher.run_cost(newest["id"]) or {}).get("rate_limited"):
+                    break
+                await asyncio.sleep(0.1)
+            shown = watcher.run_cost(newest["id"]) or {}
+        finally:
+            watcher.close()
+        assert not run.done(), "the run was still waiting"
+        release.set()
+        await run
+    store.close()
+    assert shown.get("rate_limited", 0) >= 1 and shown["calls"] >= 20, shown

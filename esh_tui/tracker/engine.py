@@ -116,11 +116,21 @@ class Tracker:
         if (learned.earliest or learned.releases or (calls_due and (learned.calls or learned.artist_calls))
                 or cost_due):
             taken = run.take_learned(with_calls=calls_due)
-            taken.cost = meter.update(taken.releases, run.flights.shared if run.flights else 0)
+            taken.cost = meter.update(taken.releases, run.flights.shared if run.flights else run.shared)
             self.store.save_progress(run.result.run_id, taken, time.time())
             run.written_at = self.cache.clock()
         if self.budget is not None:
             self.budget.flush(force=final)
+
+    async def _write_cost_while(self, run: RunState) -> None:
+        """While a run waits (a 429's Retry-After, one slow artist), what it cost so far still reaches the store
+        every COST_EVERY seconds: a dashboard watching it shows the 429s as they come, not when an artist ends."""
+        while True:
+            await asyncio.sleep(COST_EVERY)
+            try:
+                self._write_learned(run)
+            except StoreError:
+                pass  # the store is busy: the next artist's write carries it
 
     # ----- a run --------------------------------------------------------------------------------------
 
@@ -169,6 +179,7 @@ class Tracker:
             self.on_event(Progress(run.done, len(ids)))
 
         tasks = [asyncio.ensure_future(one(a)) for a in ids]
+        flusher = asyncio.ensure_future(self._write_cost_while(run))
         try:
             await asyncio.gather(*tasks)
             result.status = "budget" if result.deferred else "partial" if result.failed else "ok"
@@ -186,15 +197,15 @@ class Tracker:
             result.status, result.message = "failed", str(exc) or type(exc).__name__
             raise
         finally:
-            for task in tasks:
+            for task in (*tasks, flusher):
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*tasks, flusher, return_exceptions=True)
             for future in run.resolutions.values():
                 if not future.done():
                     future.cancel()
             if run.flights is not None:
                 self.fetches_shared += run.flights.shared
-                run.flights = None
+                run.shared, run.flights = run.flights.shared, None
             result.releases = run.releases()
             result.api_calls = self.client.log.calls - run.calls_before
             result.skipped_items += self.resolver.skipped - run.search_skipped_before

@@ -92,6 +92,7 @@ class RunState:
     search_skipped_before: int = 0
     done: int = 0  # artists finished
     meter: CostMeter | None = None  # what the run cost so far (a prefetch has none: it is recorded nowhere)
+    shared: int = 0  # what single-flight saved, once the run is over (flights is let go)
     written_at: float = 0.0  # when (the tracker's clock) the run last wrote to the store
 
     @property

@@ -46,7 +46,8 @@ class HelpScreen(ModalScreen[None]):
                 "the bars are this dashboard's last 60 calls.\n"
                 "API: that run's calls, calls per release it found, the busiest endpoint, "
                 "requests shared with an identical one in flight, batching (extended mode only), "
-                "429 answers, requests in flight of the current bound, and connections opened or reused.\n"
+                "429 answers, requests in flight now and the limit on them (it drops after a 429 and grows back), "
+                "and connections opened or reused.\n"
                 "h: the history: API calls per day, hit rate and calls per release of each run, releases found "
                 "per week (t changes the span; esh-tui stats --format json gives the same figures)."))
             yield Static(Text('Remap keys in config.toml: [keys] refresh = "f5" (esh-tui config shows where)'))

@@ -63,7 +63,7 @@ class ApiPanel(Static):
         per_release = f"{s.api_calls / s.releases:.2f}" if s.releases else "—"
         top = f"top: {_short(s.by_endpoint[0][0])} {s.by_endpoint[0][1]}" if s.by_endpoint else "top: —"
         batching = f"batched {s.batching_saved}" if s.mode == "extended" else "no batching"
-        in_flight = "in flight: its own pool" if s.in_flight is None else f"in flight {s.in_flight} of {s.bound}"
+        in_flight = "in flight: its own pool" if s.in_flight is None else f"in flight {s.in_flight} · limit {s.bound}"
         if s.connections_seen:
             connections = f"conn {s.connections_opened} new · {s.connections_reused} reused"
         else:
