@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 import platformdirs
 from dotenv import dotenv_values
 
@@ -97,6 +96,7 @@ class Settings:
     redirect_uri: str = DEFAULT_REDIRECT_URI
     market: str | None = None  # a country code, FROM_TOKEN, or None: every market's editions
     config_dir: Path = field(default_factory=lambda: Path(platformdirs.user_config_dir(APP_NAME)))
+    log_dir: Path = field(default_factory=lambda: Path(platformdirs.user_log_dir(APP_NAME)))
     tuning: Tuning = field(default_factory=Tuning)
     keys: Mapping[str, str] = field(default_factory=dict, hash=False)  # action id → key
     notes: tuple[str, ...] = ()  # things to tell the user that are not errors (a config.toml to move, ...)
@@ -174,6 +174,8 @@ def _split(value: str):
     """The parts of a URL, or None when it is not one httpx could ask (bad port, spaces, control characters)."""
     if any(ch.isspace() or not ch.isprintable() for ch in value):
         return None
+    import httpx  # here: `esh-tui --help` (the log's place) and shell completion read the settings without it
+
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number from 0 to 65535
@@ -226,6 +228,7 @@ _VARIABLES = (
 _DIRECTORIES = (
     ("data_dir", ("ESH_DATA_DIR",), lambda: Path(platformdirs.user_data_dir(APP_NAME)), _directory),
     ("config_dir", ("ESH_CONFIG_DIR",), lambda: Path(platformdirs.user_config_dir(APP_NAME)), _directory),
+    ("log_dir", ("ESH_LOG_DIR",), lambda: Path(platformdirs.user_log_dir(APP_NAME)), _directory),
 )
 
 
@@ -252,6 +255,11 @@ def _directories(environ: Mapping[str, str] | None, cwd: Path | None, sources: d
 def config_dir(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Path:
     """The directory config.toml belongs in: ESH_CONFIG_DIR, else the platform's user config directory."""
     return _directories(environ, cwd, {})[1]["config_dir"]
+
+
+def log_dir(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Path:
+    """The directory the log file goes in: ESH_LOG_DIR, else the platform's user log directory."""
+    return _directories(environ, cwd, {})[1]["log_dir"]
 
 
 def load_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:
@@ -416,6 +424,7 @@ def describe(settings: Settings) -> list[SettingLine]:
         SettingLine("data directory", str(settings.data_dir), settings.source("ESH_DATA_DIR")),
         SettingLine("store", f"{store}{'' if store.exists() else ' (not created yet)'}",
                     settings.source("ESH_DATA_DIR")),
+        SettingLine("log file", str(settings.log_dir / "esh-tui.log"), settings.source("ESH_LOG_DIR")),
     ]
     for attribute, (name, *_), _default, _check in _VARIABLES:
         value = getattr(settings, attribute)

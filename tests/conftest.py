@@ -183,7 +183,8 @@ async def log_in(settings, spotify, wrong_state_answers: list[int] | None = None
 @pytest.fixture(autouse=True)
 def _isolated_settings(tmp_path, monkeypatch):
     """No test sees the developer's credentials, data directory, config directory or home (platformdirs'
-    default directories and their .env), nor another test's working directory."""
+    default directories and their .env), nor another test's working directory. Each test logs to its own
+    directory (tmp_path/logs), and whatever a test set up to log there is closed after it."""
     for name in _CREDENTIALS:
         monkeypatch.delenv(name, raising=False)
     home = tmp_path / "home"
@@ -193,4 +194,9 @@ def _isolated_settings(tmp_path, monkeypatch):
         monkeypatch.setenv(name, str(home / name.lower()))
     monkeypatch.setenv("ESH_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("ESH_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("ESH_LOG_DIR", str(tmp_path / "logs"))
     monkeypatch.chdir(tmp_path)
+    yield
+    from esh_tui import logs
+
+    logs.shutdown()

@@ -32,11 +32,15 @@ def cmd_default(args: argparse.Namespace) -> int:
         return cmd_track(args)
     from esh_tui.tui.app import create_app
 
+    from esh_tui.logs import logger
+
     app = create_app(days=args.days, budget=args.budget)
+    logger("esh_tui.tui").info("dashboard opened (%s)", app.runtime.describe())
     try:
         app.run()
     finally:
         app.runtime.close()
+        logger("esh_tui.tui").info("dashboard closed")
     return EXIT_OK
 
 
@@ -68,6 +72,9 @@ async def _run(runtime: Runtime, args: argparse.Namespace, cutoff: dt.date) -> t
             raise UsageError("no artists tracked yet: add some with 'esh-tui artists add NAME_OR_URL'")
         if runtime.offline:
             note(f"No Spotify credentials configured: running on {runtime.describe()}.")
+        from esh_tui.logs import logger
+
+        logger("esh_tui.cli").info("esh-tui track on %s", runtime.describe())
         with progress_bar("artists") as update:
             def on_event(event) -> None:
                 if update and isinstance(event, Progress):

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from esh_tui.config import FROM_TOKEN, ConfigError, Settings
+from esh_tui.logs import logger
 from esh_tui.spotify.accounting import CallLog, CallRecord
 from esh_tui.spotify.batching import BatchLoader
 from esh_tui.spotify.auth import AppToken, TokenSource, UserToken
@@ -26,6 +27,7 @@ from esh_tui.spotify.paging import next_link, page_items
 from esh_tui.text import clean
 from esh_tui.spotify.singleflight import SingleFlight
 
+_log = logger(__name__)  # 429 waits and stops, for the log file: templates, never URLs
 BATCH = {"albums": 20, "tracks": 50, "artists": 50}
 MAX_RETRY_AFTER = 120.0  # a longer Retry-After ends the run with a clear message instead of stalling it
 RATE_LIMIT_PATIENCE = 600.0  # seconds one request waits out 429s in all before the run stops and says so
@@ -216,15 +218,18 @@ class SpotifyClient:
         (or a backoff) and halves the bound. Returns the wait; raises when waiting would be pointless."""
         retry_after = _retry_after(response)
         if _quota_exceeded(response):
+            _log.warning("429 on %s: the daily quota is used up (Retry-After %s)", template, retry_after)
             raise self._stop_for(retry_after, QuotaExceededError.come_back_in(retry_after))
         self.limit.on_rate_limited()
         wait = retry_after if retry_after is not None else self._backoff(waits)
         if wait > MAX_RETRY_AFTER or waited + wait > RATE_LIMIT_PATIENCE:
             come_back = retry_after if retry_after is not None else 30
+            _log.warning("429 on %s: stopping rather than waiting %.0f s (Retry-After %s)", template, wait, retry_after)
             raise self._stop_for(come_back, RateLimitedError(
                 f"Spotify is rate limiting requests ({template}); try again in {human_seconds(come_back)}",
                 retry_after))
         self._resume_at = max(self._resume_at, self._clock() + wait + self._rng.uniform(0, 0.25))
+        _log.info("429 on %s: waiting %.1f s (Retry-After %s)", template, wait, retry_after)
         return wait
 
     def _stop_for(self, seconds: float | None, error: QuotaExceededError | RateLimitedError) -> SpotifyError:

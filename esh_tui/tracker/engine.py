@@ -32,7 +32,7 @@ from esh_tui.storage.cache import ReleaseCache
 from esh_tui.storage.errors import StoreError
 from esh_tui.storage.store import Store
 from esh_tui.tracker.events import (
-    ArtistDone, ArtistFailed, ArtistStarted, Event, Progress, RunFinished, RunStarted,
+    ArtistDone, ArtistFailed, ArtistStarted, Event, Progress, RunFinished, RunStarted, logged,
 )
 from esh_tui.tracker.filters import NoiseFilter
 from esh_tui.tracker.options import EngineOptions
@@ -62,7 +62,7 @@ class Tracker:
         self.artist_concurrency = artist_concurrency if self.options.parallel_artists else 1
         if options is not None:
             options.apply_to_store(store)
-        self.on_event = on_event or (lambda event: None)
+        self.on_event = logged(on_event)  # the log file hears every run, from the CLI and the dashboard
         known = store.capabilities(client.settings.api_url)
         if known and client.capabilities.mode == "unknown":
             client.capabilities.batch, client.capabilities.page_max = known.batch, known.page_max
