@@ -8,8 +8,14 @@ import sys
 from esh_tui.text import clean
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LATER, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-EXIT_CODES_HELP = ("Exit codes: 0 ok, 1 Spotify/network failure, 2 bad input, 3 rate limit, quota or daily budget reached, "
-                   "130 interrupted.")
+EXIT_CODES = (
+    (EXIT_OK, "ok"),
+    (EXIT_FAILED, "Spotify or the network failed (an artist that failed stays due and is retried next run)"),
+    (EXIT_USAGE, "bad input: nothing was changed"),
+    (EXIT_LATER, "rate limit, daily quota or daily budget reached: what was fetched is kept; run again later"),
+    (EXIT_INTERRUPTED, "interrupted (Ctrl-C or SIGTERM): what was fetched is kept"),
+)
+EXIT_CODES_HELP = "exit codes:\n" + "\n".join(f"  {code:<5}{meaning}" for code, meaning in EXIT_CODES)
 
 
 class UsageError(Exception):

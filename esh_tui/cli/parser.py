@@ -71,6 +71,48 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {clean(message)} (see {self.prog} --help)\n")
 
 
+class _MainParser(_Parser):
+    """The main help's epilog names the log file: worked out only when the help is shown, not for every command."""
+
+    def format_help(self) -> str:
+        import os
+
+        import platformdirs  # not esh_tui.config: that loads the store's modules, which the help does without
+
+        where = Path(os.environ.get("ESH_LOG_DIR") or platformdirs.user_log_dir("esh-tui")).expanduser() / "esh-tui.log"
+        self.epilog = "\n\n".join((
+            "With no Spotify credentials configured, esh-tui runs on its built-in offline Spotify.",
+            "examples:\n  esh-tui                                  the dashboard\n"
+            "  esh-tui track --days 30 --format tsv     new releases of the last 30 days, for scripts\n"
+            "  esh-tui artists add \"Artist Name\"        track an artist\n"
+            "  esh-tui COMMAND --help                   what a command does, with an example",
+            f"log file: {where}\n  runs, errors, 429 waits, quota and budget stops; more with --verbose "
+            "(ESH_LOG_DIR moves it; 'esh-tui config' shows the one in effect)",
+            "shell completion: esh-tui completion bash|zsh|fish (see the README for where to put it)",
+            EXIT_CODES_HELP))
+        return super().format_help()
+
+
+def _command(commands, name: str, help: str, *examples: str) -> argparse.ArgumentParser:
+    """A command with its one-line description and its examples (shown by `esh-tui ... NAME --help`)."""
+    return commands.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".",
+                               epilog="example" + ("s" if len(examples) > 1 else "") + ":\n"
+                                      + "\n".join(f"  {example}" for example in examples),
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def _stored_artists(prefix: str = "", **_) -> list[str]:
+    """Shell completion of NAME_OR_ID: the tracked artists' names and IDs, read from the store (see completion.py)."""
+    from esh_tui.cli.completion import stored_artists
+
+    return stored_artists(prefix)
+
+
+def _verbose(parser: argparse.ArgumentParser, default=False) -> None:
+    parser.add_argument("-v", "--verbose", action="store_true", default=default,
+                        help="log more: each artist's outcome (see the log file in esh-tui --help)")
+
+
 def _runs(parser: argparse.ArgumentParser, module: str, function: str) -> None:
     parser.set_defaults(command_module=module, command_function=function)
 
@@ -78,17 +120,20 @@ def _runs(parser: argparse.ArgumentParser, module: str, function: str) -> None:
 # ----- the commands ----------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="esh-tui", description="Never miss a new release from the artists you care about.",
-                     epilog="With no Spotify credentials configured, esh-tui runs on its built-in offline Spotify. "
-                            + EXIT_CODES_HELP)
+    parser = _MainParser(prog="esh-tui", description="Never miss a new release from the artists you care about.",
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"esh-tui {__version__}")
+    _verbose(parser)
     _add_run_options(parser)
     parser.set_defaults(market=None, all_markets=False)  # `track`'s own, for when the dashboard runs headless
     _runs(parser, "track", "cmd_default")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    track = commands.add_parser("track", help="find new releases and print them (for cron and scripts)")
+    track = _command(commands, "track", "find new releases and print them (for cron and scripts)",
+                     "esh-tui track --days 30 --format tsv",
+                     "esh-tui track --since 2026-09-01 --delta-only --max-per-artist 3")
     _add_run_options(track)
+    _verbose(track, default=argparse.SUPPRESS)  # `esh-tui track -v` and `esh-tui -v track` both work
     markets = track.add_mutually_exclusive_group()
     markets.add_argument("--market", type=market, metavar="CC",
                          help="your country (like SE), or from_token (your account's, after login); "
@@ -97,15 +142,17 @@ def build_parser() -> argparse.ArgumentParser:
                          help="send no market: every market's editions, releases not available in yours too")
     _runs(track, "track", "cmd_track")
 
-    login = commands.add_parser("login", help="log in to Spotify (for your liked songs, followed artists, playlists)")
+    login = _command(commands, "login", "log in to Spotify (for your liked songs, followed artists, playlists)",
+                     "esh-tui login --no-browser")
     login.add_argument("--no-browser", action="store_true", help="print the login link instead of opening a browser")
     _runs(login, "login", "cmd_login")
-    logout = commands.add_parser("logout", help="forget the Spotify login")
+    logout = _command(commands, "logout", "forget the Spotify login", "esh-tui logout")
     _runs(logout, "login", "cmd_logout")
 
     _add_artists_commands(commands)
 
-    stats = commands.add_parser("stats", help="what fetching cost: cache hits by tier, latency, API calls per release")
+    stats = _command(commands, "stats", "what fetching cost: cache hits by tier, latency, API calls per release",
+                     "esh-tui stats --runs 10", "esh-tui stats --format json --days 30")
     stats.add_argument("--runs", type=count(1, 1000), default=5, help="how many recent runs (default 5)")
     stats.add_argument("--format", choices=("text", "json"), default="text",
                        help="text (default), or json: the runs, the budget and the history for scripts")
@@ -114,8 +161,15 @@ def build_parser() -> argparse.ArgumentParser:
                             "default 30)")
     _runs(stats, "stats", "cmd_stats")
 
-    config = commands.add_parser("config", help="where the config file and the store are, and every setting's source")
+    config = _command(commands, "config", "where the config file, the store and the log are, and every setting's source",
+                      "esh-tui config")
     _runs(config, "config", "cmd_config")
+
+    completion = _command(commands, "completion", "print the shell completion script for bash, zsh or fish",
+                          "esh-tui completion bash > ~/.local/share/bash-completion/completions/esh-tui",
+                          "esh-tui completion fish > ~/.config/fish/completions/esh-tui.fish")
+    completion.add_argument("shell", choices=("bash", "zsh", "fish"), help="your shell")
+    _runs(completion, "completion", "cmd_completion")
 
     _add_sim_commands(commands)
     return parser
@@ -127,7 +181,8 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     window.add_argument("--since", type=date, help="releases on or after this date (YYYY-MM-DD)")
     parser.add_argument("--format", choices=FORMATS, default="pretty", help="output format (default pretty)")
     parser.add_argument("--artist", action="append", default=[], metavar="NAME_OR_ID",
-                        help="only this artist (name, Spotify ID, URI or URL); repeat for more")
+                        help="only this artist (name, Spotify ID, URI or URL); repeat for more"
+                        ).completer = _stored_artists
     parser.add_argument("--force-refresh", action="store_true", help="ask Spotify even for artists that are fresh")
     parser.add_argument("--delta-only", action="store_true", help="only releases not reported by an earlier run")
     parser.add_argument("--max-per-artist", type=count(1, 10_000), metavar="N", help=MAX_PER_ARTIST_HELP)
@@ -139,43 +194,55 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_artists_commands(commands) -> None:
-    artists = commands.add_parser("artists", help="manage the artists you track")
+    artists = _command(commands, "artists", "manage the artists you track",
+                       "esh-tui artists add \"Artist Name\" spotify:artist:<id>", "esh-tui artists list --format tsv")
     artist_commands = artists.add_subparsers(dest="artists_command", metavar="ARTISTS_COMMAND", required=True,
                                              parser_class=_Parser)
-    add = artist_commands.add_parser("add", help="track artists by name, Spotify ID, URI or URL")
+    add = _command(artist_commands, "add", "track artists by name, Spotify ID, URI or URL",
+                   "esh-tui artists add \"Artist Name\" https://open.spotify.com/artist/<id> spotify:artist:<id>")
     add.add_argument("refs", nargs="+", metavar="NAME_OR_ID")
     _runs(add, "artists", "cmd_add")
-    remove = artist_commands.add_parser(
-        "remove", help="stop tracking artists (by name or ID; 'artists add ID' undoes it, with what was learned)")
-    remove.add_argument("refs", nargs="+", metavar="NAME_OR_ID")
+    remove = _command(artist_commands, "remove",
+                      "stop tracking artists (by name or ID; 'artists add ID' undoes it, with what was learned)",
+                      "esh-tui artists remove \"Artist Name\"   (Tab completes the names and IDs you track)")
+    remove.add_argument("refs", nargs="+", metavar="NAME_OR_ID").completer = _stored_artists
     _runs(remove, "artists", "cmd_remove")
-    listing = artist_commands.add_parser("list", help="the artists you track")
+    listing = _command(artist_commands, "list", "the artists you track", "esh-tui artists list --format json")
     listing.add_argument("--format", choices=("pretty", "tsv", "json"), default="pretty")
     _runs(listing, "artists", "cmd_list")
-    imported = artist_commands.add_parser("import", help="track the artists in a file (one name, ID, URI or URL a line; # comments)")
+    imported = _command(artist_commands, "import",
+                        "track the artists in a file (one name, ID, URI or URL a line; # comments)",
+                        "esh-tui artists import my-artists.txt", "printf 'Artist One\\nArtist Two\\n' | esh-tui artists import -")
     imported.add_argument("file", metavar="FILE", help="a file, or - for standard input")
     _runs(imported, "artists", "cmd_import")
-    from_playlist = artist_commands.add_parser("import-playlist", help="track every artist on a Spotify playlist")
+    from_playlist = _command(artist_commands, "import-playlist", "track every artist on a Spotify playlist",
+                             "esh-tui artists import-playlist https://open.spotify.com/playlist/<id>")
     from_playlist.add_argument("playlist", metavar="ID_OR_URL")
     _runs(from_playlist, "artists", "cmd_import_playlist")
-    liked = artist_commands.add_parser("import-liked", help="track the artists of your liked songs (needs login)")
+    liked = _command(artist_commands, "import-liked", "track the artists of your liked songs (needs login)",
+                     "esh-tui artists import-liked --min-tracks 3")
     liked.add_argument("--min-tracks", type=count(1, 100_000), default=1, metavar="N",
                        help="only artists with at least N liked songs (default 1)")
     _runs(liked, "artists", "cmd_import_liked")
-    followed = artist_commands.add_parser("import-followed", help="track the artists you follow on Spotify (needs login)")
+    followed = _command(artist_commands, "import-followed", "track the artists you follow on Spotify (needs login)",
+                        "esh-tui artists import-followed")
     _runs(followed, "artists", "cmd_import_followed")
-    export = artist_commands.add_parser("export", help="back up the artist list and settings as JSON")
+    export = _command(artist_commands, "export", "back up the artist list and settings as JSON",
+                      "esh-tui artists export esh-backup.json", "esh-tui artists export - > esh-backup.json")
     export.add_argument("file", metavar="FILE", type=Path, help="the JSON file to write, or - for standard output")
     _runs(export, "artists", "cmd_export")
-    restore = artist_commands.add_parser("restore", help="restore the artist list and settings from a backup")
+    restore = _command(artist_commands, "restore", "restore the artist list and settings from a backup",
+                       "esh-tui artists restore esh-backup.json")
     restore.add_argument("file", metavar="FILE", type=Path)
     _runs(restore, "artists", "cmd_restore")
 
 
 def _add_sim_commands(commands) -> None:
-    sim = commands.add_parser("sim", help="the built-in offline Spotify")
+    sim = _command(commands, "sim", "the built-in offline Spotify", "esh-tui sim serve --port 0 --artists 100",
+                   "esh-tui sim oracle --seed 1 --artists 100 --days 90")
     sim_commands = sim.add_subparsers(dest="sim_command", metavar="SIM_COMMAND", required=True, parser_class=_Parser)
-    serve = sim_commands.add_parser("serve", help="serve the simulator on 127.0.0.1 until interrupted")
+    serve = _command(sim_commands, "serve", "serve the simulator on 127.0.0.1 until interrupted",
+                     "esh-tui sim serve --port 0 --mode development --seed 1 --artists 100 --latency-ms 50")
     _add_catalog_options(serve)
     serve.add_argument("--port", type=count(0, 65535), default=0, help="port (default 0: any free port)")
     serve.add_argument("--mode", choices=("development", "extended"), default="development")
@@ -187,7 +254,8 @@ def _add_sim_commands(commands) -> None:
     serve.add_argument("--faults", default="500,502,503,timeout,drop", help="kinds of fault to inject")
     _runs(serve, "sim", "cmd_serve")
 
-    oracle = sim_commands.add_parser("oracle", help="what a correct tracker must find, and its fewest API calls")
+    oracle = _command(sim_commands, "oracle", "what a correct tracker must find, and its fewest API calls",
+                      "esh-tui sim oracle --seed 1 --artists 100 --days 90 --format json")
     _add_catalog_options(oracle)
     oracle.add_argument("--days", type=days, default=90, help="cutoff: the last N days (default 90)")
     oracle.add_argument("--format", choices=("pretty", "json"), default="pretty")
