@@ -1,8 +1,8 @@
 """Settings: one model of where files live, which Spotify to talk to, with which credentials, tuning and keys.
 
 Variables (`ESH_*`, `SPOTIFY_*`, also as `SPOTIPY_*`) come from the process environment, then `.env` in
-the current directory, then `.env` in the data directory; a name set in a higher one, even empty, hides
-it in the lower ones. The data and config directories themselves come from the environment or `.env` in
+the current directory, then `.env` in the config directory (where `esh-tui setup` writes), then `.env` in
+the data directory; a name set in a higher one, even empty, hides it in the lower ones. The data and config directories themselves come from the environment or `.env` in
 the current directory. Tuning and `[keys]` come from `config.toml` in the config directory (else, for
 now, from the data directory, with a note to move it). Every value is checked as it is read; a wrong one
 is a ConfigError on one line: where it was read, the setting and what is wrong, then what to do.
@@ -267,7 +267,7 @@ def load_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = N
     sources: dict[str, str] = {}
     layers, directories = _directories(environ, cwd, sources)
     data_dir = directories["data_dir"]
-    merged = _layer(_read_env_file(data_dir / ".env"), *layers)
+    merged = _layer(_read_env_file(data_dir / ".env"), _read_env_file(directories["config_dir"] / ".env"), *layers)
     variables = _variables(merged, _VARIABLES, sources)
     config = load_config(directories["config_dir"], data_dir)
     market = config.market
