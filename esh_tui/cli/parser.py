@@ -142,6 +142,16 @@ def build_parser() -> argparse.ArgumentParser:
                          help="send no market: every market's editions, releases not available in yours too")
     _runs(track, "track", "cmd_track")
 
+    setup = _command(commands, "setup", "connect your own Spotify app: checks its credentials and saves them",
+                     "esh-tui setup",
+                     "esh-tui setup --client-id ID < secret.txt   # not on a terminal: the secret from stdin "
+                     "or SPOTIFY_CLIENT_SECRET")
+    setup.add_argument("--client-id", metavar="ID",
+                       help="the app's client id (on a terminal you are asked for it; the secret is always asked "
+                            "without echo, or read from SPOTIFY_CLIENT_SECRET or stdin)")
+    _verbose(setup, default=argparse.SUPPRESS)
+    _runs(setup, "setup", "cmd_setup")
+
     login = _command(commands, "login", "log in to Spotify (for your liked songs, followed artists, playlists)",
                      "esh-tui login --no-browser")
     login.add_argument("--no-browser", action="store_true", help="print the login link instead of opening a browser")
