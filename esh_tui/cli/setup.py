@@ -39,18 +39,15 @@ _SPOTIFY_CREDENTIAL = re.compile(r"[0-9a-f]{32}")  # what Spotify's ids and secr
 _ENV_LINE = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
 _PLAIN = re.compile(r"[A-Za-z0-9._:/+-]+")
 
-MODES = {
-    "development": (
-        "development mode (what a new app is)",
-        "no batch endpoints, so albums and tracks are asked for one call each (a cold run costs about twice "
-        "the calls); pages of at most 10; no popularity (--max-per-artist keeps the newest); only playlists "
-        "you own can be read; a daily quota per developer account (a large library's first run may need "
-        "--budget and two days); at most 25 users, whom you add under 'User Management' in the app's settings "
-        "before they can log in"),
-    "extended": (
-        "extended quota mode",
-        "batch endpoints (albums 20 and tracks 50 per call), pages of 50 and popularity: the fewest calls "
-        "per release, and any Spotify user can log in"),
+MODES = {  # what each mode means for the user, a line each
+    "development": ("development mode (what a new app is)", (
+        "no batch endpoints: albums and tracks are asked for one call each, so a cold run costs about twice the calls",
+        "pages of at most 10, no popularity (--max-per-artist keeps the newest), only playlists you own",
+        "a daily quota per developer account: a large library's first run may need --budget and two days",
+        "at most 25 users, whom you add under 'User Management' in the app's settings before they log in")),
+    "extended": ("extended quota mode", (
+        "batch endpoints (albums 20, tracks 50 a call), pages of 50 and popularity: the fewest calls per release",
+        "any Spotify user can log in")),
 }
 
 
@@ -80,7 +77,8 @@ def cmd_setup(args: argparse.Namespace) -> int:
     write_env(target, {"SPOTIFY_CLIENT_ID": client_id, "SPOTIFY_CLIENT_SECRET": secret},
               drop=ID_NAMES[1:] + SECRET_NAMES[1:])
     name, meaning = MODES[mode]
-    _say(f"The app works: Spotify accepted its credentials, and it is in {name}: {meaning}.")
+    _say(f"The app works: Spotify accepted its credentials, and it is in {name}:\n"
+         + "\n".join(f"  - {line}" for line in meaning))
     _say(f"Wrote SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET to {target} (readable by you only).")
     hidden = _hidden_by(target, client_id, secret)
     if hidden:
