@@ -96,8 +96,8 @@ async def test_a_run_writes_its_cost_as_it_goes_not_only_at_its_end(tmp_path):
         await tracker.run(catalog.today - dt.timedelta(days=90), ids)
     store.close()
     assert len(seen) == len(ids)
-    # what an artist's write carries is there when the next artist finishes
-    assert all(shown == made for (made, _), (_, shown) in zip(seen, seen[1:])), seen
+    # what an artist's write carries is there when the next artist finishes (a write a second may carry more)
+    assert all(made_before <= shown <= made for (made_before, _), (made, shown) in zip(seen, seen[1:])), seen
 
 
 def test_a_store_from_before_the_rollups_gets_them_from_its_call_records(tmp_path):
