@@ -95,7 +95,11 @@ class SpotifyClient:
         self.capabilities = capabilities or Capabilities()
         self.market = settings.market  # sent with every MARKET_TEMPLATES request; None: every market's editions
         self.log = CallLog()
-        self.limit = AdaptiveLimit(initial=min(concurrency, max_concurrency), maximum=max_concurrency)
+        # Never more requests in flight than the pool has connections: httpcore's pool rescans every request it
+        # holds on every event, and a request it queues was once handed the same connection as another and sent
+        # round again (8 pool scans a request at 32 in flight on 16 connections; 2 at 16).
+        maximum = max(1, min(max_concurrency, max_connections))
+        self.limit = AdaptiveLimit(initial=min(concurrency, maximum), maximum=maximum)
         self.flights = SingleFlight()
         self.loaders = {kind: BatchLoader(self, kind, size) for kind, size in BATCH.items()}
         self._resume_at = 0.0  # no request before this (a shared Retry-After pause)
