@@ -23,6 +23,7 @@ from esh_tui.spotify.errors import (
 )
 from esh_tui.spotify.limits import AdaptiveLimit
 from esh_tui.spotify.paging import next_link, page_items
+from esh_tui.spotify.pool import PooledTransport
 from esh_tui.text import clean
 from esh_tui.spotify.singleflight import SingleFlight
 
@@ -85,7 +86,7 @@ class SpotifyClient:
         if transport is None:
             limits = httpx.Limits(max_connections=max_connections,
                                   max_keepalive_connections=max_connections if pooling else 0)
-            transport = httpx.AsyncHTTPTransport(limits=limits, http2=True)
+            transport = PooledTransport(limits=limits, http2=True)
         self._http = httpx.AsyncClient(transport=transport, timeout=timeout,
                                        headers={"user-agent": "esh-tui", "accept": "application/json"})
         if token is not None:
