@@ -162,7 +162,8 @@ class SpotifyClient:
     async def _send(self, method: str, url: str, params: dict[str, Any] | None, body: Any, template: str) -> Any:
         if not template.startswith(("GET ", "POST ")):
             template = f"{method} {template}"
-        sent = str(httpx.URL(url).copy_merge_params(params) if params else httpx.URL(url))
+        target = _target(url, params)  # parsed once: httpx would parse the string and merge the params again
+        sent = str(target)
         failures = waits = 0  # each has its own budget: a burst of 429s never uses up the retries after errors
         waited = 0.0  # on 429s: a count would give up on an unlucky request while the window refills
         for attempt in itertools.count():
@@ -172,7 +173,7 @@ class SpotifyClient:
                 headers = await self._clear_to_send()  # under the bound: a request queued on it obeys a pause too
                 started = self._clock()
                 try:
-                    response = await self._http.request(method, url, params=params, json=body, headers=headers,
+                    response = await self._http.request(method, target, json=body, headers=headers,
                                                          extensions={"trace": opened})
                 except httpx.HTTPError as exc:
                     failure = "timeout" if isinstance(exc, httpx.TimeoutException) else "network"
@@ -393,6 +394,15 @@ def _json_object(response: httpx.Response) -> dict[str, Any] | None:
     except (ValueError, RecursionError):
         return None
     return payload if isinstance(payload, dict) else None
+
+
+def _target(url: str, params: dict[str, Any] | None) -> httpx.URL:
+    """The URL a request goes to: `params` added to the query `url` may already have."""
+    if not params:
+        return httpx.URL(url)
+    if "?" not in url:
+        return httpx.URL(url, params=params)
+    return httpx.URL(url).copy_merge_params(params)
 
 
 def _same_origin(url: str, api_url: str) -> bool:
