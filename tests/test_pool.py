@@ -188,3 +188,30 @@ async def test_a_connection_the_server_closed_while_idle_is_not_used_again():
 def test_behind_a_proxy_httpx_keeps_its_own_pool():
     transport = PooledTransport(proxy="http://127.0.0.1:9")
     assert type(transport._pool) is httpcore.AsyncHTTPProxy
+
+
+# ----- the cookie jar ----------------------------------------------------------------------------------------
+
+async def test_cookies_an_answer_sets_are_kept_and_sent_back(tmp_path):
+    """The jar skips answers that set no cookie; one that does is read as httpx always did."""
+    from esh_tui.config import Settings
+    from esh_tui.spotify.client import SpotifyClient, _AnswerCookies
+
+    class Token:
+        async def access_token(self) -> str:
+            return "t"
+
+        def invalidate(self) -> None:
+            pass
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/set"):
+            return httpx.Response(200, headers={"set-cookie": "lb=7; Path=/"}, json={})
+        return httpx.Response(200, json={"cookie": request.headers.get("cookie")})
+
+    settings = Settings(data_dir=tmp_path, client_id="t", client_secret="t")
+    async with SpotifyClient(settings, httpx.MockTransport(answer), token=lambda http: Token()) as client:
+        assert isinstance(client._http.cookies, _AnswerCookies)
+        assert (await client.get("/echo", template="GET /echo"))["cookie"] is None
+        await client.get("/set", template="GET /set")
+        assert (await client.get("/echo", {"again": 1}, template="GET /echo"))["cookie"] == "lb=7"
