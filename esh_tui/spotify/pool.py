@@ -21,6 +21,8 @@ from typing import Any
 import httpcore
 import httpx
 
+from esh_tui.spotify.streams import AsyncioBackend
+
 SWEEP_EVERY = 1.0  # seconds between checks of every connection's expiry (a checked-out one is checked each time)
 
 
@@ -84,11 +86,14 @@ def _multiplexed(connection: Any) -> bool:
 
 
 class PooledTransport(httpx.AsyncHTTPTransport):
-    """`httpx.AsyncHTTPTransport` (same arguments) whose pool picks connections with `_Pool`'s policy.
+    """`httpx.AsyncHTTPTransport` (same arguments) whose pool picks connections with `_Pool`'s policy and
+    opens them with `AsyncioBackend` (streams.py) instead of anyio's.
 
     Behind a proxy (from the arguments) httpx's own pool is kept as it is."""
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
-        if type(self._pool) is httpcore.AsyncConnectionPool:
-            self._pool.__class__ = _Pool
+        pool = self._pool
+        if type(pool) is httpcore.AsyncConnectionPool and hasattr(pool, "_network_backend"):
+            pool.__class__ = _Pool
+            pool._network_backend = AsyncioBackend()
