@@ -48,11 +48,12 @@ class _Pool(httpcore.AsyncConnectionPool):
                 connections.remove(connection)  # (as httpcore: keep-alive off closes a connection once idle)
                 closing.append(connection)
 
+        queued = [r for r in self._requests if r.connection is None]
+        if not queued:  # (a response closed with nobody waiting: the usual case, the bound being the pool's size)
+            return closing
         # Idle connections already given to a request that has not started on them yet: not given out again.
         reserved = {id(r.connection) for r in self._requests if r.connection is not None}
-        for pool_request in self._requests:
-            if pool_request.connection is not None:
-                continue
+        for pool_request in queued:
             origin = pool_request.request.url.origin
             chosen = None
             for connection in list(connections):
@@ -78,6 +79,10 @@ class _Pool(httpcore.AsyncConnectionPool):
             pool_request.assign_to_connection(chosen)
             reserved.add(id(chosen))
         return closing
+
+    async def _close_connections(self, closing: list[Any]) -> None:
+        if closing:  # (httpcore enters a cancellation shield twice a request to close nothing)
+            await super()._close_connections(closing)
 
 
 def _multiplexed(connection: Any) -> bool:
