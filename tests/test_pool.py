@@ -215,3 +215,45 @@ async def test_cookies_an_answer_sets_are_kept_and_sent_back(tmp_path):
         assert (await client.get("/echo", template="GET /echo"))["cookie"] is None
         await client.get("/set", template="GET /set")
         assert (await client.get("/echo", {"again": 1}, template="GET /echo"))["cookie"] == "lb=7"
+
+
+# ----- the way to the transport ------------------------------------------------------------------------------
+
+class _Token:
+    async def access_token(self) -> str:
+        return "t"
+
+    def invalidate(self) -> None:
+        pass
+
+
+async def test_a_closed_client_sends_nothing(tmp_path):
+    from esh_tui.config import Settings
+    from esh_tui.spotify.client import SpotifyClient
+
+    sent: list[httpx.Request] = []
+    transport = httpx.MockTransport(lambda request: sent.append(request) or httpx.Response(200, json={}))
+    client = SpotifyClient(Settings(data_dir=tmp_path, client_id="t", client_secret="t"), transport,
+                           token=lambda http: _Token())
+    assert await client.get("/x", template="GET /x") == {}
+    await client.aclose()
+    with pytest.raises(RuntimeError, match="closed"):
+        await client.get("/y", template="GET /y")
+    assert len(sent) == 1
+
+
+async def test_api_requests_carry_the_clients_headers_and_timeouts(tmp_path):
+    from esh_tui.config import Settings
+    from esh_tui.spotify.client import SpotifyClient
+
+    sent: list[httpx.Request] = []
+    transport = httpx.MockTransport(lambda request: sent.append(request) or httpx.Response(200, json={}))
+    settings = Settings(data_dir=tmp_path, client_id="t", client_secret="t")
+    async with SpotifyClient(settings, transport, token=lambda http: _Token(), timeout=7.0) as client:
+        await client.get("/x", {"q": "a b"}, template="GET /x")
+        expected = client._http.build_request("GET", f"{settings.api_url}/x", params={"q": "a b"},
+                                              headers={"authorization": "Bearer t"})
+    (request,) = sent
+    assert request.url == expected.url
+    assert sorted(request.headers.multi_items()) == sorted(expected.headers.multi_items())
+    assert request.extensions["timeout"] == {"connect": 7.0, "read": 7.0, "write": 7.0, "pool": 7.0}

@@ -90,6 +90,9 @@ class SpotifyClient:
         self._http = httpx.AsyncClient(transport=transport, timeout=timeout,
                                        headers={"user-agent": "esh-tui", "accept": "application/json"})
         self._http._cookies = _AnswerCookies()  # (no cookie setter keeps its type: it copies into a plain Cookies)
+        # What httpx's client would put on each API request: its headers (ours, then its own: encodings, keep-alive)
+        # and timeouts. The requests go to its transport directly (see `_exchange`).
+        self._headers, self._timeouts = dict(self._http.headers), self._http.timeout.as_dict()
         if token is not None:
             self.token: TokenSource = token(self._http)
         else:
@@ -174,8 +177,9 @@ class SpotifyClient:
                 headers = await self._clear_to_send()  # under the bound: a request queued on it obeys a pause too
                 started = self._clock()
                 try:
-                    response = await self._http.request(method, target, json=body, headers=headers,
-                                                         extensions={"trace": opened})
+                    response = await self._exchange(httpx.Request(
+                        method, target, json=body, headers={**self._headers, **headers},
+                        extensions={"trace": opened, "timeout": self._timeouts}))
                 except httpx.HTTPError as exc:
                     failure = "timeout" if isinstance(exc, httpx.TimeoutException) else "network"
                     self._record(template, failure, started, 0, attempt, opened, sent)
@@ -217,6 +221,29 @@ class SpotifyClient:
                 continue
             raise _client_error(status, template, message)
         raise AssertionError("unreachable")  # pragma: no cover - every pass returns, raises or spends a budget
+
+    async def _exchange(self, request: httpx.Request) -> httpx.Response:
+        """Send one API request and read its answer whole, as `AsyncClient.send` would, for less CPU.
+
+        The request goes to the transport httpx's client would pick for its URL (its mounts; given a transport it
+        takes no proxy from the environment), and cookies go both ways as there; the client's own steps around
+        the transport (auth and redirect flows that do nothing here, event hooks, a timer, a log line) cost about
+        60 µs a request."""
+        http = self._http
+        pick = getattr(http, "_transport_for_url", None)
+        if pick is None or http.is_closed:  # (an httpx without it, or a closed client: its client's way, or error)
+            return await http.send(request)
+        if http.cookies:
+            httpx.Cookies(http.cookies).set_cookie_header(request)
+        response = await pick(request.url).handle_async_request(request)
+        response.request = request
+        try:
+            await response.aread()
+        except BaseException:
+            await response.aclose()
+            raise
+        http.cookies.extract_cookies(response)
+        return response
 
     def _pause_for_429(self, response: httpx.Response, template: str, waits: int, waited: float) -> float:
         """A 429: the daily quota stops every request; a rate limit pauses every request for its Retry-After
