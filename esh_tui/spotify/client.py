@@ -320,7 +320,8 @@ class SpotifyClient:
         """
         if self.capabilities.page_max is None:
             async with self._learning:
-                return await self._page(path, params, template, key)
+                if self.capabilities.page_max is None:  # (learned while this one waited: no need to wait in line)
+                    return await self._page(path, params, template, key)
         return await self._page(path, params, template, key)
 
     async def _page(self, path: str, params: dict[str, Any], template: str, key: str | None) -> dict[str, Any]:
