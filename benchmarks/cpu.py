@@ -170,8 +170,8 @@ def report(result: dict) -> str:
     for i, r in enumerate(result["runs"], 1):
         server = f"{r['server_cpu_s']} s" if r["server_cpu_s"] is not None else "?"
         lines.append(f"| {i} | {r['calls']} | {r['wall_s']:.2f} s | {r['cpu_s']:.2f} s | "
-                     f"{r['cpu_ms_per_call']:.2f} ms | {r['network_bound_s']:.2f} s | {r['wall_to_bound']:.2f} | {server} | "
-                     f"{r['load_before']} → {r['load_after']} |")
+                     f"{r['cpu_ms_per_call']:.2f} ms | {r['network_bound_s']:.2f} s | {r['wall_to_bound']:.2f} | "
+                     f"{server} | {r['load_before']} → {r['load_after']} |")
     lines.append(f"| **median** | {m['calls']:g} | {m['wall_s']:.2f} s | {m['cpu_s']:.2f} s | "
                  f"{m['cpu_ms_per_call']:.2f} ms | {m['network_bound_s']:.2f} s | {m['wall_to_bound']:.2f} | | |")
     return "\n".join(lines)
