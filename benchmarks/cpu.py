@@ -189,8 +189,8 @@ def report(result: dict) -> str:
                  f"{m['cpu_ms_per_call']:.2f} ms | {m['network_bound_s']:.2f} s | {m['wall_to_bound']:.2f} | | |")
     if cli:
         lines += ["", "Start-up (a track process over a store with no artists: interpreter, imports, settings, "
-                      f"store): {m['startup_cpu_s']:.2f} s of CPU, {m['startup_wall_s']:.2f} s of wall (medians). Without it: "
-                      f"{m['cpu_ms_per_call_after_startup']:.2f} ms of CPU per call, wall "
+                      f"store): {m['startup_cpu_s']:.2f} s of CPU, {m['startup_wall_s']:.2f} s of wall (medians). "
+                      f"Without it: {m['cpu_ms_per_call_after_startup']:.2f} ms of CPU per call, wall "
                       f"{m['wall_to_bound_after_startup']:.2f}× the bound."]
     return "\n".join(lines)
 
