@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from benchmarks.__main__ import main
 from benchmarks.suite import configurations
 from esh_tui.tracker.options import EngineOptions
@@ -56,3 +58,18 @@ def test_the_import_benchmark_adds_each_artist_once_in_one_call_per_artist_or_a_
         assert f"{row['distinct']} artists added" in row["summary"] and "repeated lines in the file" in row["summary"]
     assert development["api_calls"] <= development["distinct"] + 1  # and one refused batch: development mode
     assert extended["api_calls"] <= -(-extended["distinct"] // 50) + 1
+
+
+@pytest.mark.parametrize("cli", [False, True], ids=["in-process", "track-process"])
+def test_the_cpu_benchmark_counts_calls_and_cpu_of_an_exact_cold_run(cli, tmp_path):
+    """`benchmarks.cpu` on a small catalog: the loopback simulator in a child process, the cold run here or
+    as an `esh-tui track` process; its figures add up and its output is the oracle's."""
+    from benchmarks.cpu import measure, report
+
+    result = measure(artists=10, mode="development", latency_ms=2.0, jitter_ms=1.0, repeat=1, cli=cli)
+    (run,) = result["runs"]
+    assert run["exact"] and run["status"] == "ok"
+    assert run["calls"] == run["calls_served"] > 0 and run["cpu_s"] > 0
+    assert run["cpu_ms_per_call"] == pytest.approx(run["cpu_s"] * 1000 / run["calls"], rel=0.01)
+    assert run["network_bound_s"] == pytest.approx(run["calls"] * 0.002 / 16, rel=0.01)
+    assert report(result).startswith("# CPU per API call of a headless cold run")

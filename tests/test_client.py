@@ -236,6 +236,34 @@ async def test_capability_fallback_loses_nothing(catalog_factory, tmp_path, mode
         assert sim.calls("GET /tracks", 200) == 3 and sim.calls("GET /tracks/{id}") == 0
 
 
+async def test_pages_wait_for_the_page_size_to_be_learned_not_for_each_other(catalog_factory, tmp_path):
+    """Artists starting together all ask for a page before its size is known: one finds out (a 400 on limit=50),
+    then the others ask together, not one after another (that took one round trip per artist)."""
+    catalog = catalog_factory(1, 20)
+    sim = SimSpotify(catalog, SimConfig(mode="development"))
+    inner = SimTransport(sim)
+    in_flight, peak = 0, 0
+
+    class Counting(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request):
+            nonlocal in_flight, peak
+            in_flight += 1
+            peak = max(peak, in_flight)
+            try:
+                await asyncio.sleep(0.05)  # long beside a few turns of the loop, even on a busy machine
+                return await inner.handle_async_request(request)
+            finally:
+                in_flight -= 1
+
+    artists = [a.id for a in catalog.real_artists()][:8]
+    async with SpotifyClient(_settings(tmp_path), Counting()) as client:
+        await asyncio.gather(*(client.page(f"/artists/{a}/albums", {}, template="GET /artists/{id}/albums")
+                               for a in artists))
+    assert sim.calls("GET /artists/{id}/albums", 400) == 1
+    assert sim.calls("GET /artists/{id}/albums", 200) == len(artists)
+    assert peak == len(artists) - 1, "the seven left ask at once once the size is known"
+
+
 async def test_learned_capabilities_let_the_next_run_start_right(catalog_factory, tmp_path):
     catalog = catalog_factory(1, 20)
     sim = SimSpotify(catalog, SimConfig(mode="development"))

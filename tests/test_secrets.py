@@ -169,13 +169,18 @@ def test_secret_and_tokens_never_leak_through_login_runs_errors_and_crashes(tmp_
             browser_report["failed"] = repr(exc)
             httpx.get(f"{callback}?{urlencode({'error': 'browser_failed', 'state': state})}", timeout=10)
 
+    browsers: list[threading.Thread] = []
+
     def open_browser(url: str) -> bool:
-        threading.Thread(target=browse, args=(url,), daemon=True).start()
+        browsers.append(threading.Thread(target=browse, args=(url,), daemon=True))
+        browsers[-1].start()
         return True
 
     monkeypatch.setattr("webbrowser.open", open_browser)
     try:
         run(["login"])
+        for browser in browsers:  # the login ends once the callback is answered; the browser may not have read it yet
+            browser.join(10)
         assert "failed" not in browser_report, browser_report
         assert browser_report["bound"] == ["127.0.0.1"], "the login listener binds loopback only"
         assert browser_report["forged"] == [400, 400, 400] and browser_report["real"] == 200
