@@ -22,7 +22,7 @@ from esh_tui.spotify.errors import BadResponseError, NotFoundError
 from esh_tui.storage.store import Store
 
 from conftest import fresh_catalog
-from reliability_support import FakeWorld, expected, tracked_ids
+from reliability_support import FakeWorld, assert_matches_oracle, expected, tracked_ids
 
 HUGE = "x" * (5 * 2**20)  # a 5 MB name
 ESC_MESSAGE = "\x1b]8;;https://evil.invalid\x07click\x1b]8;;\x07 \x1b[2J gone"
@@ -314,3 +314,44 @@ async def test_resolving_and_importing_artists_survive_garbage(tmp_path):
         assert await resolve_artist(client, "Echo") == (good, "Echo")
         assert await liked_artists(client) == [(good, "Echo")]
         assert await followed_artists(client) == [(good, "Echo")]
+
+
+class Rewriting(httpx.AsyncBaseTransport):
+    """Rewrites every 200 answer of an inner transport with `rewrite(path, payload)`, counting what it changed."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, rewrite):
+        self.inner, self.rewrite, self.changed = inner, rewrite, 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if response.status_code != 200 or request.url.path == "/api/token":
+            return response
+        payload = json.loads(await response.aread())
+        self.changed += bool(self.rewrite(request.url.path, payload))
+        return httpx.Response(200, headers={"content-type": "application/json"}, content=json.dumps(payload).encode(),
+                              request=request)
+
+
+@pytest.mark.parametrize("total", [2**64, -1, True, 10**9 + 1, 1.5])
+async def test_a_listing_total_no_listing_can_have_is_ignored_not_a_crash(tmp_path, total):
+    """Found by fuzzing: a `total` past 2**63 reached the store's integer column and ended the run with an
+    OverflowError (a traceback); negative or boolean totals were trusted as counts."""
+    catalog = fresh_catalog(2, 30)
+    world = FakeWorld(catalog, tmp_path / "esh.db")
+    ids = tracked_ids(catalog)[:3]
+
+    def huge_total(path: str, payload: dict) -> bool:
+        if path.endswith("/albums") and path.startswith("/v1/artists/") and "total" in payload:
+            payload["total"] = total
+            return True
+        return False
+
+    rewriting = Rewriting(world.transport(), huge_total)
+    result, _ = await world.run(ids=ids, transport=rewriting)
+    assert rewriting.changed and result.status == "ok" and not result.failed
+    assert_matches_oracle(result, expected(catalog, ids))
+    store = Store(world.path)
+    try:
+        assert {a.listing_total for a in store.artists()} == {None}, "an unusable total is not kept"
+    finally:
+        store.close()
