@@ -230,6 +230,11 @@ def is_count(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT
 
 
+def is_popularity(value: object) -> bool:
+    """Spotify's popularity: a whole number from 0 to 100 (anything else is garbage, and is not kept)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 100
+
+
 def is_isrc(value: object) -> bool:
     return isinstance(value, str) and _ISRC.fullmatch(value) is not None
 

@@ -355,3 +355,28 @@ async def test_a_listing_total_no_listing_can_have_is_ignored_not_a_crash(tmp_pa
         assert {a.listing_total for a in store.artists()} == {None}, "an unusable total is not kept"
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("popularity", [2**64, -1, 101, True, "50", 7.5])
+async def test_a_popularity_outside_0_to_100_is_not_kept_and_not_a_crash(tmp_path, popularity):
+    """Found by fuzzing: a popularity past 2**63 (extended mode still sends the field) ended the run with an
+    OverflowError when the ISRC's earliest release was written; other out-of-range values were stored."""
+    catalog = fresh_catalog(2, 30)
+    world = FakeWorld(catalog, tmp_path / "esh.db", mode="extended")
+    ids = tracked_ids(catalog)[:3]
+
+    def odd_popularity(path: str, payload: dict) -> bool:
+        versions = (payload.get("tracks") or {}).get("items") or [] if path == "/v1/search" else []
+        for version in versions:
+            version["popularity"] = popularity
+        return bool(versions)
+
+    rewriting = Rewriting(world.transport(), odd_popularity)
+    result, _ = await world.run(ids=ids, transport=rewriting)
+    assert rewriting.changed and result.status == "ok" and not result.failed
+    assert_matches_oracle(result, expected(catalog, ids))
+    store = Store(world.path)
+    try:
+        assert {row[0] for row in store.db.execute("SELECT popularity FROM isrc_earliest")} == {None}
+    finally:
+        store.close()
