@@ -385,3 +385,26 @@ async def test_stats_copy_the_accounting_and_count_coalesced_requests_apart(cata
     stats = client.stats()
     assert stats.calls == 2 and stats.coalesced == 4 and len(stats.since(1)) == 1 and stats.since(2) == ()
     assert [r.template for r in stats.recent] == ["GET /artists/{id}", "GET /artists/{id}/albums"]
+
+
+def _always_429(retry_after: str, message: str = "slow down"):
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/api/token"):
+            return httpx.Response(200, json={"access_token": "t", "token_type": "Bearer", "expires_in": 3600})
+        return httpx.Response(429, headers={"Retry-After": retry_after},
+                              json={"error": {"status": 429, "message": message}})
+    return handler
+
+
+@pytest.mark.parametrize("retry_after", ["inf", "1e309", "1e300", "9" * 40])
+@pytest.mark.parametrize("message", ["slow down", "QUOTA_EXCEEDED"])
+async def test_an_endless_retry_after_stops_with_when_to_come_back_not_an_overflow(tmp_path, retry_after, message):
+    """Found by fuzzing: Retry-After: inf (or a number past what a date can hold) ended the run with an
+    OverflowError traceback while saying when to come back."""
+    time_ = FakeTime()
+    async with SpotifyClient(_settings(tmp_path), httpx.MockTransport(_always_429(retry_after, message)),
+                             sleep=time_.sleep, clock=time_.clock) as client:
+        with pytest.raises((RateLimitedError, QuotaExceededError)) as caught:
+            await client.get("/artists/x", template="GET /artists/{id}")
+    assert time_.slept == [], "nothing is waited out"
+    assert "168 h 0 min" in str(caught.value), "a week at most: it only says when to come back"

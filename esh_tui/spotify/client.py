@@ -28,6 +28,7 @@ from esh_tui.spotify.singleflight import SingleFlight
 
 BATCH = {"albums": 20, "tracks": 50, "artists": 50}
 MAX_RETRY_AFTER = 120.0  # a longer Retry-After ends the run with a clear message instead of stalling it
+LONGEST_RETRY_AFTER = 7 * 86_400.0  # a longer one (or infinity) is taken as this: it only says when to come back
 RATE_LIMIT_PATIENCE = 600.0  # seconds one request waits out 429s in all before the run stops and says so
 # The catalog reads that take `market` (and that the tracker makes): with one, only that market's editions.
 MARKET_TEMPLATES = frozenset({"GET /artists/{id}/albums", "GET /albums", "GET /albums/{id}", "GET /albums/{id}/tracks",
@@ -401,9 +402,10 @@ def _same_origin(url: str, api_url: str) -> bool:
 
 
 def _retry_after(response: httpx.Response) -> float | None:
+    """The seconds a 429 asks to wait, from 0 to LONGEST_RETRY_AFTER; None when it says none."""
     value = response.headers.get("retry-after")
     try:
-        return max(0.0, float(value)) if value is not None else None
+        return min(LONGEST_RETRY_AFTER, max(0.0, float(value))) if value is not None else None
     except ValueError:
         return None
 
