@@ -408,3 +408,17 @@ async def test_an_endless_retry_after_stops_with_when_to_come_back_not_an_overfl
             await client.get("/artists/x", template="GET /artists/{id}")
     assert time_.slept == [], "nothing is waited out"
     assert "168 h 0 min" in str(caught.value), "a week at most: it only says when to come back"
+
+
+@pytest.mark.parametrize("retry_after", ["0", "-5", "nan", "0.0001"])
+async def test_endless_429s_asking_for_no_wait_end_within_the_patience(tmp_path, retry_after):
+    """Found by fuzzing: a server answering every request 429 with Retry-After: 0 (or a negative number, or NaN)
+    was asked again and again for ever, since a zero wait never used up the patience: a hang, hammering it.
+    Each such 429 now pauses at least a second, and the run stops, saying to come back in 30 s."""
+    time_ = FakeTime()
+    async with SpotifyClient(_settings(tmp_path), httpx.MockTransport(_always_429(retry_after)),
+                             sleep=time_.sleep, clock=time_.clock) as client:
+        with pytest.raises(RateLimitedError, match="try again in 30 s"):
+            await asyncio.wait_for(client.get("/artists/x", template="GET /artists/{id}"), 30)
+    assert RATE_LIMIT_PATIENCE - 30 <= time_.now - 1000.0 <= RATE_LIMIT_PATIENCE + 200
+    assert client.log.rate_limited <= RATE_LIMIT_PATIENCE + 1, "at most one request a second"
