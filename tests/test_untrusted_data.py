@@ -18,7 +18,7 @@ import pytest
 from esh_tui.config import Settings
 from esh_tui.models import parse_release_date, release_key
 from esh_tui.spotify.client import SpotifyClient
-from esh_tui.spotify.errors import BadResponseError, NotFoundError
+from esh_tui.spotify.errors import BadResponseError, NotFoundError, SpotifyError
 from esh_tui.storage.store import Store
 
 from conftest import fresh_catalog
@@ -380,3 +380,21 @@ async def test_a_popularity_outside_0_to_100_is_not_kept_and_not_a_crash(tmp_pat
         assert {row[0] for row in store.db.execute("SELECT popularity FROM isrc_earliest")} == {None}
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("status, error", [(400, "BadRequestError"), (401, "AuthError"), (403, "ForbiddenError"),
+                                           (404, "NotFoundError"), (418, "SpotifyError")])
+@pytest.mark.parametrize("body", [b"[" * 100_000 + b"]" * 100_000, b'{"error": ' + b"[" * 5_000 + b"]" * 5_000 + b"}"])
+async def test_an_error_body_nested_too_deep_to_read_is_still_one_error(tmp_path, status, error, body):
+    """Found by fuzzing error answers: a 4xx whose body nests too deep for Python's JSON reader ended the run with a
+    RecursionError traceback while its message was read; now the message is the body's start, cleaned."""
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/token":
+            return httpx.Response(200, json={"access_token": "tok", "token_type": "Bearer", "expires_in": 3600})
+        return httpx.Response(status, content=body, headers={"content-type": "application/json"})
+
+    settings = Settings(data_dir=tmp_path, client_id="id", client_secret="secret")
+    async with SpotifyClient(settings, httpx.MockTransport(answer)) as client:
+        with pytest.raises(SpotifyError) as caught:
+            await client.get("/x/y", template="GET /x")
+    assert type(caught.value).__name__ == error and "\n" not in str(caught.value) and len(str(caught.value)) < 400

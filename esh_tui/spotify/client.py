@@ -369,7 +369,7 @@ def _api_message(response: httpx.Response) -> str:
     """The error message of an answer, made printable (it is shown to the user and may carry escape sequences)."""
     try:
         error = response.json().get("error")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):  # not JSON, not an object, nested too deep to read
         return clean(response.text[:200]) or response.reason_phrase
     if isinstance(error, dict):
         return clean(str(error.get("message", ""))[:200])
