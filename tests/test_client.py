@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import socket
@@ -422,3 +423,20 @@ async def test_endless_429s_asking_for_no_wait_end_within_the_patience(tmp_path,
             await asyncio.wait_for(client.get("/artists/x", template="GET /artists/{id}"), 30)
     assert RATE_LIMIT_PATIENCE - 30 <= time_.now - 1000.0 <= RATE_LIMIT_PATIENCE + 200
     assert client.log.rate_limited <= RATE_LIMIT_PATIENCE + 1, "at most one request a second"
+
+
+@pytest.mark.parametrize("token", ["tök€n", "\ud800", "a\nb", "a b", "", "\x1b[2J", 42, None, "x" * 5000])
+async def test_a_token_answer_with_an_access_token_no_header_can_carry_is_an_auth_error(tmp_path, token):
+    """Found by fuzzing the token answer: an access token with characters outside ASCII made every request fail
+    with a UnicodeEncodeError traceback as its header was encoded (a newline or a space would be refused by the
+    HTTP library, and retried as a network failure). It is an answer without a usable token."""
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/api/token"):
+            return httpx.Response(200, content=json.dumps({"access_token": token, "expires_in": 3600}).encode())
+        return httpx.Response(200, json={"id": "x"})
+
+    time_ = FakeTime()
+    async with SpotifyClient(_settings(tmp_path), httpx.MockTransport(handler), sleep=time_.sleep,
+                             clock=time_.clock) as client:
+        with pytest.raises(AuthError, match="no usable access token"):
+            await client.get("/artists/x", template="GET /artists/{id}")

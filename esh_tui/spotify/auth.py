@@ -98,8 +98,8 @@ class _CachedToken:
             payload = response.json()
         except (ValueError, RecursionError):
             payload = None
-        if not isinstance(payload, dict) or not isinstance(payload.get("access_token"), str):
-            raise AuthError("Spotify's token answer had no access token; try again later")
+        if not isinstance(payload, dict) or not _usable_token(payload.get("access_token")):
+            raise AuthError("Spotify's token answer had no usable access token; try again later")
         return payload
 
     def _refusal(self, response: httpx.Response) -> AuthError:
@@ -254,6 +254,13 @@ def _read_token_file(path: Path) -> dict | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) and isinstance(data.get("refresh_token"), str) else None
+
+
+def _usable_token(value: object) -> bool:
+    """A token that can be sent in a header: visible ASCII, no spaces (an OAuth token's characters), sane length.
+    Anything else would fail to encode, or be refused by the HTTP library, on every request."""
+    return isinstance(value, str) and 0 < len(value) <= 4096 and value.isascii() and value.isprintable() \
+        and " " not in value
 
 
 def _oauth_error(response: httpx.Response) -> str | None:
