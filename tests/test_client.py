@@ -440,3 +440,15 @@ async def test_a_token_answer_with_an_access_token_no_header_can_carry_is_an_aut
                              clock=time_.clock) as client:
         with pytest.raises(AuthError, match="no usable access token"):
             await client.get("/artists/x", template="GET /artists/{id}")
+
+
+@pytest.mark.parametrize("body", [{}, {"error": None}, {"error_description": "\x1b[2J"}, {"error": ""}])
+async def test_a_token_refusal_that_says_nothing_is_named_by_its_status(tmp_path, body):
+    """Seen while fuzzing the token endpoint: a refusal without an error or a description said 'refused the
+    token request: None'."""
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, json=body)
+
+    async with SpotifyClient(_settings(tmp_path), httpx.MockTransport(handler)) as client:
+        with pytest.raises(AuthError, match=r"refused the token request: HTTP 400; check SPOTIFY_CLIENT_ID"):
+            await client.get("/artists/x", template="GET /artists/{id}")

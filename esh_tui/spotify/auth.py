@@ -275,9 +275,10 @@ def _oauth_error(response: httpx.Response) -> str | None:
 def _oauth_message(response: httpx.Response) -> str:
     try:
         body = response.json()
-        return clean(str(body.get("error_description") or body.get("error"))[:200])  # shown: made printable
+        said = body.get("error_description") or body.get("error")
     except (ValueError, AttributeError, RecursionError):
-        return f"HTTP {response.status_code}"
+        said = None
+    return (clean(str(said)[:200]) if said else "") or f"HTTP {response.status_code}"  # shown: made printable
 
 
 def _lifetime(expires_in: object) -> float:
