@@ -452,3 +452,26 @@ async def test_a_token_refusal_that_says_nothing_is_named_by_its_status(tmp_path
     async with SpotifyClient(_settings(tmp_path), httpx.MockTransport(handler)) as client:
         with pytest.raises(AuthError, match=r"refused the token request: HTTP 400; check SPOTIFY_CLIENT_ID"):
             await client.get("/artists/x", template="GET /artists/{id}")
+
+
+@pytest.mark.parametrize("content", [b"[" * 100_000 + b"]" * 100_000, b'{"refresh_token": "r", "scope": 5}',
+                                     b'{"refresh_token": "r", "scope": ["a"]}', b"\xff\xfe", b"", "fifo", "directory"])
+def test_a_damaged_login_file_is_no_login_never_a_traceback_or_a_wait(tmp_path, content):
+    """Found by fuzzing the data directory: a user-token.json nested too deep ended the command with a
+    RecursionError traceback, a non-text "scope" with an AttributeError, and one that is a FIFO with nobody
+    writing to it was waited on for ever. Each is read as no login now: 'esh-tui login' writes a new one."""
+    from esh_tui.spotify.auth import UserToken
+
+    path = tmp_path / TOKEN_FILE
+    if content == "fifo":
+        os.mkfifo(path)
+    elif content == "directory":
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    try:
+        token = UserToken(_settings(tmp_path), None)
+    except AuthError as exc:
+        assert "not logged in to Spotify: run 'esh-tui login' first" in str(exc)
+    else:
+        assert token.scopes == frozenset()

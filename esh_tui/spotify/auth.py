@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 
 from esh_tui.config import Settings
+from esh_tui.files import kind_of, open_to_read
 from esh_tui.spotify.errors import AuthError, LoginExpiredError, NetworkError
 from esh_tui.text import clean
 
@@ -248,12 +249,22 @@ def save_user_token(path: Path, payload: dict) -> None:
     os.replace(tmp, path)
 
 
+MAX_TOKEN_FILE_BYTES = 64 * 1024  # a refresh token and its scopes: a few hundred bytes
+
+
 def _read_token_file(path: Path) -> dict | None:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
+    """The cached login (refresh token, scopes), or None when there is none usable: a damaged file counts as
+    no login ('esh-tui login' writes a new one). A FIFO, a device or a directory is no login, never waited on."""
+    if kind_of(path) is not None:
         return None
-    return data if isinstance(data, dict) and isinstance(data.get("refresh_token"), str) else None
+    try:
+        with open_to_read(path) as handle:
+            data = json.loads(handle.read(MAX_TOKEN_FILE_BYTES))
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("refresh_token"), str):
+        return None
+    return {"refresh_token": data["refresh_token"], "scope": data["scope"] if isinstance(data.get("scope"), str) else ""}
 
 
 def _usable_token(value: object) -> bool:
