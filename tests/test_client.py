@@ -475,3 +475,25 @@ def test_a_damaged_login_file_is_no_login_never_a_traceback_or_a_wait(tmp_path, 
         assert "not logged in to Spotify: run 'esh-tui login' first" in str(exc)
     else:
         assert token.scopes == frozenset()
+
+
+@pytest.mark.parametrize("request_line", [b"GET http://[::1 HTTP/1.1", b"GET /" + b"a" * 70_000 + b" HTTP/1.1",
+                                          b"\xff\xfe", b"GET /callback?state=wrong&code=x HTTP/1.1"])
+async def test_the_login_listener_answers_a_malformed_request_400_and_keeps_waiting(request_line, capfd):
+    """Found by fuzzing the loopback listener: a request whose target urlsplit cannot read (a broken IPv6 host), or
+    a line past the reader's limit, raised out of the handler, and asyncio printed its traceback on the terminal
+    of 'esh-tui login' (any local process can send one while it waits)."""
+    from esh_tui.spotify.auth import _CallbackListener
+
+    caught = asyncio.get_running_loop().create_future()
+    listener = await _CallbackListener.start("127.0.0.1", 0, "/callback", "right", caught)
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", listener.port)
+        writer.write(request_line + b"\r\n\r\n")
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(), 10)
+        writer.close()
+    finally:
+        await listener.close()
+    assert answer.startswith(b"HTTP/1.1 400 ") and not caught.done()
+    assert "Traceback" not in capfd.readouterr().err

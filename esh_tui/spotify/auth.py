@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -343,6 +344,9 @@ class _CallbackListener:
                 return
             await _answer(writer, 200, "Logged in to Spotify. You can close this tab and go back to esh-tui.")
             self.caught.set_result(params)
+        except ValueError:  # a request line longer than the reader's limit, a target urlsplit cannot read
+            with contextlib.suppress(ConnectionError):
+                await _answer(writer, 400, "This is not the login esh-tui is waiting for.")
         except (asyncio.TimeoutError, ConnectionError):
             pass
         finally:
