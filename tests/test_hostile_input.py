@@ -535,3 +535,24 @@ def test_a_path_or_argument_with_an_escape_sequence_is_echoed_without_it(tmp_pat
         main(["--format", "\x1b[2Jjson"])
     err = capsys.readouterr().err
     assert "\x1b" not in err and "\x07" not in err and err.count("\n") == 3
+
+
+def test_a_store_whose_schema_holds_bytes_that_are_not_text_is_damaged_in_one_line(tmp_path, capsys):
+    """Found by fuzzing the store file: when a damaged page leaves bytes that are not UTF-8 in a table's CREATE
+    statement, SQLite's own error message quotes them, Python cannot decode that message, and a
+    UnicodeDecodeError ended the command with a traceback instead of 'the store is damaged'."""
+    import sqlite3
+
+    store = _store(tmp_path)
+    store.parent.mkdir(parents=True)
+    conn = sqlite3.connect(store)
+    conn.execute("CREATE TABLE artists (id TEXT PRIMARY KEY, name TEXT)")
+    conn.commit()
+    conn.close()
+    damaged = store.read_bytes().replace(b"CREATE TABLE artists", b"CREATE \x80ABLE artists")
+    store.write_bytes(damaged)
+    for argv in (["artists", "list"], ["stats"], ["artists", "export", "-"], ["track", "--format", "ids"]):
+        code, out, err = _run(capsys, argv)
+        _assert_refused(code, err, "is damaged", expected_code=1)
+        assert "move it aside" in err and out == ""
+    assert store.read_bytes() == damaged, "never overwritten"

@@ -16,12 +16,13 @@ class StoreBusyError(StoreError):
     """Another esh-tui holds the store's write lock for longer than the busy timeout."""
 
 
-def store_error(exc: sqlite3.DatabaseError, path: Path) -> StoreError:
-    """SQLite's words, shortened and stripped of what a damaged page may put in them (raw bytes of the file)."""
-    text = clean(str(exc))[:120]
+def store_error(exc: sqlite3.DatabaseError | UnicodeDecodeError, path: Path) -> StoreError:
+    """SQLite's words, shortened and stripped of what a damaged page may put in them (raw bytes of the file).
+    A UnicodeDecodeError is SQLite's message itself quoting bytes of a damaged schema that are not text."""
+    text = "its schema holds bytes that are not text" if isinstance(exc, UnicodeDecodeError) else clean(str(exc))[:120]
     if "locked" in text or "busy" in text:
         return StoreBusyError(f"the store {path} is busy: another esh-tui is writing to it; try again in a moment")
-    if "not a database" in text or "malformed" in text or "corrupt" in text:
+    if "not a database" in text or "malformed" in text or "corrupt" in text or isinstance(exc, UnicodeDecodeError):
         return StoreError(f"the store {path} is damaged ({text}); move it aside "
                           f"(e.g. mv '{path}' '{path}.broken') and run again")
     return StoreError(f"the store {path} cannot be used ({text}); if it persists, move it aside "

@@ -137,7 +137,7 @@ class Store:
             conn.execute("PRAGMA foreign_keys = ON")
             self.db = sqlite_utils.Database(conn)
             self._migrate()
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # the latter: SQLite's message quotes raw bytes
             raise store_error(exc, self.path) from None
 
     def close(self) -> None:
