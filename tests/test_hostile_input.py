@@ -556,3 +556,22 @@ def test_a_store_whose_schema_holds_bytes_that_are_not_text_is_damaged_in_one_li
         _assert_refused(code, err, "is damaged", expected_code=1)
         assert "move it aside" in err and out == ""
     assert store.read_bytes() == damaged, "never overwritten"
+
+
+def test_a_directory_whose_name_is_not_utf8_prints_under_a_strict_utf8_stdout(tmp_path):
+    """Found by fuzzing the environment in a subprocess: ESH_DATA_DIR or ESH_CONFIG_DIR with bytes that are not
+    UTF-8 (Python keeps them as lone surrogates) made 'esh-tui config' end in a UnicodeEncodeError traceback where
+    stdout encodes strictly (a UTF-8 locale). `clean` shows such bytes as U+FFFD; `safe_json` escapes them."""
+    import os
+    import subprocess
+
+    from esh_tui.text import safe_json
+
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8:strict", "ESH_DATA_DIR": str(tmp_path / "data\udcff"),
+           "ESH_CONFIG_DIR": str(tmp_path / "config\udcfe")}
+    for argv in (["config"], ["artists", "list"], ["artists", "export", "-"], ["stats"]):
+        done = subprocess.run([sys.executable, "-m", "esh_tui", *argv], env=env, capture_output=True, timeout=120)
+        assert done.returncode == 0 and b"Traceback" not in done.stderr, (argv, done.stderr[-500:])
+        done.stdout.decode("utf-8")  # strict: nothing undecodable was written
+    assert "data\ufffd" in clean(tmp_path / "data\udcff")
+    assert safe_json("a\udcffb") == '"a\\udcffb"'
