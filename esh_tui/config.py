@@ -27,6 +27,8 @@ is a ConfigError on one line: where it was read, the setting and what is wrong, 
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import re
 import tomllib
@@ -39,6 +41,7 @@ from urllib.parse import urlsplit
 import httpx
 import platformdirs
 from dotenv import dotenv_values
+from dotenv.parser import parse_stream
 
 from esh_tui.files import kind_of, open_to_read
 from esh_tui.storage.ttl import TtlPolicy
@@ -161,12 +164,31 @@ def _file_source(path: Path) -> str:
     return f"{path.name} ({path})"
 
 
-def _read_env_file(path: Path) -> tuple[str, dict[str, str | None]]:
+def _read_env_file(path: Path, notes: list[str]) -> tuple[str, dict[str, str | None]]:
+    """A .env file's variables. Lines python-dotenv cannot parse are skipped, as it does, with a note in
+    esh-tui's words (their numbers, never their text: a line may hold a secret) instead of its log line."""
     source = _file_source(path)
     try:
-        return source, (dict(dotenv_values(path)) if path.is_file() else {})
+        if not path.is_file():
+            return source, {}
+        with open_to_read(path) as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as open() in text mode reads it
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(source, f"cannot be read ({exc.__class__.__name__})", "fix or remove the file") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(source, "is larger than 1 MiB", "fix or remove the file")
+    unparsed = [binding.original.line for binding in parse_stream(io.StringIO(text)) if binding.error]
+    lines = ", ".join(map(str, unparsed[:5])) + (f" and {len(unparsed) - 5} more" if len(unparsed) > 5 else "")
+    note = f"{source}: line{'s' if len(unparsed) > 1 else ''} {lines} not NAME=value, ignored"
+    if unparsed and note not in notes:  # (the working directory may be the data directory)
+        notes.append(note)
+    dotenv_log = logging.getLogger("dotenv.main")
+    quiet, dotenv_log.disabled = dotenv_log.disabled, True  # its warnings are the note above
+    try:
+        return source, dict(dotenv_values(stream=io.StringIO(text)))
+    finally:
+        dotenv_log.disabled = quiet
 
 
 def _split(value: str):
@@ -241,9 +263,10 @@ def _variables(merged: _Layered, table, sources: dict[str, str]) -> dict[str, An
     return values
 
 
-def _directories(environ: Mapping[str, str] | None, cwd: Path | None, sources: dict[str, str]):
+def _directories(environ: Mapping[str, str] | None, cwd: Path | None, sources: dict[str, str],
+                 notes: list[str] | None = None):
     """(the layers that may set the directories, {"data_dir": ..., "config_dir": ...})."""
-    layers = (_read_env_file((Path.cwd() if cwd is None else cwd) / ".env"),
+    layers = (_read_env_file((Path.cwd() if cwd is None else cwd) / ".env", [] if notes is None else notes),
               (ENVIRONMENT, os.environ if environ is None else environ))
     return layers, _variables(_layer(*layers), _DIRECTORIES, sources)
 
@@ -256,9 +279,10 @@ def config_dir(environ: Mapping[str, str] | None = None, cwd: Path | None = None
 def load_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:
     """Every setting, read and checked: the directories, variables, then config.toml (tuning and keys)."""
     sources: dict[str, str] = {}
-    layers, directories = _directories(environ, cwd, sources)
+    notes: list[str] = []
+    layers, directories = _directories(environ, cwd, sources, notes)
     data_dir = directories["data_dir"]
-    merged = _layer(_read_env_file(data_dir / ".env"), *layers)
+    merged = _layer(_read_env_file(data_dir / ".env", notes), *layers)
     variables = _variables(merged, _VARIABLES, sources)
     config = load_config(directories["config_dir"], data_dir)
     market = config.market
@@ -267,7 +291,7 @@ def load_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = N
         name, value, sources[MARKET_VARIABLE] = found
         market = _market(value, name, sources[MARKET_VARIABLE])
     return Settings(**directories, **variables, market=market, tuning=config.tuning, keys=config.keys,
-                    notes=config.notes, config_file=config.path, sources={**config.sources, **sources})
+                    notes=(*notes, *config.notes), config_file=config.path, sources={**config.sources, **sources})
 
 
 # ----- config.toml: tuning and keys ---------------------------------------------------------------------

@@ -575,3 +575,19 @@ def test_a_directory_whose_name_is_not_utf8_prints_under_a_strict_utf8_stdout(tm
         done.stdout.decode("utf-8")  # strict: nothing undecodable was written
     assert "data\ufffd" in clean(tmp_path / "data\udcff")
     assert safe_json("a\udcffb") == '"a\\udcffb"'
+
+
+def test_lines_of_a_dotenv_file_that_are_not_name_value_are_one_note_in_eshs_words(tmp_path, capsys, tracked):
+    """Found by fuzzing .env files: python-dotenv logged 'python-dotenv could not parse statement starting at line
+    N' for each line it skips, an extra stderr line beside esh-tui's own, and a second line under a refusal. The
+    lines are still skipped (a .env in the working directory may be another tool's), with one note that names
+    their numbers, never their text (a line may hold a secret)."""
+    (tmp_path / ".env").write_text("ESH_MARKET=SE\n'SPOTIFY_CLIENT_SECRET=s3cr3t\nnot a line\n", encoding="utf-8")
+    code, out, err = _run(capsys, ["artists", "list"])
+    assert code == 0 and out, err
+    assert err == f"esh-tui: note: .env ({tmp_path / '.env'}): lines 2, 3 not NAME=value, ignored\n"
+    (tmp_path / ".env").write_text("'broken\nESH_API_URL=ftp://x\n", encoding="utf-8")
+    code, out, err = _run(capsys, ["artists", "list"])
+    _assert_refused(code, err, "ESH_API_URL = 'ftp://x' is not an http(s) URL")
+    (tmp_path / ".env").unlink()
+    _assert_unchanged(tmp_path, capsys, tracked)
