@@ -158,6 +158,15 @@ BAD_ARGS = {
     "serve: fault rate nan": (["sim", "serve", "--fault-rate", "nan"], "between 0 and 1"),
     "serve: unknown fault": (["sim", "serve", "--faults", "500,explode"], "unknown fault kinds"),
     "serve: port 70000": (["sim", "serve", "--port", "70000"], "between 0 and 65535"),
+    # found by fuzzing: a catalog's today past what its dates can reach was an OverflowError traceback, an endless
+    # latency held every request of the served simulator for ever
+    "oracle: today in year 1": (["sim", "oracle", "--today", "0001-01-01"], "between 1900-01-01 and 2999-12-31"),
+    "oracle: today 9999-12-31": (["sim", "oracle", "--today", "9999-12-31"], "between 1900-01-01 and 2999-12-31"),
+    "serve: today in year 1": (["sim", "serve", "--today", "0001-06-01"], "between 1900-01-01 and 2999-12-31"),
+    "serve: latency inf": (["sim", "serve", "--latency-ms", "inf"], "between 0 and 60000 ms"),
+    "serve: latency nan": (["sim", "serve", "--latency-ms", "nan"], "between 0 and 60000 ms"),
+    "serve: jitter negative": (["sim", "serve", "--jitter-ms", "-1"], "between 0 and 60000 ms"),
+    "serve: jitter a word": (["sim", "serve", "--jitter-ms", "lots"], "not a number of milliseconds"),
     "import: missing file": (["artists", "import", "no-such-file.txt"], "does not exist"),
     "import: a directory": (["artists", "import", "."], "is a directory"),
     "restore: missing file": (["artists", "restore", "no-such-backup.json"], "does not exist"),
