@@ -171,6 +171,11 @@ BAD_ARGS = {
     "import: a directory": (["artists", "import", "."], "is a directory"),
     "restore: missing file": (["artists", "restore", "no-such-backup.json"], "does not exist"),
     "restore: a directory": (["artists", "restore", "."], "is a directory"),
+    # found by fuzzing paths: a name too long for the file system ended export in an OSError traceback
+    "export: a name too long": (["artists", "export", "x" * 300], "File name too long"),
+    "export: in a directory too long": (["artists", "export", "y" * 300 + "/backup.json"], "File name too long"),
+    "import: a name too long": (["artists", "import", "x" * 300], "File name too long"),
+    "restore: a name too long": (["artists", "restore", "x" * 300], "File name too long"),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -40,10 +41,10 @@ def write_backup(store: Store, path: Path) -> int:
         sys.stdout.write(text)
         sys.stdout.flush()
         return len(data["artists"])
-    if path.is_dir():
-        raise BackupError(f"cannot write {path}: it is a directory; name a file in it")
     tmp = path.with_name(path.name + ".tmp")
     try:
+        if path.is_dir():  # (inside: a name too long to look up raises, where a missing one is False)
+            raise BackupError(f"cannot write {path}: it is a directory; name a file in it")
         if path.exists() and not path.is_file():  # a pipe or a device: written to (if someone reads it)
             with open_to_write(path) as stream:
                 stream.write(text.encode("utf-8"))
@@ -51,7 +52,8 @@ def write_backup(store: Store, path: Path) -> int:
             tmp.write_text(text, encoding="utf-8")
             os.replace(tmp, path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
         raise BackupError(f"cannot write {path}: {exc.strerror}") from None
     return len(data["artists"])
 
