@@ -16,6 +16,10 @@ class StoreBusyError(StoreError):
     """Another esh-tui holds the store's write lock for longer than the busy timeout."""
 
 
+class StoreNeedsMigration(StoreError):
+    """Opened read-only, the store has an older schema: it can be read only once it is opened to write."""
+
+
 def store_error(exc: sqlite3.DatabaseError | UnicodeDecodeError, path: Path) -> StoreError:
     """SQLite's words, shortened and stripped of what a damaged page may put in them (raw bytes of the file).
     A UnicodeDecodeError is SQLite's message itself quoting bytes of a damaged schema that are not text."""
