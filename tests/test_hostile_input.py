@@ -174,6 +174,7 @@ BAD_ARGS = {
     # found by fuzzing paths: a name too long for the file system ended export in an OSError traceback
     "export: a name too long": (["artists", "export", "x" * 300], "File name too long"),
     "export: in a directory too long": (["artists", "export", "y" * 300 + "/backup.json"], "File name too long"),
+    "export: an empty name": (["artists", "export", ""], "it is a directory"),  # the long fuzz run found it
     "import: a name too long": (["artists", "import", "x" * 300], "File name too long"),
     "restore: a name too long": (["artists", "restore", "x" * 300], "File name too long"),
 }

@@ -41,10 +41,11 @@ def write_backup(store: Store, path: Path) -> int:
         sys.stdout.write(text)
         sys.stdout.flush()
         return len(data["artists"])
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = None
     try:
         if path.is_dir():  # (inside: a name too long to look up raises, where a missing one is False)
             raise BackupError(f"cannot write {path}: it is a directory; name a file in it")
+        tmp = path.with_name(path.name + ".tmp")  # (after: '' and '.' have no name to add to)
         if path.exists() and not path.is_file():  # a pipe or a device: written to (if someone reads it)
             with open_to_write(path) as stream:
                 stream.write(text.encode("utf-8"))
@@ -53,7 +54,8 @@ def write_backup(store: Store, path: Path) -> int:
             os.replace(tmp, path)
     except OSError as exc:
         with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
         raise BackupError(f"cannot write {path}: {exc.strerror}") from None
     return len(data["artists"])
 
