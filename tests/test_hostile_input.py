@@ -606,3 +606,34 @@ def test_lines_of_a_dotenv_file_that_are_not_name_value_are_one_note_in_eshs_wor
     _assert_refused(code, err, "ESH_API_URL = 'ftp://x' is not an http(s) URL")
     (tmp_path / ".env").unlink()
     _assert_unchanged(tmp_path, capsys, tracked)
+
+
+def test_damage_sqlite_cannot_see_is_one_line_saying_the_store_is_damaged(tmp_path, capsys, tracked):
+    """Found by the long fuzz run (2,000 damaged stores): SQLite keeps no checksums, so a changed byte can leave a
+    store it opens happily. A byte of the schema read as part of a column's name made that name bytes Python
+    cannot decode (a UnicodeDecodeError at the first SELECT *); a byte of a date made it '2026-10-0\\x00' (a
+    ValueError where the storage layer turned it back into a date). Both ended in a traceback; now the schema is
+    read whole when the store is opened, and a value the storage layer cannot read back is the store's damage."""
+    import sqlite3
+
+    store = _store(tmp_path)
+    conn = sqlite3.connect(store)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    pristine = store.read_bytes()
+    at = pristine.index(b' "added_at" TEXT NOT NULL')
+    store.write_bytes(pristine[:at] + b"\x80" + pristine[at + 1:])  # the column before added_at gets its name
+    for argv in (["artists", "list"], ["artists", "export", "-"], ["stats"], ["track", "--format", "ids"]):
+        code, out, err = _run(capsys, argv)
+        _assert_refused(code, err, "is damaged", expected_code=1)
+        assert "move it aside" in err and out == ""
+
+    store.write_bytes(pristine)
+    conn = sqlite3.connect(store)
+    conn.execute("UPDATE isrc_earliest SET release_date = '2026-10-0' || char(0)")
+    conn.commit()
+    conn.close()
+    code, out, err = _run(capsys, ["track", "--format", "ids"])
+    said = err.splitlines()[-1] + "\n"  # after the run's note that it is the offline Spotify
+    _assert_refused(code, said, "is damaged (it holds a value esh-tui did not write: ValueError", expected_code=1)
+    assert "Traceback" not in err and out == ""

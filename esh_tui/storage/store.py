@@ -115,6 +115,11 @@ def _migration_5(db: sqlite_utils.Database) -> None:
     rollups.backfill(db)
 
 
+# The schema read whole when the store is opened: damage in it is found there, where it is reported, not by a later
+# query. SQLite takes bytes that are not UTF-8 for parts of names: a damaged byte can make a column whose name
+# Python cannot decode (a traceback at the first SELECT *), or an error message that quotes them.
+_READ_SCHEMA = "SELECT name, sql FROM sqlite_master"
+
 MIGRATIONS = {1: _migration_1, 2: _migration_2, 3: _migration_3, 4: _migration_4, 5: _migration_5}
 
 
@@ -139,6 +144,7 @@ class Store:
                 conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute(_READ_SCHEMA).fetchall()
             self.db = sqlite_utils.Database(conn)
             self._migrate()
         except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # the latter: SQLite's message quotes raw bytes
@@ -158,6 +164,7 @@ class Store:
                                    isolation_level=None)
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             conn.execute("PRAGMA query_only = ON")
+            conn.execute(_READ_SCHEMA).fetchall()
             self.db = sqlite_utils.Database(conn)
             version = self.schema_version
         except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
