@@ -43,7 +43,7 @@ import platformdirs
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 
-from esh_tui.files import kind_of, open_to_read
+from esh_tui.files import is_file, kind_of, open_to_read
 from esh_tui.storage.ttl import TtlPolicy
 from esh_tui.text import clean
 
@@ -168,9 +168,9 @@ def _read_env_file(path: Path, notes: list[str]) -> tuple[str, dict[str, str | N
     """A .env file's variables. Lines python-dotenv cannot parse are skipped, as it does, with a note in
     esh-tui's words (their numbers, never their text: a line may hold a secret) instead of its log line."""
     source = _file_source(path)
+    if not is_file(path):
+        return source, {}
     try:
-        if not path.is_file():
-            return source, {}
         with open_to_read(path) as handle:
             raw = handle.read(MAX_CONFIG_BYTES + 1)
         text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as open() in text mode reads it
@@ -324,10 +324,14 @@ def locate_config(config_dir: Path, data_dir: Path) -> tuple[Path | None, tuple[
     """The config.toml to read, the config directory's else the data directory's (where it used to be), and
     a note when one is in the data directory."""
     path, legacy = config_dir / CONFIG_FILE, data_dir / CONFIG_FILE
-    if not legacy.is_file() or legacy.resolve() == path.resolve():
-        return (path if path.exists() else None), ()  # not a file: read_toml says what it is
-    if path.is_file():
-        return path, (f"{CONFIG_FILE} in the data directory ({legacy}) is ignored, {path} is read; remove it",)
+    try:
+        if not is_file(legacy) or legacy.resolve() == path.resolve():
+            return (path if path.exists() else None), ()  # not a file: read_toml says what it is
+        if path.is_file():
+            return path, (f"{CONFIG_FILE} in the data directory ({legacy}) is ignored, {path} is read; remove it",)
+    except OSError as exc:  # a name too long to look up, a loop of links (a missing file is no error)
+        raise ConfigError("config directory", f"{config_dir} cannot be used ({exc.strerror})",
+                          "set ESH_CONFIG_DIR to a directory you can read") from None
     return legacy, (f"{CONFIG_FILE} found in the data directory ({legacy}); move it to {config_dir}",)
 
 
@@ -437,7 +441,7 @@ def describe(settings: Settings) -> list[SettingLine]:
         SettingLine("config file", str(settings.config_file) if settings.config_file
                     else f"{settings.config_path} (none: the defaults apply)", settings.source("ESH_CONFIG_DIR")),
         SettingLine("data directory", str(settings.data_dir), settings.source("ESH_DATA_DIR")),
-        SettingLine("store", f"{store}{'' if store.exists() else ' (not created yet)'}",
+        SettingLine("store", f"{store}{'' if is_file(store) else ' (not created yet)'}",
                     settings.source("ESH_DATA_DIR")),
     ]
     for attribute, (name, *_), _default, _check in _VARIABLES:

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from esh_tui.config import FROM_TOKEN, Settings, Tuning, load_settings
+from esh_tui.files import is_file
 from esh_tui.sim.offline import OFFLINE_STORE, OfflineSpotify, OfflineUserToken, offline_spotify
 from esh_tui.spotify.auth import TOKEN_FILE, UserOrAppToken
 from esh_tui.spotify.client import SpotifyClient
@@ -101,7 +102,7 @@ def open_runtime(settings: Settings | None = None, today: dt.date | None = None,
 def open_store(path: Path, read_only: bool = False) -> Store:
     """The store at `path`; `read_only`: opened so that nothing is written (a read-only file or directory works),
     unless it does not exist yet or an older esh-tui wrote it (it is created, or upgraded, as usual then)."""
-    if read_only and path.is_file():
+    if read_only and is_file(path):
         try:
             return Store(path, read_only=True)
         except StoreNeedsMigration:

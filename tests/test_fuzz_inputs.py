@@ -340,8 +340,9 @@ def test_fuzz_dotenv_files_in_the_working_or_the_data_directory(scratch, capsys,
 @fuzz_settings(40)
 @given(env=st.dictionaries(st.sampled_from(ENV_NAMES), env_values, min_size=1, max_size=3),
        argv=st.sampled_from([["artists", "list"], ["config"], ["stats"], ["artists", "export", "-"],
-                             ["track", "--format", "ids"]]))
+                             ["track", "--format", "ids"], ["logout"]]))
 @example(env={"ESH_API_URL": "http://api.example/\x1b[2J"}, argv=["track", "--format", "ids"])
+@example(env={"ESH_CONFIG_DIR": "x" * 300}, argv=["logout"])
 @example(env={"ESH_DATA_DIR": "d\udcff"}, argv=["config"])
 def test_fuzz_environment_variables(scratch, capsys, env, argv):
     assume(all(_inside(env.get(name)) for name in ("ESH_DATA_DIR", "ESH_CONFIG_DIR")))

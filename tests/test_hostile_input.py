@@ -637,3 +637,22 @@ def test_damage_sqlite_cannot_see_is_one_line_saying_the_store_is_damaged(tmp_pa
     said = err.splitlines()[-1] + "\n"  # after the run's note that it is the offline Spotify
     _assert_refused(code, said, "is damaged (it holds a value esh-tui did not write: ValueError", expected_code=1)
     assert "Traceback" not in err and out == ""
+
+
+def test_a_data_or_config_directory_named_too_long_to_look_up_is_one_line(tmp_path, capsys, monkeypatch):
+    """Found by the long fuzz run of the environment: a directory name past the file system's limit raised
+    OSError (ENAMETOOLONG) where pathlib's exists() and is_file() are asked about it, ending 'artists list',
+    'stats', 'config' and 'logout' in a traceback (or blaming a .env that was not there)."""
+    too_long = str(tmp_path / ("x" * 300))
+    monkeypatch.setenv("ESH_DATA_DIR", too_long)
+    for argv in (["artists", "list"], ["stats"], ["artists", "export", "-"], ["track", "--format", "ids"]):
+        code, out, err = _run(capsys, argv)
+        _assert_refused(code, err, "cannot use the data directory", expected_code=1)
+        assert "File name too long" in err and "ESH_DATA_DIR" in err
+    assert _run(capsys, ["config"])[0] == 0
+    assert _run(capsys, ["logout"])[2] == "Not logged in; nothing to forget.\n"
+    monkeypatch.setenv("ESH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ESH_CONFIG_DIR", too_long)
+    for argv in (["artists", "list"], ["config"], ["stats"], ["logout"]):
+        code, out, err = _run(capsys, argv)
+        _assert_refused(code, err, "cannot be used (File name too long); set ESH_CONFIG_DIR")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -232,10 +233,13 @@ async def login(settings: Settings, http: httpx.AsyncClient, open_browser: Calla
 
 def logout(settings: Settings) -> bool:
     path = settings.data_dir / TOKEN_FILE
-    if path.exists():
+    try:
         path.unlink()
-        return True
-    return False
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG, errno.EISDIR):
+            return False  # no login there (a data directory that cannot be one holds none either)
+        raise AuthError(f"cannot forget the login in {path}: {exc.strerror}") from None
+    return True
 
 
 def save_user_token(path: Path, payload: dict) -> None:
