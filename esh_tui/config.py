@@ -161,7 +161,7 @@ def _first(merged: _Layered, *names: str) -> tuple[str, str, str] | None:
 
 def _file_source(path: Path) -> str:
     """How a file is named as a source: `.env (PATH)`, `config.toml (PATH)`."""
-    return f"{path.name} ({path})"
+    return f"{clean(path.name)} ({clean(path)})"  # each on its own: a cut-short escape would eat what follows
 
 
 def _read_env_file(path: Path, notes: list[str]) -> tuple[str, dict[str, str | None]]:
@@ -330,7 +330,7 @@ def locate_config(config_dir: Path, data_dir: Path) -> tuple[Path | None, tuple[
         if path.is_file():
             return path, (f"{CONFIG_FILE} in the data directory ({legacy}) is ignored, {path} is read; remove it",)
     except OSError as exc:  # a name too long to look up, a loop of links (a missing file is no error)
-        raise ConfigError("config directory", f"{config_dir} cannot be used ({exc.strerror})",
+        raise ConfigError("config directory", f"{clean(config_dir)} cannot be used ({exc.strerror})",
                           "set ESH_CONFIG_DIR to a directory you can read") from None
     return legacy, (f"{CONFIG_FILE} found in the data directory ({legacy}); move it to {config_dir}",)
 

@@ -656,3 +656,26 @@ def test_a_data_or_config_directory_named_too_long_to_look_up_is_one_line(tmp_pa
     for argv in (["artists", "list"], ["config"], ["stats"], ["logout"]):
         code, out, err = _run(capsys, argv)
         _assert_refused(code, err, "cannot be used (File name too long); set ESH_CONFIG_DIR")
+
+
+@pytest.mark.parametrize("ending", ["\x9b0", "\x1b[3", "\x1b]8;;"])
+def test_a_path_ending_in_a_cut_short_escape_sequence_does_not_eat_the_words_after_it(tmp_path, capsys, ending,
+                                                                                        monkeypatch):
+    """Found by the long fuzz run of paths: a file named '\\x9b0' made 'PATH does not exist' read '.../oes not
+    exist', since the message was cleaned whole and '\\x9b0 d' is a complete CSI sequence. Each path is cleaned on
+    its own now, before it is put in the message."""
+    missing = tmp_path / f"list{ending}"
+    directory = tmp_path / f"dir{ending}"
+    directory.mkdir()
+    for argv, words in ((["artists", "import", str(missing)], "does not exist; nothing was imported"),
+                        (["artists", "restore", str(missing)], "does not exist"),
+                        (["artists", "export", str(directory)], ": it is a directory; name a file in it")):
+        code, out, err = _run(capsys, argv)
+        _assert_refused(code, err, words)
+        assert str(tmp_path / "list") in err or str(tmp_path / "dir") in err
+    config = tmp_path / f"config{ending}"
+    config.mkdir()
+    (config / "config.toml").write_text("[nope]\n")
+    monkeypatch.setenv("ESH_CONFIG_DIR", str(config))
+    code, out, err = _run(capsys, ["artists", "list"])  # (inside the path, the sequence is the path's own)
+    _assert_refused(code, err, "): unknown section [nope]; known: cache")
