@@ -27,6 +27,8 @@ is a ConfigError on one line: where it was read, the setting and what is wrong, 
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import re
 import tomllib
@@ -38,8 +40,9 @@ from urllib.parse import urlsplit
 
 import platformdirs
 from dotenv import dotenv_values
+from dotenv.parser import parse_stream
 
-from esh_tui.files import kind_of, open_to_read
+from esh_tui.files import is_file, kind_of, open_to_read
 from esh_tui.storage.ttl import TtlPolicy
 from esh_tui.text import clean
 
@@ -159,15 +162,34 @@ def _first(merged: _Layered, *names: str) -> tuple[str, str, str] | None:
 
 def _file_source(path: Path) -> str:
     """How a file is named as a source: `.env (PATH)`, `config.toml (PATH)`."""
-    return f"{path.name} ({path})"
+    return f"{clean(path.name)} ({clean(path)})"  # each on its own: a cut-short escape would eat what follows
 
 
-def _read_env_file(path: Path) -> tuple[str, dict[str, str | None]]:
+def _read_env_file(path: Path, notes: list[str]) -> tuple[str, dict[str, str | None]]:
+    """A .env file's variables. Lines python-dotenv cannot parse are skipped, as it does, with a note in
+    esh-tui's words (their numbers, never their text: a line may hold a secret) instead of its log line."""
     source = _file_source(path)
+    if not is_file(path):
+        return source, {}
     try:
-        return source, (dict(dotenv_values(path)) if path.is_file() else {})
+        with open_to_read(path) as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as open() in text mode reads it
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(source, f"cannot be read ({exc.__class__.__name__})", "fix or remove the file") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(source, "is larger than 1 MiB", "fix or remove the file")
+    unparsed = [binding.original.line for binding in parse_stream(io.StringIO(text)) if binding.error]
+    lines = ", ".join(map(str, unparsed[:5])) + (f" and {len(unparsed) - 5} more" if len(unparsed) > 5 else "")
+    note = f"{source}: line{'s' if len(unparsed) > 1 else ''} {lines} not NAME=value, ignored"
+    if unparsed and note not in notes:  # (the working directory may be the data directory)
+        notes.append(note)
+    dotenv_log = logging.getLogger("dotenv.main")
+    quiet, dotenv_log.disabled = dotenv_log.disabled, True  # its warnings are the note above
+    try:
+        return source, dict(dotenv_values(stream=io.StringIO(text)))
+    finally:
+        dotenv_log.disabled = quiet
 
 
 def _split(value: str):
@@ -245,9 +267,10 @@ def _variables(merged: _Layered, table, sources: dict[str, str]) -> dict[str, An
     return values
 
 
-def _directories(environ: Mapping[str, str] | None, cwd: Path | None, sources: dict[str, str]):
+def _directories(environ: Mapping[str, str] | None, cwd: Path | None, sources: dict[str, str],
+                 notes: list[str] | None = None):
     """(the layers that may set the directories, {"data_dir": ..., "config_dir": ...})."""
-    layers = (_read_env_file((Path.cwd() if cwd is None else cwd) / ".env"),
+    layers = (_read_env_file((Path.cwd() if cwd is None else cwd) / ".env", [] if notes is None else notes),
               (ENVIRONMENT, os.environ if environ is None else environ))
     return layers, _variables(_layer(*layers), _DIRECTORIES, sources)
 
@@ -265,9 +288,11 @@ def log_dir(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -
 def load_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:
     """Every setting, read and checked: the directories, variables, then config.toml (tuning and keys)."""
     sources: dict[str, str] = {}
-    layers, directories = _directories(environ, cwd, sources)
+    notes: list[str] = []
+    layers, directories = _directories(environ, cwd, sources, notes)
     data_dir = directories["data_dir"]
-    merged = _layer(_read_env_file(data_dir / ".env"), _read_env_file(directories["config_dir"] / ".env"), *layers)
+    merged = _layer(_read_env_file(data_dir / ".env", notes), _read_env_file(directories["config_dir"] / ".env", notes),
+                    *layers)
     variables = _variables(merged, _VARIABLES, sources)
     config = load_config(directories["config_dir"], data_dir)
     market = config.market
@@ -276,7 +301,7 @@ def load_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = N
         name, value, sources[MARKET_VARIABLE] = found
         market = _market(value, name, sources[MARKET_VARIABLE])
     return Settings(**directories, **variables, market=market, tuning=config.tuning, keys=config.keys,
-                    notes=config.notes, config_file=config.path, sources={**config.sources, **sources})
+                    notes=(*notes, *config.notes), config_file=config.path, sources={**config.sources, **sources})
 
 
 # ----- config.toml: tuning and keys ---------------------------------------------------------------------
@@ -309,10 +334,14 @@ def locate_config(config_dir: Path, data_dir: Path) -> tuple[Path | None, tuple[
     """The config.toml to read, the config directory's else the data directory's (where it used to be), and
     a note when one is in the data directory."""
     path, legacy = config_dir / CONFIG_FILE, data_dir / CONFIG_FILE
-    if not legacy.is_file() or legacy.resolve() == path.resolve():
-        return (path if path.exists() else None), ()  # not a file: read_toml says what it is
-    if path.is_file():
-        return path, (f"{CONFIG_FILE} in the data directory ({legacy}) is ignored, {path} is read; remove it",)
+    try:
+        if not is_file(legacy) or legacy.resolve() == path.resolve():
+            return (path if path.exists() else None), ()  # not a file: read_toml says what it is
+        if path.is_file():
+            return path, (f"{CONFIG_FILE} in the data directory ({legacy}) is ignored, {path} is read; remove it",)
+    except OSError as exc:  # a name too long to look up, a loop of links (a missing file is no error)
+        raise ConfigError("config directory", f"{clean(config_dir)} cannot be used ({exc.strerror})",
+                          "set ESH_CONFIG_DIR to a directory you can read") from None
     return legacy, (f"{CONFIG_FILE} found in the data directory ({legacy}); move it to {config_dir}",)
 
 
@@ -422,7 +451,7 @@ def describe(settings: Settings) -> list[SettingLine]:
         SettingLine("config file", str(settings.config_file) if settings.config_file
                     else f"{settings.config_path} (none: the defaults apply)", settings.source("ESH_CONFIG_DIR")),
         SettingLine("data directory", str(settings.data_dir), settings.source("ESH_DATA_DIR")),
-        SettingLine("store", f"{store}{'' if store.exists() else ' (not created yet)'}",
+        SettingLine("store", f"{store}{'' if is_file(store) else ' (not created yet)'}",
                     settings.source("ESH_DATA_DIR")),
         SettingLine("log file", str(settings.log_dir / "esh-tui.log"), settings.source("ESH_LOG_DIR")),
     ]

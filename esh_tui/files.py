@@ -26,6 +26,15 @@ def kind_of(path: Path) -> str | None:
     return None
 
 
+def is_file(path: Path) -> bool:
+    """Whether `path` is a file. A path that cannot even be looked up (a name too long for the file system)
+    holds none; whoever means to make it says what is wrong with it (the store its data directory)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def open_to_read(path: Path) -> BinaryIO:
     """Open for reading; a FIFO with no writer reads as empty instead of blocking the open."""
     descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)

@@ -222,6 +222,7 @@ def parse_spotify_ref(value: str, kind: str) -> str | None:
 
 # What the network sends is checked before it is used: an item failing these is skipped and counted.
 MAX_NAME_LENGTH = 2_000  # no Spotify name is this long; a longer one is garbage, not a name
+MAX_COUNT = 10**9  # no listing has this many items; a larger total is garbage
 _ISRC = re.compile(r"^[0-9A-Za-z-]{1,24}$")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")  # a lone surrogate (from a bad JSON escape) cannot be stored or printed
 
@@ -233,6 +234,17 @@ def is_spotify_id(value: object) -> bool:
 def is_name(value: object) -> bool:
     """Text fit to keep and show: a string of sane length that is valid Unicode."""
     return isinstance(value, str) and len(value) <= MAX_NAME_LENGTH and _SURROGATE.search(value) is None
+
+
+def is_count(value: object) -> bool:
+    """A count of items (a page's `total`) fit to keep: a whole number no listing could exceed (a larger one would
+    not even fit in an SQLite integer)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT
+
+
+def is_popularity(value: object) -> bool:
+    """Spotify's popularity: a whole number from 0 to 100 (anything else is garbage, and is not kept)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 100
 
 
 def is_isrc(value: object) -> bool:

@@ -9,14 +9,17 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 
 from esh_tui.config import FROM_TOKEN, Settings, Tuning, load_settings
+from esh_tui.files import is_file
 from esh_tui.sim.offline import OFFLINE_STORE, OfflineSpotify, OfflineUserToken, offline_spotify
 from esh_tui.spotify.auth import TOKEN_FILE, UserOrAppToken
 from esh_tui.spotify.client import SpotifyClient
 from esh_tui.storage.cache import ReleaseCache
+from esh_tui.storage.errors import StoreNeedsMigration
 from esh_tui.storage.store import Store
 from esh_tui.tracker.plan import DailyBudget
 
@@ -82,14 +85,26 @@ class Runtime:
         self.close()
 
 
-def open_runtime(settings: Settings | None = None, today: dt.date | None = None) -> Runtime:
-    """With credentials: Spotify and your store. Without: the offline Spotify, its own store, sample artists."""
+def open_runtime(settings: Settings | None = None, today: dt.date | None = None, read_only: bool = False) -> Runtime:
+    """With credentials: Spotify and your store. Without: the offline Spotify, its own store, sample artists.
+    `read_only`: for commands that only read, an existing store is opened read-only (see `open_store`)."""
     settings = settings or load_settings()
     if settings.has_credentials:
-        return Runtime(settings, Store(settings.store_path), tuning=settings.tuning)
+        return Runtime(settings, open_store(settings.store_path, read_only), tuning=settings.tuning)
     offline = offline_spotify(settings, today=today)
-    store = Store(settings.data_dir / OFFLINE_STORE)
-    if not store.artists():
+    store = open_store(settings.data_dir / OFFLINE_STORE, read_only)
+    if not store.read_only and not store.artists():
         catalog = offline.catalog
         store.add_artists((i, catalog.artists[i].name, "sample") for i in offline.sample_artist_ids())
     return Runtime(offline.settings, store, offline, settings.tuning)
+
+
+def open_store(path: Path, read_only: bool = False) -> Store:
+    """The store at `path`; `read_only`: opened so that nothing is written (a read-only file or directory works),
+    unless it does not exist yet or an older esh-tui wrote it (it is created, or upgraded, as usual then)."""
+    if read_only and is_file(path):
+        try:
+            return Store(path, read_only=True)
+        except StoreNeedsMigration:
+            pass
+    return Store(path)

@@ -15,11 +15,15 @@ from typing import Any
 _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]")
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")  # overrides and isolates: they make a terminal reorder text
+# Lone surrogates: bytes that were not UTF-8 in a path or an argument (Python's surrogateescape). A stream that
+# encodes strictly (stdout under a UTF-8 locale) cannot write them at all.
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
 
 
 def clean(value: object) -> str:
-    """One printable line: escape sequences removed, tabs/newlines and other controls become spaces."""
-    text = _BIDI.sub("", _ESCAPES.sub("", str(value)))
+    """One printable line: escape sequences removed, tabs/newlines and other controls become spaces, bytes that
+    were not text become U+FFFD."""
+    text = _SURROGATES.sub("\ufffd", _BIDI.sub("", _ESCAPES.sub("", str(value))))
     return " ".join(_CONTROLS.sub(" ", text).split())
 
 
@@ -40,8 +44,8 @@ def _stand_in(match: re.Match) -> str:
 
 
 # C1 controls (U+0080-U+009F, U+009B is a CSI on some terminals), DEL, bidi controls, line and paragraph
-# separators: json.dumps(ensure_ascii=False) writes them raw; C0 controls it escapes itself.
-_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+# separators, lone surrogates: json.dumps(ensure_ascii=False) writes them raw; C0 controls it escapes itself.
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]")
 
 
 def safe_json(value: Any, indent: int | None = 2) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import socket
@@ -413,3 +414,114 @@ async def test_stats_copy_the_accounting_and_count_coalesced_requests_apart(cata
     stats = client.stats()
     assert stats.calls == 2 and stats.coalesced == 4 and len(stats.since(1)) == 1 and stats.since(2) == ()
     assert [r.template for r in stats.recent] == ["GET /artists/{id}", "GET /artists/{id}/albums"]
+
+
+def _always_429(retry_after: str, message: str = "slow down"):
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/api/token"):
+            return httpx.Response(200, json={"access_token": "t", "token_type": "Bearer", "expires_in": 3600})
+        return httpx.Response(429, headers={"Retry-After": retry_after},
+                              json={"error": {"status": 429, "message": message}})
+    return handler
+
+
+@pytest.mark.parametrize("retry_after", ["inf", "1e309", "1e300", "9" * 40])
+@pytest.mark.parametrize("message", ["slow down", "QUOTA_EXCEEDED"])
+async def test_an_endless_retry_after_stops_with_when_to_come_back_not_an_overflow(tmp_path, retry_after, message):
+    """Found by fuzzing: Retry-After: inf (or a number past what a date can hold) ended the run with an
+    OverflowError traceback while saying when to come back."""
+    time_ = FakeTime()
+    async with SpotifyClient(_settings(tmp_path), httpx.MockTransport(_always_429(retry_after, message)),
+                             sleep=time_.sleep, clock=time_.clock) as client:
+        with pytest.raises((RateLimitedError, QuotaExceededError)) as caught:
+            await client.get("/artists/x", template="GET /artists/{id}")
+    assert time_.slept == [], "nothing is waited out"
+    assert "168 h 0 min" in str(caught.value), "a week at most: it only says when to come back"
+
+
+@pytest.mark.parametrize("retry_after", ["0", "-5", "nan", "0.0001"])
+async def test_endless_429s_asking_for_no_wait_end_within_the_patience(tmp_path, retry_after):
+    """Found by fuzzing: a server answering every request 429 with Retry-After: 0 (or a negative number, or NaN)
+    was asked again and again for ever, since a zero wait never used up the patience: a hang, hammering it.
+    Each such 429 now pauses at least a second, and the run stops, saying to come back in 30 s."""
+    time_ = FakeTime()
+    async with SpotifyClient(_settings(tmp_path), httpx.MockTransport(_always_429(retry_after)),
+                             sleep=time_.sleep, clock=time_.clock) as client:
+        with pytest.raises(RateLimitedError, match="try again in 30 s"):
+            await asyncio.wait_for(client.get("/artists/x", template="GET /artists/{id}"), 30)
+    assert RATE_LIMIT_PATIENCE - 30 <= time_.now - 1000.0 <= RATE_LIMIT_PATIENCE + 200
+    assert client.log.rate_limited <= RATE_LIMIT_PATIENCE + 1, "at most one request a second"
+
+
+@pytest.mark.parametrize("token", ["tök€n", "\ud800", "a\nb", "a b", "", "\x1b[2J", 42, None, "x" * 5000])
+async def test_a_token_answer_with_an_access_token_no_header_can_carry_is_an_auth_error(tmp_path, token):
+    """Found by fuzzing the token answer: an access token with characters outside ASCII made every request fail
+    with a UnicodeEncodeError traceback as its header was encoded (a newline or a space would be refused by the
+    HTTP library, and retried as a network failure). It is an answer without a usable token."""
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/api/token"):
+            return httpx.Response(200, content=json.dumps({"access_token": token, "expires_in": 3600}).encode())
+        return httpx.Response(200, json={"id": "x"})
+
+    time_ = FakeTime()
+    async with SpotifyClient(_settings(tmp_path), httpx.MockTransport(handler), sleep=time_.sleep,
+                             clock=time_.clock) as client:
+        with pytest.raises(AuthError, match="no usable access token"):
+            await client.get("/artists/x", template="GET /artists/{id}")
+
+
+@pytest.mark.parametrize("body", [{}, {"error": None}, {"error_description": "\x1b[2J"}, {"error": ""}])
+async def test_a_token_refusal_that_says_nothing_is_named_by_its_status(tmp_path, body):
+    """Seen while fuzzing the token endpoint: a refusal without an error or a description said 'refused the
+    token request: None'."""
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, json=body)
+
+    async with SpotifyClient(_settings(tmp_path), httpx.MockTransport(handler)) as client:
+        with pytest.raises(AuthError, match=r"refused the token request: HTTP 400; check SPOTIFY_CLIENT_ID"):
+            await client.get("/artists/x", template="GET /artists/{id}")
+
+
+@pytest.mark.parametrize("content", [b"[" * 100_000 + b"]" * 100_000, b'{"refresh_token": "r", "scope": 5}',
+                                     b'{"refresh_token": "r", "scope": ["a"]}', b"\xff\xfe", b"", "fifo", "directory"])
+def test_a_damaged_login_file_is_no_login_never_a_traceback_or_a_wait(tmp_path, content):
+    """Found by fuzzing the data directory: a user-token.json nested too deep ended the command with a
+    RecursionError traceback, a non-text "scope" with an AttributeError, and one that is a FIFO with nobody
+    writing to it was waited on for ever. Each is read as no login now: 'esh-tui login' writes a new one."""
+    from esh_tui.spotify.auth import UserToken
+
+    path = tmp_path / TOKEN_FILE
+    if content == "fifo":
+        os.mkfifo(path)
+    elif content == "directory":
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    try:
+        token = UserToken(_settings(tmp_path), None)
+    except AuthError as exc:
+        assert "not logged in to Spotify: run 'esh-tui login' first" in str(exc)
+    else:
+        assert token.scopes == frozenset()
+
+
+@pytest.mark.parametrize("request_line", [b"GET http://[::1 HTTP/1.1", b"GET /" + b"a" * 70_000 + b" HTTP/1.1",
+                                          b"\xff\xfe", b"GET /callback?state=wrong&code=x HTTP/1.1"])
+async def test_the_login_listener_answers_a_malformed_request_400_and_keeps_waiting(request_line, capfd):
+    """Found by fuzzing the loopback listener: a request whose target urlsplit cannot read (a broken IPv6 host), or
+    a line past the reader's limit, raised out of the handler, and asyncio printed its traceback on the terminal
+    of 'esh-tui login' (any local process can send one while it waits)."""
+    from esh_tui.spotify.auth import _CallbackListener
+
+    caught = asyncio.get_running_loop().create_future()
+    listener = await _CallbackListener.start("127.0.0.1", 0, "/callback", "right", caught)
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", listener.port)
+        writer.write(request_line + b"\r\n\r\n")
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(), 10)
+        writer.close()
+    finally:
+        await listener.close()
+    assert answer.startswith(b"HTTP/1.1 400 ") and not caught.done()
+    assert "Traceback" not in capfd.readouterr().err

@@ -158,10 +158,25 @@ BAD_ARGS = {
     "serve: fault rate nan": (["sim", "serve", "--fault-rate", "nan"], "between 0 and 1"),
     "serve: unknown fault": (["sim", "serve", "--faults", "500,explode"], "unknown fault kinds"),
     "serve: port 70000": (["sim", "serve", "--port", "70000"], "between 0 and 65535"),
+    # found by fuzzing: a catalog's today past what its dates can reach was an OverflowError traceback, an endless
+    # latency held every request of the served simulator for ever
+    "oracle: today in year 1": (["sim", "oracle", "--today", "0001-01-01"], "between 1900-01-01 and 2999-12-31"),
+    "oracle: today 9999-12-31": (["sim", "oracle", "--today", "9999-12-31"], "between 1900-01-01 and 2999-12-31"),
+    "serve: today in year 1": (["sim", "serve", "--today", "0001-06-01"], "between 1900-01-01 and 2999-12-31"),
+    "serve: latency inf": (["sim", "serve", "--latency-ms", "inf"], "between 0 and 60000 ms"),
+    "serve: latency nan": (["sim", "serve", "--latency-ms", "nan"], "between 0 and 60000 ms"),
+    "serve: jitter negative": (["sim", "serve", "--jitter-ms", "-1"], "between 0 and 60000 ms"),
+    "serve: jitter a word": (["sim", "serve", "--jitter-ms", "lots"], "not a number of milliseconds"),
     "import: missing file": (["artists", "import", "no-such-file.txt"], "does not exist"),
     "import: a directory": (["artists", "import", "."], "is a directory"),
     "restore: missing file": (["artists", "restore", "no-such-backup.json"], "does not exist"),
     "restore: a directory": (["artists", "restore", "."], "is a directory"),
+    # found by fuzzing paths: a name too long for the file system ended export in an OSError traceback
+    "export: a name too long": (["artists", "export", "x" * 300], "File name too long"),
+    "export: in a directory too long": (["artists", "export", "y" * 300 + "/backup.json"], "File name too long"),
+    "export: an empty name": (["artists", "export", ""], "it is a directory"),  # the long fuzz run found it
+    "import: a name too long": (["artists", "import", "x" * 300], "File name too long"),
+    "restore: a name too long": (["artists", "restore", "x" * 300], "File name too long"),
 }
 
 
@@ -546,3 +561,132 @@ def test_a_path_or_argument_with_an_escape_sequence_is_echoed_without_it(tmp_pat
         main(["--format", "\x1b[2Jjson"])
     err = capsys.readouterr().err
     assert "\x1b" not in err and "\x07" not in err and err.count("\n") == 3
+
+
+def test_a_store_whose_schema_holds_bytes_that_are_not_text_is_damaged_in_one_line(tmp_path, capsys):
+    """Found by fuzzing the store file: when a damaged page leaves bytes that are not UTF-8 in a table's CREATE
+    statement, SQLite's own error message quotes them, Python cannot decode that message, and a
+    UnicodeDecodeError ended the command with a traceback instead of 'the store is damaged'."""
+    import sqlite3
+
+    store = _store(tmp_path)
+    store.parent.mkdir(parents=True)
+    conn = sqlite3.connect(store)
+    conn.execute("CREATE TABLE artists (id TEXT PRIMARY KEY, name TEXT)")
+    conn.commit()
+    conn.close()
+    damaged = store.read_bytes().replace(b"CREATE TABLE artists", b"CREATE \x80ABLE artists")
+    store.write_bytes(damaged)
+    for argv in (["artists", "list"], ["stats"], ["artists", "export", "-"], ["track", "--format", "ids"]):
+        code, out, err = _run(capsys, argv)
+        _assert_refused(code, err, "is damaged", expected_code=1)
+        assert "move it aside" in err and out == ""
+    assert store.read_bytes() == damaged, "never overwritten"
+
+
+def test_a_directory_whose_name_is_not_utf8_prints_under_a_strict_utf8_stdout(tmp_path):
+    """Found by fuzzing the environment in a subprocess: ESH_DATA_DIR or ESH_CONFIG_DIR with bytes that are not
+    UTF-8 (Python keeps them as lone surrogates) made 'esh-tui config' end in a UnicodeEncodeError traceback where
+    stdout encodes strictly (a UTF-8 locale). `clean` shows such bytes as U+FFFD; `safe_json` escapes them."""
+    import os
+    import subprocess
+
+    from esh_tui.text import safe_json
+
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8:strict", "ESH_DATA_DIR": str(tmp_path / "data\udcff"),
+           "ESH_CONFIG_DIR": str(tmp_path / "config\udcfe")}
+    for argv in (["config"], ["artists", "list"], ["artists", "export", "-"], ["stats"]):
+        done = subprocess.run([sys.executable, "-m", "esh_tui", *argv], env=env, capture_output=True, timeout=120)
+        assert done.returncode == 0 and b"Traceback" not in done.stderr, (argv, done.stderr[-500:])
+        done.stdout.decode("utf-8")  # strict: nothing undecodable was written
+    assert "data\ufffd" in clean(tmp_path / "data\udcff")
+    assert safe_json("a\udcffb") == '"a\\udcffb"'
+
+
+def test_lines_of_a_dotenv_file_that_are_not_name_value_are_one_note_in_eshs_words(tmp_path, capsys, tracked):
+    """Found by fuzzing .env files: python-dotenv logged 'python-dotenv could not parse statement starting at line
+    N' for each line it skips, an extra stderr line beside esh-tui's own, and a second line under a refusal. The
+    lines are still skipped (a .env in the working directory may be another tool's), with one note that names
+    their numbers, never their text (a line may hold a secret)."""
+    (tmp_path / ".env").write_text("ESH_MARKET=SE\n'SPOTIFY_CLIENT_SECRET=s3cr3t\nnot a line\n", encoding="utf-8")
+    code, out, err = _run(capsys, ["artists", "list"])
+    assert code == 0 and out, err
+    assert err == f"esh-tui: note: .env ({tmp_path / '.env'}): lines 2, 3 not NAME=value, ignored\n"
+    (tmp_path / ".env").write_text("'broken\nESH_API_URL=ftp://x\n", encoding="utf-8")
+    code, out, err = _run(capsys, ["artists", "list"])
+    _assert_refused(code, err, "ESH_API_URL = 'ftp://x' is not an http(s) URL")
+    (tmp_path / ".env").unlink()
+    _assert_unchanged(tmp_path, capsys, tracked)
+
+
+def test_damage_sqlite_cannot_see_is_one_line_saying_the_store_is_damaged(tmp_path, capsys, tracked):
+    """Found by the long fuzz run (2,000 damaged stores): SQLite keeps no checksums, so a changed byte can leave a
+    store it opens happily. A byte of the schema read as part of a column's name made that name bytes Python
+    cannot decode (a UnicodeDecodeError at the first SELECT *); a byte of a date made it '2026-10-0\\x00' (a
+    ValueError where the storage layer turned it back into a date). Both ended in a traceback; now the schema is
+    read whole when the store is opened, and a value the storage layer cannot read back is the store's damage."""
+    import sqlite3
+
+    store = _store(tmp_path)
+    conn = sqlite3.connect(store)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    pristine = store.read_bytes()
+    at = pristine.index(b' "added_at" TEXT NOT NULL')
+    store.write_bytes(pristine[:at] + b"\x80" + pristine[at + 1:])  # the column before added_at gets its name
+    for argv in (["artists", "list"], ["artists", "export", "-"], ["stats"], ["track", "--format", "ids"]):
+        code, out, err = _run(capsys, argv)
+        _assert_refused(code, err, "is damaged", expected_code=1)
+        assert "move it aside" in err and out == ""
+
+    store.write_bytes(pristine)
+    conn = sqlite3.connect(store)
+    conn.execute("UPDATE isrc_earliest SET release_date = '2026-10-0' || char(0)")
+    conn.commit()
+    conn.close()
+    code, out, err = _run(capsys, ["track", "--format", "ids"])
+    said = err.splitlines()[-1] + "\n"  # after the run's note that it is the offline Spotify
+    _assert_refused(code, said, "is damaged (it holds a value esh-tui did not write: ValueError", expected_code=1)
+    assert "Traceback" not in err and out == ""
+
+
+def test_a_data_or_config_directory_named_too_long_to_look_up_is_one_line(tmp_path, capsys, monkeypatch):
+    """Found by the long fuzz run of the environment: a directory name past the file system's limit raised
+    OSError (ENAMETOOLONG) where pathlib's exists() and is_file() are asked about it, ending 'artists list',
+    'stats', 'config' and 'logout' in a traceback (or blaming a .env that was not there)."""
+    too_long = str(tmp_path / ("x" * 300))
+    monkeypatch.setenv("ESH_DATA_DIR", too_long)
+    for argv in (["artists", "list"], ["stats"], ["artists", "export", "-"], ["track", "--format", "ids"]):
+        code, out, err = _run(capsys, argv)
+        _assert_refused(code, err, "cannot use the data directory", expected_code=1)
+        assert "File name too long" in err and "ESH_DATA_DIR" in err
+    assert _run(capsys, ["config"])[0] == 0
+    assert _run(capsys, ["logout"])[2] == "Not logged in; nothing to forget.\n"
+    monkeypatch.setenv("ESH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ESH_CONFIG_DIR", too_long)
+    for argv in (["artists", "list"], ["config"], ["stats"], ["logout"]):
+        code, out, err = _run(capsys, argv)
+        _assert_refused(code, err, "cannot be used (File name too long); set ESH_CONFIG_DIR")
+
+
+@pytest.mark.parametrize("ending", ["\x9b0", "\x1b[3", "\x1b]8;;"])
+def test_a_path_ending_in_a_cut_short_escape_sequence_does_not_eat_the_words_after_it(tmp_path, capsys, ending,
+                                                                                        monkeypatch):
+    """Found by the long fuzz run of paths: a file named '\\x9b0' made 'PATH does not exist' read '.../oes not
+    exist', since the message was cleaned whole and '\\x9b0 d' is a complete CSI sequence. Each path is cleaned on
+    its own now, before it is put in the message."""
+    missing = tmp_path / f"list{ending}"
+    directory = tmp_path / f"dir{ending}"
+    directory.mkdir()
+    for argv, words in ((["artists", "import", str(missing)], "does not exist; nothing was imported"),
+                        (["artists", "restore", str(missing)], "does not exist"),
+                        (["artists", "export", str(directory)], ": it is a directory; name a file in it")):
+        code, out, err = _run(capsys, argv)
+        _assert_refused(code, err, words)
+        assert str(tmp_path / "list") in err or str(tmp_path / "dir") in err
+    config = tmp_path / f"config{ending}"
+    config.mkdir()
+    (config / "config.toml").write_text("[nope]\n")
+    monkeypatch.setenv("ESH_CONFIG_DIR", str(config))
+    code, out, err = _run(capsys, ["artists", "list"])  # (inside the path, the sequence is the path's own)
+    _assert_refused(code, err, "): unknown section [nope]; known: cache")

@@ -18,11 +18,11 @@ import pytest
 from esh_tui.config import Settings
 from esh_tui.models import parse_release_date, release_key
 from esh_tui.spotify.client import SpotifyClient
-from esh_tui.spotify.errors import BadResponseError, NotFoundError
+from esh_tui.spotify.errors import BadResponseError, NotFoundError, SpotifyError
 from esh_tui.storage.store import Store
 
 from conftest import fresh_catalog
-from reliability_support import FakeWorld, expected, tracked_ids
+from reliability_support import FakeWorld, assert_matches_oracle, expected, tracked_ids
 
 HUGE = "x" * (5 * 2**20)  # a 5 MB name
 ESC_MESSAGE = "\x1b]8;;https://evil.invalid\x07click\x1b]8;;\x07 \x1b[2J gone"
@@ -314,3 +314,87 @@ async def test_resolving_and_importing_artists_survive_garbage(tmp_path):
         assert await resolve_artist(client, "Echo") == (good, "Echo")
         assert await liked_artists(client) == [(good, "Echo")]
         assert await followed_artists(client) == [(good, "Echo")]
+
+
+class Rewriting(httpx.AsyncBaseTransport):
+    """Rewrites every 200 answer of an inner transport with `rewrite(path, payload)`, counting what it changed."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, rewrite):
+        self.inner, self.rewrite, self.changed = inner, rewrite, 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if response.status_code != 200 or request.url.path == "/api/token":
+            return response
+        payload = json.loads(await response.aread())
+        self.changed += bool(self.rewrite(request.url.path, payload))
+        return httpx.Response(200, headers={"content-type": "application/json"}, content=json.dumps(payload).encode(),
+                              request=request)
+
+
+@pytest.mark.parametrize("total", [2**64, -1, True, 10**9 + 1, 1.5])
+async def test_a_listing_total_no_listing_can_have_is_ignored_not_a_crash(tmp_path, total):
+    """Found by fuzzing: a `total` past 2**63 reached the store's integer column and ended the run with an
+    OverflowError (a traceback); negative or boolean totals were trusted as counts."""
+    catalog = fresh_catalog(2, 30)
+    world = FakeWorld(catalog, tmp_path / "esh.db")
+    ids = tracked_ids(catalog)[:3]
+
+    def huge_total(path: str, payload: dict) -> bool:
+        if path.endswith("/albums") and path.startswith("/v1/artists/") and "total" in payload:
+            payload["total"] = total
+            return True
+        return False
+
+    rewriting = Rewriting(world.transport(), huge_total)
+    result, _ = await world.run(ids=ids, transport=rewriting)
+    assert rewriting.changed and result.status == "ok" and not result.failed
+    assert_matches_oracle(result, expected(catalog, ids))
+    store = Store(world.path)
+    try:
+        assert {a.listing_total for a in store.artists()} == {None}, "an unusable total is not kept"
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("popularity", [2**64, -1, 101, True, "50", 7.5])
+async def test_a_popularity_outside_0_to_100_is_not_kept_and_not_a_crash(tmp_path, popularity):
+    """Found by fuzzing: a popularity past 2**63 (extended mode still sends the field) ended the run with an
+    OverflowError when the ISRC's earliest release was written; other out-of-range values were stored."""
+    catalog = fresh_catalog(2, 30)
+    world = FakeWorld(catalog, tmp_path / "esh.db", mode="extended")
+    ids = tracked_ids(catalog)[:3]
+
+    def odd_popularity(path: str, payload: dict) -> bool:
+        versions = (payload.get("tracks") or {}).get("items") or [] if path == "/v1/search" else []
+        for version in versions:
+            version["popularity"] = popularity
+        return bool(versions)
+
+    rewriting = Rewriting(world.transport(), odd_popularity)
+    result, _ = await world.run(ids=ids, transport=rewriting)
+    assert rewriting.changed and result.status == "ok" and not result.failed
+    assert_matches_oracle(result, expected(catalog, ids))
+    store = Store(world.path)
+    try:
+        assert {row[0] for row in store.db.execute("SELECT popularity FROM isrc_earliest")} == {None}
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("status, error", [(400, "BadRequestError"), (401, "AuthError"), (403, "ForbiddenError"),
+                                           (404, "NotFoundError"), (418, "SpotifyError")])
+@pytest.mark.parametrize("body", [b"[" * 100_000 + b"]" * 100_000, b'{"error": ' + b"[" * 5_000 + b"]" * 5_000 + b"}"])
+async def test_an_error_body_nested_too_deep_to_read_is_still_one_error(tmp_path, status, error, body):
+    """Found by fuzzing error answers: a 4xx whose body nests too deep for Python's JSON reader ended the run with a
+    RecursionError traceback while its message was read; now the message is the body's start, cleaned."""
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/token":
+            return httpx.Response(200, json={"access_token": "tok", "token_type": "Bearer", "expires_in": 3600})
+        return httpx.Response(status, content=body, headers={"content-type": "application/json"})
+
+    settings = Settings(data_dir=tmp_path, client_id="id", client_secret="secret")
+    async with SpotifyClient(settings, httpx.MockTransport(answer)) as client:
+        with pytest.raises(SpotifyError) as caught:
+            await client.get("/x/y", template="GET /x")
+    assert type(caught.value).__name__ == error and "\n" not in str(caught.value) and len(str(caught.value)) < 400

@@ -35,7 +35,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    with open_runtime() as runtime:
+    with open_runtime(read_only=True) as runtime:
         artists = runtime.store.artists()
     if args.format == "json":
         print(safe_json([{"id": a.id, "name": a.name, "source": a.source, "added_at": a.added_at,
@@ -76,7 +76,7 @@ def _import(work) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    with open_runtime() as runtime:
+    with open_runtime(read_only=True) as runtime:
         count = ArtistService(runtime).export_backup(args.file)
     note(f"{count} artists and the settings saved to {'standard output' if str(args.file) == '-' else args.file}")
     return EXIT_OK

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import sys
+import traceback
 
 from esh_tui.text import clean
 
@@ -32,7 +34,7 @@ def exit_for(exc: Exception) -> int | None:
     The error classes are imported here, after the fact, so that `--version` and `--help` load none of them."""
     from esh_tui.config import ConfigError
     from esh_tui.spotify.errors import QuotaExceededError, RateLimitedError, SpotifyError
-    from esh_tui.storage.errors import StoreError, store_error
+    from esh_tui.storage.errors import StoreError, damaged_value, store_error
     from esh_tui.tracker.artists import ArtistInputError
 
     if isinstance(exc, (UsageError, ConfigError, ArtistInputError)):
@@ -44,6 +46,9 @@ def exit_for(exc: Exception) -> int | None:
     if isinstance(exc, sqlite3.DatabaseError):  # damage found after the store was opened (opening checks the header)
         note(f"esh-tui: error: {store_error(exc, _store_path())}")
         return EXIT_FAILED
+    if _read_from_the_store(exc):  # damage SQLite did not see: a value the storage layer cannot turn back into one
+        note(f"esh-tui: error: {damaged_value(exc, _store_path())}")
+        return EXIT_FAILED
     if isinstance(exc, (QuotaExceededError, RateLimitedError)):
         note(f"esh-tui: {exc}")
         return EXIT_LATER
@@ -51,6 +56,16 @@ def exit_for(exc: Exception) -> int | None:
         note(f"esh-tui: error: {exc}")
         return EXIT_FAILED
     return None
+
+
+def _read_from_the_store(exc: Exception) -> bool:
+    """Whether `exc` was raised as the storage layer read a value back (the innermost esh-tui frame is in
+    esh_tui/storage/): a date, a JSON list or a row that is not what esh-tui wrote."""
+    if not isinstance(exc, (ValueError, TypeError, KeyError)):
+        return False
+    ours = [frame.f_code.co_filename for frame, _ in traceback.walk_tb(exc.__traceback__)
+            if f"{os.sep}esh_tui{os.sep}" in frame.f_code.co_filename]
+    return bool(ours) and f"{os.sep}esh_tui{os.sep}storage{os.sep}" in ours[-1]
 
 
 def _store_path():

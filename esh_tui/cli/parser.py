@@ -38,6 +38,27 @@ def date(value: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{value!r} is not a real date in the form YYYY-MM-DD (try 2026-08-01)") from None
 
 
+CATALOG_DAYS = (dt.date(1900, 1, 1), dt.date(2999, 12, 31))  # a catalog spans years around its today
+
+
+def catalog_today(value: str) -> dt.date:
+    day = date(value)
+    low, high = CATALOG_DAYS
+    if not low <= day <= high:
+        raise argparse.ArgumentTypeError(f"the catalog's today must be between {low} and {high}, got {day}")
+    return day
+
+
+def milliseconds(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of milliseconds") from None
+    if not 0.0 <= number <= 60_000.0:  # NaN and infinity too: an endless latency would hold every request
+        raise argparse.ArgumentTypeError(f"must be between 0 and 60000 ms, got {number}")
+    return number
+
+
 def count(low: int, high: int):
     def parse(value: str) -> int:
         try:
@@ -256,8 +277,8 @@ def _add_sim_commands(commands) -> None:
     _add_catalog_options(serve)
     serve.add_argument("--port", type=count(0, 65535), default=0, help="port (default 0: any free port)")
     serve.add_argument("--mode", choices=("development", "extended"), default="development")
-    serve.add_argument("--latency-ms", type=float, default=0.0, help="mean latency per request")
-    serve.add_argument("--jitter-ms", type=float, default=0.0, help="latency varies by up to this much")
+    serve.add_argument("--latency-ms", type=milliseconds, default=0.0, help="mean latency per request")
+    serve.add_argument("--jitter-ms", type=milliseconds, default=0.0, help="latency varies by up to this much")
     serve.add_argument("--rate-limit", type=count(1, 10**9), help="requests allowed per rolling 30 s")
     serve.add_argument("--quota", type=count(1, 10**12), help="requests allowed per day")
     serve.add_argument("--fault-rate", type=rate, default=0.0, help="share of requests that fail (0 to 1)")
@@ -275,4 +296,4 @@ def _add_sim_commands(commands) -> None:
 def _add_catalog_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=count(0, 2**31), default=1, help="catalog seed (default 1)")
     parser.add_argument("--artists", type=count(10, 10_000), default=100, help="catalog size (default 100)")
-    parser.add_argument("--today", type=date, help="the catalog's today (default: the real today)")
+    parser.add_argument("--today", type=catalog_today, help="the catalog's today (default: the real today)")

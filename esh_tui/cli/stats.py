@@ -18,7 +18,7 @@ DEFAULT_DAYS = 90  # the window of a run without --days
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    with open_runtime() as runtime:
+    with open_runtime(read_only=True) as runtime:
         if args.format == "json":
             print(safe_json(stats_json(runtime, args.runs, args.days)))
             return EXIT_OK

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -22,6 +24,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 
 from esh_tui.config import Settings
+from esh_tui.files import kind_of, open_to_read
 from esh_tui.spotify.errors import AuthError, LoginExpiredError, NetworkError
 from esh_tui.text import clean
 
@@ -98,8 +101,8 @@ class _CachedToken:
             payload = response.json()
         except (ValueError, RecursionError):
             payload = None
-        if not isinstance(payload, dict) or not isinstance(payload.get("access_token"), str):
-            raise AuthError("Spotify's token answer had no access token; try again later")
+        if not isinstance(payload, dict) or not _usable_token(payload.get("access_token")):
+            raise AuthError("Spotify's token answer had no usable access token; try again later")
         return payload
 
     def _refusal(self, response: httpx.Response) -> AuthError:
@@ -230,10 +233,13 @@ async def login(settings: Settings, http: httpx.AsyncClient, open_browser: Calla
 
 def logout(settings: Settings) -> bool:
     path = settings.data_dir / TOKEN_FILE
-    if path.exists():
+    try:
         path.unlink()
-        return True
-    return False
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG, errno.EISDIR):
+            return False  # no login there (a data directory that cannot be one holds none either)
+        raise AuthError(f"cannot forget the login in {path}: {exc.strerror}") from None
+    return True
 
 
 def save_user_token(path: Path, payload: dict) -> None:
@@ -248,12 +254,29 @@ def save_user_token(path: Path, payload: dict) -> None:
     os.replace(tmp, path)
 
 
+MAX_TOKEN_FILE_BYTES = 64 * 1024  # a refresh token and its scopes: a few hundred bytes
+
+
 def _read_token_file(path: Path) -> dict | None:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
+    """The cached login (refresh token, scopes), or None when there is none usable: a damaged file counts as
+    no login ('esh-tui login' writes a new one). A FIFO, a device or a directory is no login, never waited on."""
+    if kind_of(path) is not None:
         return None
-    return data if isinstance(data, dict) and isinstance(data.get("refresh_token"), str) else None
+    try:
+        with open_to_read(path) as handle:
+            data = json.loads(handle.read(MAX_TOKEN_FILE_BYTES))
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("refresh_token"), str):
+        return None
+    return {"refresh_token": data["refresh_token"], "scope": data["scope"] if isinstance(data.get("scope"), str) else ""}
+
+
+def _usable_token(value: object) -> bool:
+    """A token that can be sent in a header: visible ASCII, no spaces (an OAuth token's characters), sane length.
+    Anything else would fail to encode, or be refused by the HTTP library, on every request."""
+    return isinstance(value, str) and 0 < len(value) <= 4096 and value.isascii() and value.isprintable() \
+        and " " not in value
 
 
 def _oauth_error(response: httpx.Response) -> str | None:
@@ -268,9 +291,10 @@ def _oauth_error(response: httpx.Response) -> str | None:
 def _oauth_message(response: httpx.Response) -> str:
     try:
         body = response.json()
-        return clean(str(body.get("error_description") or body.get("error"))[:200])  # shown: made printable
+        said = body.get("error_description") or body.get("error")
     except (ValueError, AttributeError, RecursionError):
-        return f"HTTP {response.status_code}"
+        said = None
+    return (clean(str(said)[:200]) if said else "") or f"HTTP {response.status_code}"  # shown: made printable
 
 
 def _lifetime(expires_in: object) -> float:
@@ -324,6 +348,9 @@ class _CallbackListener:
                 return
             await _answer(writer, 200, "Logged in to Spotify. You can close this tab and go back to esh-tui.")
             self.caught.set_result(params)
+        except ValueError:  # a request line longer than the reader's limit, a target urlsplit cannot read
+            with contextlib.suppress(ConnectionError):
+                await _answer(writer, 400, "This is not the login esh-tui is waiting for.")
         except (asyncio.TimeoutError, ConnectionError):
             pass
         finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -31,6 +32,8 @@ from esh_tui.spotify.singleflight import SingleFlight
 _log = logger(__name__)  # 429 waits and stops, for the log file: templates, never URLs
 BATCH = {"albums": 20, "tracks": 50, "artists": 50}
 MAX_RETRY_AFTER = 120.0  # a longer Retry-After ends the run with a clear message instead of stalling it
+LONGEST_RETRY_AFTER = 7 * 86_400.0  # a longer one (or infinity) is taken as this: it only says when to come back
+MIN_RETRY_AFTER = 1.0  # a 429 asking for no wait (0, or less) still pauses this long: never hammered, patience ends
 RATE_LIMIT_PATIENCE = 600.0  # seconds one request waits out 429s in all before the run stops and says so
 # The catalog reads that take `market` (and that the tracker makes): with one, only that market's editions.
 MARKET_TEMPLATES = frozenset({"GET /artists/{id}/albums", "GET /albums", "GET /albums/{id}", "GET /albums/{id}/tracks",
@@ -255,9 +258,9 @@ class SpotifyClient:
             _log.warning("429 on %s: the daily quota is used up (Retry-After %s)", template, retry_after)
             raise self._stop_for(retry_after, QuotaExceededError.come_back_in(retry_after))
         self.limit.on_rate_limited()
-        wait = retry_after if retry_after is not None else self._backoff(waits)
+        wait = max(MIN_RETRY_AFTER, retry_after) if retry_after is not None else self._backoff(waits)
         if wait > MAX_RETRY_AFTER or waited + wait > RATE_LIMIT_PATIENCE:
-            come_back = retry_after if retry_after is not None else 30
+            come_back = retry_after if retry_after is not None and retry_after >= MIN_RETRY_AFTER else 30
             _log.warning("429 on %s: stopping rather than waiting %.0f s (Retry-After %s)", template, wait, retry_after)
             raise self._stop_for(come_back, RateLimitedError(
                 f"Spotify is rate limiting requests ({template}); try again in {human_seconds(come_back)}",
@@ -418,7 +421,7 @@ def _api_message(response: httpx.Response) -> str:
     """The error message of an answer, made printable (it is shown to the user and may carry escape sequences)."""
     try:
         error = response.json().get("error")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):  # not JSON, not an object, nested too deep to read
         return clean(response.text[:200]) or response.reason_phrase
     if isinstance(error, dict):
         return clean(str(error.get("message", ""))[:200])
@@ -462,11 +465,13 @@ def _same_origin(url: str, api_url: str) -> bool:
 
 
 def _retry_after(response: httpx.Response) -> float | None:
+    """The seconds a 429 asks to wait, from 0 to LONGEST_RETRY_AFTER; None when it says none (or NaN, or text)."""
     value = response.headers.get("retry-after")
     try:
-        return max(0.0, float(value)) if value is not None else None
+        seconds = float(value) if value is not None else math.nan
     except ValueError:
         return None
+    return None if math.isnan(seconds) else min(LONGEST_RETRY_AFTER, max(0.0, seconds))
 
 
 def _client_error(status: int, template: str, message: str) -> SpotifyError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -36,14 +37,16 @@ def write_backup(store: Store, path: Path) -> int:
     replaced. Returns how many artists were saved."""
     data = export_backup(store)
     text = safe_json(data) + "\n"
+    shown = clean(path)  # on its own: an escape sequence cut short at its end would eat the words after it
     if str(path) == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
         return len(data["artists"])
-    if path.is_dir():
-        raise BackupError(f"cannot write {path}: it is a directory; name a file in it")
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = None
     try:
+        if path.is_dir():  # (inside: a name too long to look up raises, where a missing one is False)
+            raise BackupError(f"cannot write {shown}: it is a directory; name a file in it")
+        tmp = path.with_name(path.name + ".tmp")  # (after: '' and '.' have no name to add to)
         if path.exists() and not path.is_file():  # a pipe or a device: written to (if someone reads it)
             with open_to_write(path) as stream:
                 stream.write(text.encode("utf-8"))
@@ -51,13 +54,16 @@ def write_backup(store: Store, path: Path) -> int:
             tmp.write_text(text, encoding="utf-8")
             os.replace(tmp, path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise BackupError(f"cannot write {path}: {exc.strerror}") from None
+        with contextlib.suppress(OSError):
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
+        raise BackupError(f"cannot write {shown}: {exc.strerror}") from None
     return len(data["artists"])
 
 
 def read_backup(path: Path) -> dict[str, Any]:
     """Read and check a backup (`-`: standard input) completely before anything is changed."""
+    shown = clean(path)  # on its own: an escape sequence cut short at its end would eat the words after it
     try:
         if str(path) == "-":
             raw = sys.stdin.buffer.read(MAX_BYTES + 1)
@@ -65,34 +71,34 @@ def read_backup(path: Path) -> dict[str, Any]:
             with open_to_read(path) as handle:
                 raw = handle.read(MAX_BYTES + 1)  # bounded: a device or an endless file is refused, not read forever
         if len(raw) > MAX_BYTES:
-            raise BackupError(f"{path} is larger than {MAX_BYTES // 2**20} MiB: not an esh-tui backup")
+            raise BackupError(f"{shown} is larger than {MAX_BYTES // 2**20} MiB: not an esh-tui backup")
         data = json.loads(raw.decode("utf-8-sig"), parse_constant=_not_a_number)
     except BackupError:
         raise
     except FileNotFoundError:
-        raise BackupError(f"{path} does not exist") from None
+        raise BackupError(f"{shown} does not exist") from None
     except IsADirectoryError:
-        raise BackupError(f"{path} is a directory, not a backup file") from None
+        raise BackupError(f"{shown} is a directory, not a backup file") from None
     except UnicodeDecodeError:
-        raise BackupError(f"{path} is not text: not an esh-tui backup") from None
+        raise BackupError(f"{shown} is not text: not an esh-tui backup") from None
     except json.JSONDecodeError as exc:
-        raise BackupError(f"{path} is not valid JSON (line {exc.lineno}): not an esh-tui backup") from None
+        raise BackupError(f"{shown} is not valid JSON (line {exc.lineno}): not an esh-tui backup") from None
     except (ValueError, RecursionError):  # numbers too long to convert, nesting too deep to parse
-        raise BackupError(f"{path} is not JSON esh-tui can read: not an esh-tui backup") from None
+        raise BackupError(f"{shown} is not JSON esh-tui can read: not an esh-tui backup") from None
     except OSError as exc:
-        raise BackupError(f"cannot read {path}: {exc.strerror}") from None
+        raise BackupError(f"cannot read {shown}: {exc.strerror}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise BackupError(f"{path} is not an esh-tui backup (no \"format\": \"{FORMAT}\")")
+        raise BackupError(f"{shown} is not an esh-tui backup (no \"format\": \"{FORMAT}\")")
     if data.get("version") != VERSION or isinstance(data.get("version"), bool):
-        raise BackupError(f"{path} is backup version {data.get('version')!r}; this esh-tui reads version {VERSION}")
+        raise BackupError(f"{shown} is backup version {data.get('version')!r}; this esh-tui reads version {VERSION}")
     artists, settings = data.get("artists"), data.get("settings", {})
     if not isinstance(artists, list):
-        raise BackupError(f"{path}: \"artists\" must be a list")
+        raise BackupError(f"{shown}: \"artists\" must be a list")
     if not isinstance(settings, dict):
-        raise BackupError(f"{path}: \"settings\" must be an object")
+        raise BackupError(f"{shown}: \"settings\" must be an object")
     seen = set()
     for index, artist in enumerate(artists):
-        where = f"{path}: artist #{index + 1}"
+        where = f"{shown}: artist #{index + 1}"
         if not isinstance(artist, dict):
             raise BackupError(f"{where} is not an object")
         for key in ("id", "name", "source", "added_at"):
@@ -110,7 +116,7 @@ def read_backup(path: Path) -> dict[str, Any]:
     try:
         json.dumps(settings, ensure_ascii=False).encode("utf-8")
     except (UnicodeEncodeError, ValueError, RecursionError):
-        raise BackupError(f"{path}: \"settings\" hold text that is not valid Unicode") from None
+        raise BackupError(f"{shown}: \"settings\" hold text that is not valid Unicode") from None
     return data
 
 

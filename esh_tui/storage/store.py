@@ -24,7 +24,7 @@ from esh_tui.models import (Album, Candidate, Earliest, KnownCapabilities, Learn
                             TrackedArtist)
 from esh_tui.files import kind_of
 from esh_tui.storage import rollups
-from esh_tui.storage.errors import StoreError, store_error
+from esh_tui.storage.errors import StoreError, StoreNeedsMigration, store_error
 
 SCHEMA_VERSION = 7
 
@@ -142,13 +142,22 @@ def _migration_7(db: sqlite_utils.Database) -> None:
         db.execute(f"DELETE FROM {table} WHERE artist_id NOT IN (SELECT id FROM artists)")
 
 
+# The schema read whole when the store is opened: damage in it is found there, where it is reported, not by a later
+# query. SQLite takes bytes that are not UTF-8 for parts of names: a damaged byte can make a column whose name
+# Python cannot decode (a traceback at the first SELECT *), or an error message that quotes them.
+_READ_SCHEMA = "SELECT name, sql FROM sqlite_master"
+
 MIGRATIONS = {1: _migration_1, 2: _migration_2, 3: _migration_3, 4: _migration_4, 5: _migration_5,
               6: _migration_6, 7: _migration_7}
 
 
 class Store:
-    def __init__(self, path: Path | str, busy_timeout_ms: int = 5000):
+    def __init__(self, path: Path | str, busy_timeout_ms: int = 5000, read_only: bool = False):
         self.path = Path(path)
+        self.read_only = read_only
+        if read_only:
+            self._open_read_only(busy_timeout_ms)
+            return
         if str(path) != ":memory:":
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -163,10 +172,38 @@ class Store:
                 conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute(_READ_SCHEMA).fetchall()
             self.db = sqlite_utils.Database(conn)
             self._migrate()
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # the latter: SQLite's message quotes raw bytes
             raise store_error(exc, self.path) from None
+
+    def _open_read_only(self, busy_timeout_ms: int) -> None:
+        """For commands that only read (list, export, stats): a store whose file or directory is read-only opens,
+        and nothing is written, not even a migration (StoreNeedsMigration: open it to write, then). SQLite's
+        mode=ro with PRAGMA query_only; in a directory where SQLite cannot create the WAL's -shm file, immutable=1
+        (what a crashed writer left in the -wal file is not seen then)."""
+        _check_is_sqlite(self.path)
+        if not self.path.is_file():
+            raise StoreError(f"the store {self.path} does not exist yet")
+        how = "mode=ro" if os.access(self.path.parent, os.W_OK) else "immutable=1"
+        try:
+            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?{how}", uri=True, timeout=busy_timeout_ms / 1000,
+                                   isolation_level=None)
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            conn.execute("PRAGMA query_only = ON")
+            conn.execute(_READ_SCHEMA).fetchall()
+            self.db = sqlite_utils.Database(conn)
+            version = self.schema_version
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+            raise store_error(exc, self.path) from None
+        if version != SCHEMA_VERSION:
+            self.close()
+            if version > SCHEMA_VERSION:
+                raise StoreError(f"the store {self.path} was written by a newer esh-tui (schema {version}); "
+                                 "upgrade esh-tui")
+            raise StoreNeedsMigration(f"the store {self.path} is from an older esh-tui (schema {version}); "
+                                      "it is upgraded when opened to write")
 
     def close(self) -> None:
         self.db.conn.close()

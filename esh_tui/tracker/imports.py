@@ -11,6 +11,7 @@ from esh_tui.files import open_to_read
 from esh_tui.models import is_name, is_spotify_id
 from esh_tui.spotify.client import SpotifyClient
 from esh_tui.spotify.paging import next_link, page_items
+from esh_tui.text import clean
 
 
 def _artists_of(track: Any) -> list[tuple[str, str]]:
@@ -62,6 +63,7 @@ class ImportFileError(ValueError):
 
 def read_artist_file(name: str) -> list[tuple[int, str]]:
     """(line number, reference) for each artist in a file (`-` for standard input); `#` starts a comment."""
+    shown = clean(name)  # on its own: an escape sequence cut short at its end would eat the words after it
     try:
         if name == "-":
             data = sys.stdin.buffer.read(MAX_IMPORT_BYTES + 1)
@@ -69,21 +71,21 @@ def read_artist_file(name: str) -> list[tuple[int, str]]:
             with open_to_read(Path(name)) as handle:
                 data = handle.read(MAX_IMPORT_BYTES + 1)
     except FileNotFoundError:
-        raise ImportFileError(f"{name} does not exist") from None
+        raise ImportFileError(f"{shown} does not exist") from None
     except IsADirectoryError:
-        raise ImportFileError(f"{name} is a directory, not a file") from None
+        raise ImportFileError(f"{shown} is a directory, not a file") from None
     except OSError as exc:
-        raise ImportFileError(f"cannot read {name}: {exc.strerror}") from None
+        raise ImportFileError(f"cannot read {shown}: {exc.strerror}") from None
     if len(data) > MAX_IMPORT_BYTES:
-        raise ImportFileError(f"{name} is larger than {MAX_IMPORT_BYTES // 2**20} MiB; split it")
+        raise ImportFileError(f"{shown} is larger than {MAX_IMPORT_BYTES // 2**20} MiB; split it")
     if b"\x00" in data:
-        raise ImportFileError(f"{name} is not a text file")
+        raise ImportFileError(f"{shown} is not a text file")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ImportFileError(f"{name} is not UTF-8 text") from None
+        raise ImportFileError(f"{shown} is not UTF-8 text") from None
     refs = [(n, line.split("#", 1)[0].strip()) for n, line in enumerate(text.splitlines(), start=1)]
     refs = [(n, ref) for n, ref in refs if ref]
     if not refs:
-        raise ImportFileError(f"{name} names no artists (one name, ID, URI or URL a line; # starts a comment)")
+        raise ImportFileError(f"{shown} names no artists (one name, ID, URI or URL a line; # starts a comment)")
     return refs

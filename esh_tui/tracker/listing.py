@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from esh_tui.models import parse_release_date
+from esh_tui.models import is_count, parse_release_date
 from esh_tui.spotify.client import SpotifyClient
 from esh_tui.spotify.paging import next_link, page_items
 from esh_tui.tracker.validate import usable_album
@@ -60,7 +60,7 @@ async def list_albums(client: SpotifyClient, artist_id: str, listing: Listing, p
     """
     path = f"/artists/{artist_id}/albums"
     first = await client.page(path, {"include_groups": ",".join(OWN_GROUPS)}, template=ALBUMS_TEMPLATE)
-    total = first.get("total") if isinstance(first.get("total"), int) else None
+    total = first.get("total") if is_count(first.get("total")) else None
     if not by_group:
         await _list_every_album(client, first, listing)
         return total

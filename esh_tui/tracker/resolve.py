@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import replace
 from typing import Any
 
-from esh_tui.models import Candidate, Earliest, FoundRelease, Release, Track, release_key
+from esh_tui.models import Candidate, Earliest, FoundRelease, Release, Track, is_popularity, release_key
 from esh_tui.spotify.client import SpotifyClient
 from esh_tui.spotify.errors import QuotaExceededError, RateLimitedError, SpotifyError
 from esh_tui.spotify.paging import next_link, page_items
@@ -151,7 +151,7 @@ def _release_of(version: dict[str, Any], isrc: str) -> Release:
                    artist_names=artist_names(version),
                    album_id=album["id"], album_name=str(album.get("name", "")), album_type=str(album.get("album_type", "")),
                    release_date=album_date(album),
-                   popularity=version["popularity"] if isinstance(version.get("popularity"), int) else None)
+                   popularity=version["popularity"] if is_popularity(version.get("popularity")) else None)
 
 
 def artist_names(item: dict[str, Any]) -> tuple[str, ...]:
