@@ -790,7 +790,9 @@ async def test_u_undoes_a_removal_with_the_artists_row_and_releases_back_and_no_
         assert artists.get_row(victim) == row, "its row as it was: fresh, same next check"
         assert set(releases.releases) == shown and releases.row_count == len(shown), "its releases are back"
         assert sim.calls() == calls, "no API call"
-        assert f"Tracking {name} again" in list(app._notifications)[-1].message
+        notice = list(app._notifications)[-1]
+        assert f"Tracking {name} again" in notice.message
+        assert not notice.markup, "the name is Spotify's text: the toast shows it literally, never as markup"
         await pilot.press("r")
         await _settle(app, pilot)
         assert app.last_result.status == "ok" and app.last_result.api_calls == 0, "fresh: the store answers"
@@ -865,4 +867,5 @@ async def test_adding_a_removed_artist_back_with_a_brings_its_releases_back_too(
         app.screen.dismiss((victim, name))  # picked in the search
         await pilot.pause()
         assert victim in artists.rows and set(releases.releases) == shown
-        assert f"Tracking {name} again" in list(app._notifications)[-1].message
+        notice = list(app._notifications)[-1]
+        assert f"Tracking {name} again" in notice.message and not notice.markup, "Spotify's text, shown literally"
