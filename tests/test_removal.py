@@ -8,12 +8,10 @@ import asyncio
 import datetime as dt
 import json
 
-import httpx
 import pytest
 
 from esh_tui.cli import main
 from esh_tui.models import Album, Candidate, RunEnd, ScanFindings, Track
-from esh_tui.sim.transport import SimTransport
 from esh_tui.spotify.client import SpotifyClient
 from esh_tui.storage.backup import export_backup
 from esh_tui.storage.cache import ReleaseCache
@@ -23,25 +21,12 @@ from esh_tui.tracker.events import ArtistStarted
 from esh_tui.tracker.plan import plan_run
 
 from conftest import TODAY, catalog_copy
+from tui_support import GatedTransport
 from reliability_support import (FakeWorld, assert_matches_oracle, expected, half_written_artists, orphan_rows,
                                  share_offline_spotify, store_tracking, tracked_ids)
 
 DAY = 86_400
 ID, OTHER = "0TnOYISbd1XYRBk9myaseg", "1TnOYISbd1XYRBk9myaseg"
-
-
-class HeldTransport(SimTransport):
-    """Holds every request whose URL contains `hold` until `gate` is set: a scan frozen mid-way."""
-
-    def __init__(self, world: FakeWorld, hold: str):
-        super().__init__(world.sim, sleep=world.time.sleep)
-        self.hold, self.gate, self.reached = hold, asyncio.Event(), asyncio.Event()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self.hold in str(request.url):
-            self.reached.set()
-            await self.gate.wait()
-        return await super().handle_async_request(request)
 
 
 async def _run(world: FakeWorld, ids: list[str] | None = None, force: bool = False, transport=None,
@@ -206,7 +191,7 @@ async def test_an_artist_removed_while_its_scan_runs_leaves_no_orphan_rows(tmp_p
     store_tracking(world.path, catalog, ids)
     releases_of = [a for r in expected(catalog, ids).values() for a in r.found_for]
     victim = max(set(releases_of), key=releases_of.count)
-    held = HeldTransport(world, f"/artists/{victim}/albums")
+    held = GatedTransport(world.sim, f"/artists/{victim}/albums", sleep=world.time.sleep)
     run = asyncio.ensure_future(_run(world, transport=held))
     await asyncio.wait_for(held.reached.wait(), 30)
     other = Store(world.path)

@@ -30,8 +30,8 @@ NOW = 1_795_478_400.0  # 2026-11-23 20:00 UTC
 class GatedTransport(SimTransport):
     """Holds every request whose URL contains `hold` until `gate` is set (a run frozen mid-way)."""
 
-    def __init__(self, sim, hold: str):
-        super().__init__(sim)
+    def __init__(self, sim, hold: str, sleep=asyncio.sleep):
+        super().__init__(sim, sleep=sleep)
         self.hold, self.gate, self.reached = hold, asyncio.Event(), asyncio.Event()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
