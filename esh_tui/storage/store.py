@@ -169,7 +169,7 @@ class Store:
             conn = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000, isolation_level=None)
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             if str(path) != ":memory:":
-                conn.execute("PRAGMA journal_mode = WAL")
+                _use_wal(conn, busy_timeout_ms / 1000)
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute(_READ_SCHEMA).fetchall()
@@ -765,6 +765,20 @@ def _earliest_release(row: dict[str, Any]) -> Release:
                    artist_names=tuple(json.loads(row["artist_names"] or "[]")), album_id=row["album_id"] or "",
                    album_name=row["album_name"] or "", album_type=row["album_type"] or "",
                    release_date=dt.date.fromisoformat(row["release_date"]), popularity=row.get("popularity"))
+
+
+def _use_wal(conn: sqlite3.Connection, timeout_s: float) -> None:
+    """Switch to WAL, waiting for other esh-tuis as a write would. SQLite does not call the busy handler for
+    this switch: two processes creating one new store at once saw "database is locked" at once."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
 
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
