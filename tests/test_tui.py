@@ -37,7 +37,6 @@ async def test_first_start_runs_on_the_simulator_and_shows_hostile_names_literal
         assert "OFFLINE SIMULATOR" in str(app.query_one("#status").render())
         dates = [str(releases.get_row_at(r)[1]) for r in range(releases.row_count)]
         assert dates == sorted(dates, reverse=True), "newest first"
-        assert app.max_stall_ms < 1000
 
 
 async def test_add_by_search_and_by_url():
