@@ -119,6 +119,7 @@ class Catalog:
         self.albums: dict[str, SimAlbum] = {}
         self.tracks: dict[str, SimTrack] = {}
         self.playlists: dict[str, SimPlaylist] = {}
+        self.deleted_playlist_ids: frozenset[str] = frozenset()  # rebound, never changed in place (copies share it)
         self.user: SimUser | None = None
         self.various_artists_id = ""
         self._albums_by_artist: dict[str, list[str]] = {}
@@ -166,6 +167,11 @@ class Catalog:
         if days < 0:
             raise ValueError("the catalog clock only moves forward")
         self.today += dt.timedelta(days=days)
+
+    def delete_playlist(self, playlist_id: str) -> None:
+        """The user deletes a playlist (in the app): its id answers 404 from now on and is never given again."""
+        self.playlists.pop(playlist_id, None)
+        self.deleted_playlist_ids = self.deleted_playlist_ids | {playlist_id}
 
     def is_visible(self, album: SimAlbum) -> bool:
         return album.date <= self.today
