@@ -70,6 +70,6 @@ async def sync_list(runtime: Runtime, releases: list[Release], name: str, replac
     if outcome.recreated:
         note(f"esh-tui: the playlist {name} was deleted in Spotify; made a new one")
     if outcome.kept_back:
-        note(f"esh-tui: {outcome.kept_back} track{'s' if outcome.kept_back != 1 else ''} you took out of the playlist "
-             "stay out")
+        some = "1 track" if outcome.kept_back == 1 else f"{outcome.kept_back} tracks"
+        note(f"esh-tui: {some} you took out of the playlist {'stays' if outcome.kept_back == 1 else 'stay'} out")
     return outcome

@@ -53,9 +53,10 @@ class OfflineSpotify:
             deleted = frozenset(str(i) for i in made.get("deleted", ()))
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
             return
-        for playlist in playlists:
-            self.catalog.playlists.setdefault(playlist.id, playlist)
         self.catalog.deleted_playlist_ids |= deleted
+        for playlist in playlists:
+            if playlist.id not in self.catalog.deleted_playlist_ids:
+                self.catalog.playlists.setdefault(playlist.id, playlist)
         self._saved = self._made()
 
     def save_playlists(self) -> None:

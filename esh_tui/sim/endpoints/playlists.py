@@ -81,13 +81,13 @@ def playlist_items(catalog: Catalog, config: SimConfig, request: Request, item_i
 
 
 def _own_playlist(catalog: Catalog, request: Request, item_id: str, doing: str) -> SimPlaylist:
-    """The playlist a change is asked for: it exists (404), the token may change it (403 without the scope), and
-    it is the user's own (403 on another user's playlist)."""
-    require_user(request, None)
+    """The playlist a change is asked for: it exists (404), it is the user's own (403 on another user's playlist),
+    and the token may change it (403 without the scope)."""
+    user_id = require_user(request, None)
     playlist = _playlist(catalog, item_id)
-    user_id = require_user(request, _modify_scope(playlist.public))
     if playlist.owner_id != user_id:
         raise ApiError(403, f"You cannot {doing} a playlist you do not own")
+    require_user(request, _modify_scope(playlist.public))
     return playlist
 
 
