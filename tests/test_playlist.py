@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import httpx
 import pytest
-from conftest import fresh_catalog, unused_port
+from conftest import fresh_catalog, spotify_on_loopback
 
 from esh_tui.cli import main
 from esh_tui.config import load_settings
@@ -20,7 +20,6 @@ from esh_tui.delivery.playlist import DEFAULT_NAME, SETTING, MAX_ITEMS, Playlist
 from esh_tui.models import Release
 from esh_tui.sim import offline
 from esh_tui.sim.api import SimConfig, SimSpotify
-from esh_tui.sim.server import SimServer
 from esh_tui.spotify.auth import PLAYLIST_SCOPE, READ_SCOPES, login_scopes, save_user_token
 from esh_tui.spotify.errors import ForbiddenError
 
@@ -278,15 +277,8 @@ def test_an_interrupted_sync_remembers_each_batch_spotify_took(world):
 def real_spotify(monkeypatch):
     """Spotify on loopback with this app's credentials (no offline listener): logins are real PKCE logins."""
     sim = SimSpotify(fresh_catalog(1, 30), SimConfig(mode="development"))
-    server = SimServer(sim).start_in_thread()
-    try:
-        for name, value in (("ESH_API_URL", server.api_url), ("ESH_ACCOUNTS_URL", server.url),
-                            ("SPOTIFY_CLIENT_ID", "esh-test-client"), ("SPOTIFY_CLIENT_SECRET", "esh-test-secret"),
-                            ("SPOTIFY_REDIRECT_URI", f"http://127.0.0.1:{unused_port()}/callback")):
-            monkeypatch.setenv(name, value)
+    with spotify_on_loopback(monkeypatch, sim):
         yield sim
-    finally:
-        server.stop_thread()
 
 
 def _login(scopes: tuple[str, ...]) -> frozenset[str]:
