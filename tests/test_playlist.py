@@ -341,3 +341,30 @@ def test_login_asks_for_the_playlist_scope_when_asked_and_keeps_it_once_granted(
     assert login_scopes(settings) == (*READ_SCOPES, PLAYLIST_SCOPE), "logging in again keeps the permission"
     assert access_problem(settings, offline=False) is None
     assert access_problem(settings, offline=True) is None
+
+
+def test_login_with_playlist_asks_spotify_for_the_scope_and_a_later_login_keeps_it(real_spotify, monkeypatch, capsys):
+    import threading
+    from urllib.parse import parse_qs, urlsplit
+
+    from esh_tui.cli import login as login_command
+
+    asked: list[set[str]] = []
+
+    def browser(url: str) -> bool:
+        """The user approves in the browser (a thread: the login's listener answers on the command's loop)."""
+        asked.append(set(parse_qs(urlsplit(url).query)["scope"][0].split()))
+
+        def approve() -> None:
+            approved = httpx.get(url)
+            httpx.get(approved.headers["location"])
+
+        threading.Thread(target=approve, daemon=True).start()
+        return True
+
+    monkeypatch.setattr(login_command.webbrowser, "open", browser)
+    assert main(["login", "--playlist"]) == 0
+    assert "permission to create and change your private playlists" in capsys.readouterr().err
+    assert main(["login"]) == 0
+    assert asked == [{*READ_SCOPES, PLAYLIST_SCOPE}] * 2
+    assert access_problem(load_settings(), offline=False) is None

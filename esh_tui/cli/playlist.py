@@ -12,6 +12,7 @@ from esh_tui.cli.runtime import open_runtime
 from esh_tui.delivery.playlist import PlaylistAccessError, PlaylistSync, SyncOutcome, access_problem, check_name
 from esh_tui.models import Release
 from esh_tui.runtime import Runtime
+from esh_tui.text import clean
 from esh_tui.tracker.engine import RunResult
 
 
@@ -31,7 +32,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
             result, outcome = asyncio.run(run_then_sync())
         except asyncio.CancelledError:
             raise KeyboardInterrupt from None
-    print(outcome.summary(), flush=True)
+    print(clean(outcome.summary()), flush=True)
     if result.status in ("quota", "rate_limited", "budget"):
         note(f"esh-tui: {result.message}")
         return EXIT_LATER
