@@ -61,7 +61,8 @@ _MARKET = re.compile(r"[A-Z]{2}")
 
 # The dashboard's actions that [keys] may remap (the ids of its bindings; a test keeps the two in step).
 KEY_ACTIONS = ("add_artist", "remove_artist", "undo_remove", "import", "refresh", "force_refresh", "cancel_run",
-               "filter", "sort", "open_release", "copy_release", "mark_seen", "mark_all_seen", "history", "group_albums",
+               "filter", "sort", "open_release", "copy_release", "mark_seen", "mark_all_seen", "playlist", "history",
+               "group_albums",
                "toggle_log", "help", "quit")
 
 

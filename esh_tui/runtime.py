@@ -15,8 +15,8 @@ import httpx
 
 from esh_tui.config import FROM_TOKEN, Settings, Tuning, load_settings
 from esh_tui.files import is_file
-from esh_tui.sim.offline import OFFLINE_STORE, OfflineSpotify, OfflineUserToken, offline_spotify
-from esh_tui.spotify.auth import TOKEN_FILE, UserOrAppToken
+from esh_tui.sim.offline import OFFLINE_PLAYLISTS, OFFLINE_STORE, OfflineSpotify, OfflineUserToken, offline_spotify
+from esh_tui.spotify.auth import PLAYLIST_SCOPE, READ_SCOPES, TOKEN_FILE, UserOrAppToken
 from esh_tui.spotify.client import SpotifyClient
 from esh_tui.storage.cache import ReleaseCache
 from esh_tui.storage.errors import StoreNeedsMigration
@@ -54,6 +54,15 @@ class Runtime:
             return self.client(user=bool(self.offline))
         return self.client(token=lambda http: UserOrAppToken(self.settings, http))
 
+    def playlist_writer(self) -> SpotifyClient:
+        """A client that may change the user's playlists: the user's token (check `delivery.playlist.access_problem`
+        first); offline, the simulated listener's, with the playlist scope."""
+        if self.offline:
+            scopes = (*READ_SCOPES, PLAYLIST_SCOPE)
+            return SpotifyClient(self.settings, self.transport,
+                                 token=lambda http: OfflineUserToken(self.settings, http, scopes))
+        return self.client(user=True)
+
     def tracking_client(self, market: str | None) -> SpotifyClient:
         """A client for runs in this market: the user's token for `from_token` once logged in (the account's
         country), else the app's."""
@@ -76,7 +85,11 @@ class Runtime:
         return self.offline.describe() if self.offline else f"Spotify ({self.settings.api_url})"
 
     def close(self) -> None:
-        self.store.close()
+        try:
+            if self.offline and not self.store.read_only:
+                self.offline.save_playlists()
+        finally:
+            self.store.close()
 
     def __enter__(self) -> Runtime:
         return self
@@ -93,6 +106,7 @@ def open_runtime(settings: Settings | None = None, today: dt.date | None = None,
         return Runtime(settings, open_store(settings.store_path, read_only), tuning=settings.tuning)
     offline = offline_spotify(settings, today=today)
     store = open_store(settings.data_dir / OFFLINE_STORE, read_only)
+    offline.load_playlists(settings.data_dir / OFFLINE_PLAYLISTS)
     if not store.read_only and not store.artists():
         catalog = offline.catalog
         store.add_artists((i, catalog.artists[i].name, "sample") for i in offline.sample_artist_ids())

@@ -8,6 +8,7 @@ directories).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import hashlib
@@ -158,6 +159,23 @@ def unused_port() -> int:
                 continue
             return port
     raise RuntimeError("no free port below the ephemeral range")
+
+
+@contextlib.contextmanager
+def spotify_on_loopback(monkeypatch, sim):
+    """`sim` served on 127.0.0.1 as Spotify itself, with this app's credentials in the environment (no offline
+    Spotify: logins are real PKCE logins through a loopback redirect)."""
+    from esh_tui.sim.server import SimServer
+
+    server = SimServer(sim).start_in_thread()
+    try:
+        for name, value in (("ESH_API_URL", server.api_url), ("ESH_ACCOUNTS_URL", server.url),
+                            ("SPOTIFY_CLIENT_ID", "esh-test-client"), ("SPOTIFY_CLIENT_SECRET", "esh-test-secret"),
+                            ("SPOTIFY_REDIRECT_URI", f"http://127.0.0.1:{unused_port()}/callback")):
+            monkeypatch.setenv(name, value)
+        yield server
+    finally:
+        server.stop_thread()
 
 
 async def log_in(settings, spotify, wrong_state_answers: list[int] | None = None) -> frozenset[str]:

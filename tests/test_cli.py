@@ -231,22 +231,15 @@ def expired_login(monkeypatch):
     import asyncio
 
     import httpx
-    from conftest import fresh_catalog, log_in, unused_port
+    from conftest import fresh_catalog, log_in, spotify_on_loopback
 
     from esh_tui.config import load_settings
     from esh_tui.sim.api import SimConfig, SimSpotify
-    from esh_tui.sim.server import SimServer
 
     now = [1000.0]
     sim = SimSpotify(fresh_catalog(1, 30), SimConfig(mode="extended", refresh_token_ttl=SIX_MONTHS),
                      clock=lambda: now[0])
-    server = SimServer(sim).start_in_thread()
-    try:
-        for name, value in (("ESH_API_URL", server.api_url), ("ESH_ACCOUNTS_URL", server.url),
-                            ("SPOTIFY_CLIENT_ID", "esh-test-client"), ("SPOTIFY_CLIENT_SECRET", "esh-test-secret"),
-                            ("SPOTIFY_REDIRECT_URI", f"http://127.0.0.1:{unused_port()}/callback")):
-            monkeypatch.setenv(name, value)
-
+    with spotify_on_loopback(monkeypatch, sim):
         async def login_then() -> None:
             async with httpx.AsyncClient() as spotify:
                 await log_in(load_settings(), spotify)
@@ -254,8 +247,6 @@ def expired_login(monkeypatch):
         asyncio.run(login_then())
         now[0] += SIX_MONTHS
         yield sim
-    finally:
-        server.stop_thread()
 
 
 def _grants(sim) -> list[str]:

@@ -93,6 +93,9 @@ class Harness:
         url = path if path.startswith("http") else API + path
         return await self.client.post(url, params=params or None, json=json, headers=self._headers(token))
 
+    async def delete(self, path: str, *, token: str | None = None, json=None) -> httpx.Response:
+        return await self.client.request("DELETE", API + path, json=json, headers=self._headers(token))
+
     async def walk(self, path: str, *, token: str | None = None, key: str | None = None, **params):
         """Follow `next` links from the first page; return (pages, all items)."""
         pages, items = [], []
@@ -821,7 +824,7 @@ async def test_create_playlist_and_add_items(make, mode):
     created = r.json()
     assert created["name"] == "New finds" and created["public"] is False
     assert created["owner"]["id"] == catalog.user.id and created["id"] in catalog.playlists
-    assert_error(await h.post("/me/playlists", token=writer, json={}), 400)
+    assert_error(await h.post("/me/playlists", token=writer, json={"public": False}), 400)
 
     tracks = [t.id for t in visible_tracks(catalog)[:3]]
     r = await h.post(f"/playlists/{created['id']}/items", token=writer,
@@ -841,6 +844,65 @@ async def test_create_playlist_and_add_items(make, mode):
     assert_error(await h.post(f"/playlists/{spotify.id}/items", token=writer, json={"uris": too_many[:1]}), 403)
     assert_error(await h.post(f"/playlists/{created['id']}/items", token=writer,
                               json={"uris": [f"spotify:track:{UNKNOWN_ID}"]}), 400)
+
+
+def _removal(track_ids) -> dict:
+    return {"items": [{"uri": f"spotify:track:{t}"} for t in track_ids]}
+
+
+async def test_remove_items_takes_every_occurrence_and_answers_a_new_snapshot(make, mode):
+    catalog = fresh_catalog()
+    h = await make(catalog, mode=mode)
+    writer = await user_token(h, scope=f"{READ_SCOPES} playlist-modify-private")
+    created = (await h.post("/me/playlists", token=writer, json={"name": "New finds", "public": False})).json()
+    tracks = [t.id for t in visible_tracks(catalog)[:4]]
+    await h.post(f"/playlists/{created['id']}/items", token=writer,
+                 json={"uris": [f"spotify:track:{t}" for t in [*tracks, tracks[0]]]})
+    before = catalog.playlists[created["id"]].snapshot
+
+    r = await h.delete(f"/playlists/{created['id']}/items", token=writer, json=_removal([tracks[0], tracks[2]]))
+    assert r.status_code == 200, r.text
+    assert r.json() == {"snapshot_id": f"sim-snapshot-{before + 1}"}
+    assert catalog.playlists[created["id"]].track_ids == [tracks[1], tracks[3]]
+
+
+async def test_remove_items_refuses_without_scope_on_anothers_playlist_above_100_and_unknown(make, mode):
+    catalog = fresh_catalog()
+    h = await make(catalog, mode=mode)
+    reader = await user_token(h)
+    writer = await user_token(h, scope=f"{READ_SCOPES} playlist-modify-private")
+    own = next(p for p in catalog.playlists.values() if p.owner_id == catalog.user.id and not p.public)
+    spotify = next(p for p in catalog.playlists.values() if p.owner_id == "spotify")
+    some = own.track_ids[:1]
+    assert_error(await h.delete(f"/playlists/{own.id}/items", token=reader, json=_removal(some)), 403,
+                 "playlist-modify-private")
+    assert_error(await h.delete(f"/playlists/{spotify.id}/items", token=writer, json=_removal(some)), 403)
+    many = [t.id for t in visible_tracks(catalog)[:101]]
+    assert_error(await h.delete(f"/playlists/{own.id}/items", token=writer, json=_removal(many)), 400, "100")
+    assert_error(await h.delete(f"/playlists/{own.id}/items", token=writer, json={}), 400)
+    assert_error(await h.delete(f"/playlists/{UNKNOWN_ID}/items", token=writer, json=_removal(some)), 404)
+    assert own.track_ids[:1] == some, "nothing was removed by a refused request"
+
+
+async def test_a_public_playlist_needs_the_public_scope_and_a_private_one_the_private_scope(make, mode):
+    catalog = fresh_catalog()
+    h = await make(catalog, mode=mode)
+    public_writer = await user_token(h, scope=f"{READ_SCOPES} playlist-modify-public")
+    assert_error(await h.post("/me/playlists", token=public_writer, json={"name": "Mine", "public": False}), 403,
+                 "playlist-modify-private")
+    r = await h.post("/me/playlists", token=public_writer, json={"name": "Mine", "public": True})
+    assert r.status_code == 201 and r.json()["public"] is True
+
+
+async def test_a_deleted_playlist_answers_404_and_its_id_is_never_given_again(make, mode):
+    catalog = fresh_catalog()
+    h = await make(catalog, mode=mode)
+    writer = await user_token(h, scope=f"{READ_SCOPES} playlist-modify-private")
+    first = (await h.post("/me/playlists", token=writer, json={"name": "New", "public": False})).json()["id"]
+    catalog.delete_playlist(first)
+    assert_error(await h.get(f"/playlists/{first}/items", token=writer), 404)
+    second = (await h.post("/me/playlists", token=writer, json={"name": "New", "public": False})).json()["id"]
+    assert second != first
 
 
 # ----- the catalog clock --------------------------------------------------------------------

@@ -271,6 +271,21 @@ def samples(mode: str) -> dict[str, Sample]:
                 json={"uris": [f"spotify:track:{t.id}" for t in tracks[:3]]}))
     take("created playlist items", "/playlists/{playlist_id}/items", "GET", 200,
          c.call("GET", f"/playlists/{created}/items", user))
+    take("remove items", "/playlists/{playlist_id}/items", "DELETE", 200,
+         c.call("DELETE", f"/playlists/{created}/items", user,
+                json={"items": [{"uri": f"spotify:track:{t.id}"} for t in tracks[:2]]}))
+    take("400 too many items", "/playlists/{playlist_id}/items", "POST", 400,
+         c.call("POST", f"/playlists/{created}/items", user,
+                json={"uris": [f"spotify:track:{t.id}" for t in tracks[:101]]}))
+    curated = next(p for p in catalog.playlists.values() if p.owner_id != catalog.user.id)
+    take("403 another user's playlist", "/playlists/{playlist_id}/items", "POST", 403,
+         c.call("POST", f"/playlists/{curated.id}/items", user, json={"uris": [f"spotify:track:{tracks[0].id}"]}))
+    take("403 remove without scope", "/playlists/{playlist_id}/items", "DELETE", 403,
+         c.call("DELETE", f"/playlists/{created}/items", c.reader,
+                json={"items": [{"uri": f"spotify:track:{tracks[2].id}"}]}))
+    take("404 unknown playlist", "/playlists/{playlist_id}/items", "DELETE", 404,
+         c.call("DELETE", f"/playlists/{UNKNOWN_ID}/items", user,
+                json={"items": [{"uri": f"spotify:track:{tracks[2].id}"}]}))
 
     batches = (("several artists", "/artists", [a.id for a in catalog.artists.values()][:50]),
                ("several albums", "/albums", [a.id for a in visible][:20]),
@@ -312,7 +327,8 @@ COMMON_SAMPLES = (
     "artist", "various artists", "artist albums", "artist albums appears_on", "album", "album partial date",
     "album tracks", "track", "track without isrc", "search track isrc", "search track", "search artist",
     "search album", "search several types", "me", "saved tracks", "followed artists", "followed artists last page",
-    "my playlists", "playlist items", "create playlist", "add items", "created playlist items",
+    "my playlists", "playlist items", "create playlist", "add items", "created playlist items", "remove items",
+    "400 too many items", "403 another user's playlist", "403 remove without scope", "404 unknown playlist",
     "401 no token", "401 bogus token", "401 app token on user endpoint", "400 bad id", "400 bad limit",
     "400 search without q", "403 missing scope", "404 unknown album", "404 unknown track", "429 rate limit",
     "429 quota",
@@ -344,7 +360,8 @@ def test_every_served_endpoint_is_sampled():
     """Each endpoint the simulator routes has a sample (batch endpoints only in extended mode)."""
     routed = {(m, t.split(" ", 1)[1]) for m, _, t, _, api in SimSpotify(Catalog.generate(1, 10, DATE))._routes if api}
     spec_form = {("GET", "/playlists/{playlist_id}/items"): ("GET", "/playlists/{id}/items"),
-                 ("POST", "/playlists/{playlist_id}/items"): ("POST", "/playlists/{id}/items")}
+                 ("POST", "/playlists/{playlist_id}/items"): ("POST", "/playlists/{id}/items"),
+                 ("DELETE", "/playlists/{playlist_id}/items"): ("DELETE", "/playlists/{id}/items")}
     sampled = {spec_form.get((s.method, s.path), (s.method, s.path))
                for s in samples("extended").values() if s.status < 300}
     assert routed == sampled

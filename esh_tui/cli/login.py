@@ -10,7 +10,7 @@ import httpx
 
 from esh_tui.cli.errors import EXIT_OK, UsageError, note
 from esh_tui.config import load_settings
-from esh_tui.spotify.auth import login, logout
+from esh_tui.spotify.auth import PLAYLIST_SCOPE, login, login_scopes, logout
 
 
 def cmd_login(args: argparse.Namespace) -> int:
@@ -24,12 +24,18 @@ def cmd_login(args: argparse.Namespace) -> int:
         if not args.no_browser:
             webbrowser.open(url)
 
+    scopes_wanted = login_scopes(settings, playlist=args.playlist)
+    if PLAYLIST_SCOPE in scopes_wanted:
+        note("Asking Spotify for permission to create and change your private playlists (esh-tui playlist sync).")
+
     async def run() -> frozenset[str]:
         async with httpx.AsyncClient(timeout=15) as http:
-            return await login(settings, http, open_browser)
+            return await login(settings, http, open_browser, scopes=scopes_wanted)
 
     scopes = asyncio.run(run())
     note(f"Logged in to Spotify ({', '.join(sorted(scopes)) or 'no scopes'}).")
+    if PLAYLIST_SCOPE in scopes_wanted and PLAYLIST_SCOPE not in scopes:
+        note("esh-tui: note: Spotify did not grant playlist changes; 'esh-tui playlist sync' will not work")
     return EXIT_OK
 
 

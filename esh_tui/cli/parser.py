@@ -146,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"esh-tui {__version__}")
     _verbose(parser)
     _add_run_options(parser)
-    parser.set_defaults(market=None, all_markets=False)  # `track`'s own, for when the dashboard runs headless
+    parser.set_defaults(market=None, all_markets=False, to_playlist=None)  # `track`'s own, for a headless dashboard
     _runs(parser, "track", "cmd_default")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -161,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
                               "default: the market setting")
     markets.add_argument("--all-markets", action="store_true",
                          help="send no market: every market's editions, releases not available in yours too")
+    track.add_argument("--to-playlist", nargs="?", const=PLAYLIST_DEFAULT_NAME, metavar="NAME",
+                       help="then add the releases to a private playlist in your Spotify account (NAME, default "
+                            f"{PLAYLIST_DEFAULT_NAME!r}; needs 'esh-tui login --playlist'), as 'playlist sync' does")
     _runs(track, "track", "cmd_track")
 
     setup = _command(commands, "setup", "connect your own Spotify app: checks its credentials and saves them",
@@ -174,13 +177,17 @@ def build_parser() -> argparse.ArgumentParser:
     _runs(setup, "setup", "cmd_setup")
 
     login = _command(commands, "login", "log in to Spotify (for your liked songs, followed artists, playlists)",
-                     "esh-tui login --no-browser")
+                     "esh-tui login --no-browser", "esh-tui login --playlist")
     login.add_argument("--no-browser", action="store_true", help="print the login link instead of opening a browser")
+    login.add_argument("--playlist", action="store_true",
+                       help="also ask for permission to create and change your private playlists (for 'esh-tui "
+                            "playlist sync'; later logins keep asking for it)")
     _runs(login, "login", "cmd_login")
     logout = _command(commands, "logout", "forget the Spotify login", "esh-tui logout")
     _runs(logout, "login", "cmd_logout")
 
     _add_artists_commands(commands)
+    _add_playlist_commands(commands)
 
     stats = _command(commands, "stats", "what fetching cost: cache hits by tier, latency, API calls per release",
                      "esh-tui stats --runs 10", "esh-tui stats --format json --days 30")
@@ -266,6 +273,27 @@ def _add_artists_commands(commands) -> None:
                        "esh-tui artists restore esh-backup.json")
     restore.add_argument("file", metavar="FILE", type=Path)
     _runs(restore, "artists", "cmd_restore")
+
+
+PLAYLIST_DEFAULT_NAME = "esh-tui: new releases"  # (delivery.playlist.DEFAULT_NAME: not imported for --help)
+
+
+def _add_playlist_commands(commands) -> None:
+    playlist = _command(commands, "playlist", "new releases in a private playlist in your Spotify account",
+                        "esh-tui playlist sync", "esh-tui playlist sync --days 30 --replace")
+    playlist_commands = playlist.add_subparsers(dest="playlist_command", metavar="PLAYLIST_COMMAND", required=True,
+                                                parser_class=_Parser)
+    sync = _command(playlist_commands, "sync",
+                    "find new releases as 'track' does, then add those not in the playlist yet (made on first use)",
+                    "esh-tui playlist sync", "esh-tui playlist sync --name \"Fresh\" --days 30 --replace")
+    sync.add_argument("--name", default=PLAYLIST_DEFAULT_NAME,
+                      help=f"the playlist (default {PLAYLIST_DEFAULT_NAME!r}); each name is a playlist of its own")
+    sync.add_argument("--days", type=days, default=90, help="releases from the last N days (default 90)")
+    sync.add_argument("--replace", action="store_true",
+                      help="also remove the tracks esh-tui added that fell out of the window (yours stay)")
+    _verbose(sync, default=argparse.SUPPRESS)
+    sync.set_defaults(artist=[], playlist=None, market=None, all_markets=False, force_refresh=False, budget=None)
+    _runs(sync, "playlist", "cmd_sync")
 
 
 def _add_sim_commands(commands) -> None:

@@ -45,13 +45,22 @@ def cmd_default(args: argparse.Namespace) -> int:
 
 
 def cmd_track(args: argparse.Namespace) -> int:
+    to_playlist = getattr(args, "to_playlist", None)
+    if to_playlist is not None:
+        from esh_tui.cli import playlist
+
+        to_playlist = playlist.playlist_name(to_playlist)
     with open_runtime() as runtime:
+        if to_playlist is not None:
+            playlist.check_access(runtime)  # before the run: nothing fetched or written for a sync that cannot be
         cutoff = args.since or (runtime.today() - dt.timedelta(days=args.days))
         try:
-            tracker, result = asyncio.run(_run(runtime, args, cutoff))
+            tracker, result = asyncio.run(run_tracker(runtime, args, cutoff))
         except asyncio.CancelledError:  # SIGINT or SIGTERM: the run is recorded as interrupted, nothing printed
             raise KeyboardInterrupt from None
         _print_releases(runtime, tracker, result, args)
+        if to_playlist is not None:
+            note(f"esh-tui: playlist: {asyncio.run(playlist.sync_releases(runtime, result, to_playlist, False)).summary()}")
     _report_failures(result.failed)
     if sys.stderr.isatty():
         note(f"{len(result.releases)} releases ({len(result.new_keys)} new) · {result.api_calls} API calls · "
@@ -62,7 +71,7 @@ def cmd_track(args: argparse.Namespace) -> int:
     return EXIT_FAILED if result.failed else EXIT_OK
 
 
-async def _run(runtime: Runtime, args: argparse.Namespace, cutoff: dt.date) -> tuple[Tracker, RunResult]:
+async def run_tracker(runtime: Runtime, args: argparse.Namespace, cutoff: dt.date) -> tuple[Tracker, RunResult]:
     market = None if args.all_markets else args.market or runtime.settings.market
     async with runtime.tracking_client(market) as client:
         ids = [await resolve_artist(client, ref) for ref in args.artist] if args.artist else None

@@ -130,8 +130,6 @@ def require_user(request: Request, scope: str | None) -> str:
     token = request.token
     if token is None or token.user_id is None:
         raise ApiError(401, "This endpoint needs a user access token (log in first)")
-    if scope and scope not in token.scopes and not (
-        scope == "playlist-modify-private" and "playlist-modify-public" in token.scopes
-    ):
+    if scope and scope not in token.scopes:
         raise ApiError(403, f"Insufficient client scope: {scope} is required")
     return token.user_id

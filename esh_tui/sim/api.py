@@ -119,5 +119,7 @@ class SimSpotify:
             ("POST", r"/v1/me/playlists", "POST /me/playlists", playlists.create_playlist, True),
             ("GET", r"/v1/playlists/(?P<item_id>[^/]+)/items", "GET /playlists/{id}/items", playlists.playlist_items, True),
             ("POST", r"/v1/playlists/(?P<item_id>[^/]+)/items", "POST /playlists/{id}/items", playlists.add_items, True),
+            ("DELETE", r"/v1/playlists/(?P<item_id>[^/]+)/items", "DELETE /playlists/{id}/items", playlists.remove_items,
+             True),
         ]
         return [(m, re.compile(p + "/?$"), t, h, api) for m, p, t, h, api in routes]

@@ -119,6 +119,8 @@ class Catalog:
         self.albums: dict[str, SimAlbum] = {}
         self.tracks: dict[str, SimTrack] = {}
         self.playlists: dict[str, SimPlaylist] = {}
+        self.deleted_playlist_ids: frozenset[str] = frozenset()  # rebound, never changed in place (copies share it)
+        self._generated_playlist_ids: frozenset[str] = frozenset()
         self.user: SimUser | None = None
         self.various_artists_id = ""
         self._albums_by_artist: dict[str, list[str]] = {}
@@ -138,6 +140,7 @@ class Catalog:
             raise ValueError(f"catalog size must be {MIN_SIZE} to {MAX_SIZE} artists, got {size}")
         catalog = cls(seed, size, today or dt.date.today())
         _Generator(catalog).run()
+        catalog._generated_playlist_ids = frozenset(catalog.playlists)
         if market_editions:
             _Editions(catalog).run()
         catalog._index()
@@ -166,6 +169,16 @@ class Catalog:
         if days < 0:
             raise ValueError("the catalog clock only moves forward")
         self.today += dt.timedelta(days=days)
+
+    @property
+    def generated_playlist_ids(self) -> frozenset[str]:
+        """The playlists the catalog was generated with (the rest were made through the API)."""
+        return self._generated_playlist_ids
+
+    def delete_playlist(self, playlist_id: str) -> None:
+        """The user deletes a playlist (in the app): its id answers 404 from now on and is never given again."""
+        self.playlists.pop(playlist_id, None)
+        self.deleted_playlist_ids = self.deleted_playlist_ids | {playlist_id}
 
     def is_visible(self, album: SimAlbum) -> bool:
         return album.date <= self.today

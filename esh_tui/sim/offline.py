@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+import json
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
 from esh_tui.config import Settings
 from esh_tui.sim.api import SimConfig, SimSpotify
-from esh_tui.sim.catalog import Catalog
+from esh_tui.sim.catalog import Catalog, SimPlaylist
 from esh_tui.sim.transport import SimTransport
 from esh_tui.spotify.auth import READ_SCOPES, pkce_pair
 
 SAMPLE_SEED, SAMPLE_SIZE, SAMPLE_ARTISTS = 1, 100, 12
 OFFLINE_ANCHOR = dt.date(2026, 11, 1)
 OFFLINE_STORE = "offline.db"  # apart from the real store: sample artists never mix with yours
+# The playlists the offline listener made (esh-tui playlist sync), kept between commands as Spotify would keep them.
+OFFLINE_PLAYLISTS = "offline-playlists.json"
 # Not secrets: the simulator accepts any client id and secret.
 OFFLINE_CLIENT_ID, OFFLINE_CLIENT_SECRET = "esh-offline-simulator", "offline"
 
@@ -27,6 +32,8 @@ class OfflineSpotify:
     sim: SimSpotify
     transport: SimTransport
     settings: Settings
+    playlists_path: Path | None = None
+    _saved: str = field(default="", repr=False)  # the playlists as last read or written
 
     def describe(self) -> str:
         return (f"the built-in offline Spotify (simulated catalog: seed {self.catalog.seed}, "
@@ -34,6 +41,47 @@ class OfflineSpotify:
 
     def sample_artist_ids(self, count: int = SAMPLE_ARTISTS) -> list[str]:
         return self.catalog.tracked_sample(count)
+
+    def load_playlists(self, path: Path) -> None:
+        """Bring back the playlists the listener made in earlier commands (a damaged file counts as none)."""
+        self.playlists_path = path
+        try:
+            made = json.loads(path.read_text(encoding="utf-8"))
+            playlists = [SimPlaylist(p["id"], p["name"], self.catalog.user.id, self.catalog.user.display_name,
+                                     bool(p["public"]), [str(t) for t in p["track_ids"]], int(p["snapshot"]))
+                         for p in made["playlists"]]
+            deleted = frozenset(str(i) for i in made.get("deleted", ()))
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            return
+        self.catalog.deleted_playlist_ids |= deleted
+        for playlist in playlists:
+            if playlist.id not in self.catalog.deleted_playlist_ids:
+                self.catalog.playlists.setdefault(playlist.id, playlist)
+        self._saved = self._made()
+
+    def save_playlists(self) -> None:
+        """Keep the playlists the listener made (temp file + rename), when they changed."""
+        made = self._made()
+        if self.playlists_path is None or made == self._saved:
+            return
+        tmp = self.playlists_path.with_suffix(".tmp")
+        try:
+            tmp.write_text(made, encoding="utf-8")
+            os.replace(tmp, self.playlists_path)
+        except OSError as exc:  # the demo's playlists only: the command's own work is done and kept
+            from esh_tui.logs import logger
+
+            logger(__name__).warning("offline playlists not kept in %s: %s", self.playlists_path, exc.strerror)
+            return
+        self._saved = made
+
+    def _made(self) -> str:
+        generated = self.catalog.generated_playlist_ids
+        made = [{"id": p.id, "name": p.name, "public": p.public, "track_ids": p.track_ids, "snapshot": p.snapshot}
+                for p in self.catalog.playlists.values() if p.id not in generated]
+        if not made and not self.catalog.deleted_playlist_ids:
+            return ""
+        return json.dumps({"playlists": made, "deleted": sorted(self.catalog.deleted_playlist_ids)})
 
 
 def offline_spotify(settings: Settings, seed: int = SAMPLE_SEED, size: int = SAMPLE_SIZE,
@@ -55,8 +103,8 @@ def offline_spotify(settings: Settings, seed: int = SAMPLE_SEED, size: int = SAM
 class OfflineUserToken:
     """The offline Spotify's listener, logged in without a browser: the simulator approves at once."""
 
-    def __init__(self, settings: Settings, http: httpx.AsyncClient):
-        self.settings, self._http = settings, http
+    def __init__(self, settings: Settings, http: httpx.AsyncClient, scopes: tuple[str, ...] = READ_SCOPES):
+        self.settings, self._http, self.scopes = settings, http, scopes
         self._token: str | None = None
 
     def __repr__(self) -> str:
@@ -70,7 +118,7 @@ class OfflineUserToken:
             verifier, challenge = pkce_pair()
             redirect = self.settings.redirect_uri
             query = urlencode({"client_id": self.settings.client_id, "response_type": "code", "redirect_uri": redirect,
-                               "scope": " ".join(READ_SCOPES), "code_challenge_method": "S256",
+                               "scope": " ".join(self.scopes), "code_challenge_method": "S256",
                                "code_challenge": challenge, "state": "offline"})
             approved = await self._http.get(f"{self.settings.authorize_url}?{query}")
             code = parse_qs(urlsplit(approved.headers["location"]).query)["code"][0]

@@ -30,6 +30,8 @@ from esh_tui.text import clean
 
 REFRESH_MARGIN_SECONDS = 60  # at most; a tenth of the token's lifetime when that is shorter (a 5 s token: 0.5 s)
 READ_SCOPES = ("user-library-read", "user-follow-read", "playlist-read-private")
+# Asked for only once the user wants a playlist of new releases (`esh-tui login --playlist`), and kept by later logins.
+PLAYLIST_SCOPE = "playlist-modify-private"
 TOKEN_FILE = "user-token.json"
 
 
@@ -229,6 +231,20 @@ async def login(settings: Settings, http: httpx.AsyncClient, open_browser: Calla
         raise AuthError("Spotify's login answer had no refresh token; run 'esh-tui login' again")
     save_user_token(settings.data_dir / TOKEN_FILE, payload)
     return frozenset(str(payload.get("scope", "")).split())
+
+
+def granted_scopes(settings: Settings) -> frozenset[str] | None:
+    """The scopes the cached login was granted; None when there is no usable login."""
+    cached = _read_token_file(settings.data_dir / TOKEN_FILE)
+    return None if cached is None else frozenset(cached["scope"].split())
+
+
+def login_scopes(settings: Settings, playlist: bool = False) -> tuple[str, ...]:
+    """What a login asks for: the reads, and the playlist scope when asked for now (`playlist`) or granted before
+    (logging in again must not take away what the user already allowed)."""
+    if playlist or PLAYLIST_SCOPE in (granted_scopes(settings) or ()):
+        return (*READ_SCOPES, PLAYLIST_SCOPE)
+    return READ_SCOPES
 
 
 def logout(settings: Settings) -> bool:

@@ -168,8 +168,12 @@ class SpotifyClient:
         url = f"{self.settings.api_url}{path}"
         return await self._send("POST", url, None, body, template or f"POST {path}")
 
+    async def delete(self, path: str, body: dict[str, Any], *, template: str | None = None) -> Any:
+        url = f"{self.settings.api_url}{path}"
+        return await self._send("DELETE", url, None, body, template or f"DELETE {path}")
+
     async def _send(self, method: str, url: str, params: dict[str, Any] | None, body: Any, template: str) -> Any:
-        if not template.startswith(("GET ", "POST ")):
+        if not template.startswith(("GET ", "POST ", "DELETE ")):
             template = f"{method} {template}"
         target = _target(url, params)  # parsed once: httpx would parse the string and merge the params again
         sent = str(target)

@@ -17,7 +17,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from esh_tui.delivery.playlist import PlaylistSync, SyncOutcome, access_problem
 from esh_tui.metrics import Metrics, Snapshot
+from esh_tui.models import Release
 from esh_tui.runtime import Runtime
 from esh_tui.text import clean
 from esh_tui.tracker.artists import ArtistService
@@ -57,6 +59,7 @@ class EshApp(App):
         self.state = "idle"
         self.run_worker_handle: Worker | None = None
         self.prefetch_worker: Worker | None = None
+        self.playlist_worker: Worker | None = None
         self.max_stall_ms = 0.0
         self._expected_tick = 0.0
         self.started_at = time.perf_counter()
@@ -140,6 +143,10 @@ class EshApp(App):
             ("Copy URI", "Copy the selected release's (or album's) Spotify URI", dashboard.action_copy_release),
             ("Mark seen", "Clear the ★ of the selected release (an album's row: of all its tracks)", dashboard.action_mark_seen),
             ("Mark all seen", "Clear every ★", dashboard.action_mark_all_seen),
+            ("Add unseen to playlist", "Put every ★ release in your Spotify playlist of new releases",
+             dashboard.action_playlist),
+            ("Add selected to playlist", "Put the selected release (an album's row: its tracks) in your playlist",
+             dashboard.action_playlist_selection),
             ("Group by album", "One row per album with several new tracks, or one per release",
              dashboard.action_group_albums),
             ("Toggle event log", "Show or hide the event log", dashboard.action_toggle_log),
@@ -230,6 +237,8 @@ class EshApp(App):
                 self.notify(error_text(worker.error), severity="error", timeout=15)
             self.dashboard.show_status()
             self.refresh_bindings()
+        elif worker is self.playlist_worker:
+            self._playlist_done(worker, event.state)
         elif worker is self.prefetch_worker and event.state == WorkerState.ERROR:
             self.dashboard.log_line(f"prefetch stopped: {error_text(worker.error)}")
 
@@ -244,6 +253,34 @@ class EshApp(App):
     def _stop_prefetch(self) -> None:
         if self.prefetch_worker is not None and not self.prefetch_worker.is_finished:
             self.prefetch_worker.cancel()
+
+    # ----- the playlist ---------------------------------------------------------------------------------------
+
+    def sync_playlist(self, releases: list[Release], what: str) -> None:
+        """Add these releases to the user's playlist of new releases in a worker; the outcome is a notice."""
+        problem = access_problem(self.runtime.settings, bool(self.runtime.offline))
+        if problem:
+            self.notify(problem[0].upper() + problem[1:], severity="warning", timeout=10)
+        elif not releases:
+            self.notify(f"No {what} to add to the playlist")
+        elif self.playlist_worker is not None and not self.playlist_worker.is_finished:
+            self.notify("The playlist is being updated already")
+        else:
+            self.playlist_worker = self.run_worker(self._sync_playlist(releases), group="playlist",
+                                                   exit_on_error=False)
+
+    async def _sync_playlist(self, releases: list[Release]) -> SyncOutcome:
+        async with self.runtime.playlist_writer() as client:
+            return await PlaylistSync(client, self.runtime.store).sync(releases)
+
+    def _playlist_done(self, worker: Worker, state: WorkerState) -> None:
+        if state == WorkerState.SUCCESS:
+            outcome: SyncOutcome = worker.result
+            again = "The playlist had been deleted in Spotify: made a new one. " if outcome.recreated else ""
+            self.notify(f"{again}Playlist: {outcome.summary()}", timeout=10)
+            self.dashboard.log_line(f"playlist: {outcome.summary()}")
+        elif state == WorkerState.ERROR:
+            self.notify(f"Playlist not updated: {error_text(worker.error)}", severity="error", timeout=15)
 
     # ----- what the fetching costs, and how free the event loop is ---------------------------------------------
 

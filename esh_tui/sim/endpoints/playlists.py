@@ -1,7 +1,10 @@
-"""Playlists: the user's list, creating one, reading its items (own only, in development mode), adding items."""
+"""Playlists: the user's list, creating one, reading its items (own only, in development mode), adding and removing
+items (own only; the scope that fits the playlist: playlist-modify-private for a private one, -public for a public
+one; at most 100 items a request; each change a new snapshot id)."""
 
 from __future__ import annotations
 
+import itertools
 import random
 from typing import Any
 
@@ -22,14 +25,24 @@ def my_playlists(catalog: Catalog, config: SimConfig, request: Request) -> dict[
     return page
 
 
+MAX_ITEMS_PER_REQUEST = 100
+
+
+def _modify_scope(public: bool) -> str:
+    """Changing a public playlist takes playlist-modify-public, a private one playlist-modify-private."""
+    return "playlist-modify-public" if public else "playlist-modify-private"
+
+
 def create_playlist(catalog: Catalog, config: SimConfig, request: Request) -> dict[str, Any]:
-    user_id = require_user(request, "playlist-modify-private")
     body = json_body(request)
+    public = body.get("public", True)
+    if not isinstance(public, bool):
+        raise ApiError(400, "Invalid public: must be true or false")
+    user_id = require_user(request, _modify_scope(public))
     name = body.get("name")
     if not isinstance(name, str) or not name.strip():
         raise ApiError(400, "Missing required field: name")
-    playlist = SimPlaylist(_new_playlist_id(catalog), name, user_id, catalog.user.display_name,
-                           bool(body.get("public", True)))
+    playlist = SimPlaylist(_new_playlist_id(catalog), name, user_id, catalog.user.display_name, public)
     catalog.playlists[playlist.id] = playlist
     first_page = _playlist_page(catalog, config, request, playlist, 50, 0)
     return objects_for(catalog, config, request).playlist(playlist, first_page)
@@ -67,19 +80,45 @@ def playlist_items(catalog: Catalog, config: SimConfig, request: Request, item_i
     return _playlist_page(catalog, config, request, playlist, limit, offset)
 
 
-def add_items(catalog: Catalog, config: SimConfig, request: Request, item_id: str) -> dict[str, Any]:
-    user_id = require_user(request, "playlist-modify-private")
+def _own_playlist(catalog: Catalog, request: Request, item_id: str, doing: str) -> SimPlaylist:
+    """The playlist a change is asked for: it exists (404), it is the user's own (403 on another user's playlist),
+    and the token may change it (403 without the scope)."""
+    user_id = require_user(request, None)
     playlist = _playlist(catalog, item_id)
     if playlist.owner_id != user_id:
-        raise ApiError(403, "You cannot add items to a playlist you do not own")
+        raise ApiError(403, f"You cannot {doing} a playlist you do not own")
+    require_user(request, _modify_scope(playlist.public))
+    return playlist
+
+
+def add_items(catalog: Catalog, config: SimConfig, request: Request, item_id: str) -> dict[str, Any]:
+    playlist = _own_playlist(catalog, request, item_id, "add items to")
     uris = request.query.get("uris")
     items = uris.split(",") if uris else json_body(request).get("uris")
     if not isinstance(items, list) or not items:
         raise ApiError(400, "Missing required field: uris")
-    if len(items) > 100:
-        raise ApiError(400, "Too many items: at most 100 per request")
+    playlist.track_ids.extend(_track_ids(catalog, items))
+    return _changed(playlist)
+
+
+def remove_items(catalog: Catalog, config: SimConfig, request: Request, item_id: str) -> dict[str, Any]:
+    """`DELETE /playlists/{id}/items` with `{"items": [{"uri": ...}, ...]}`: every occurrence of each goes."""
+    playlist = _own_playlist(catalog, request, item_id, "remove items from")
+    items = json_body(request).get("items")
+    if not isinstance(items, list) or not items:
+        raise ApiError(400, "Missing required field: items")
+    if not all(isinstance(item, dict) for item in items):
+        raise ApiError(400, "Invalid items: each must be an object with a uri")
+    gone = set(_track_ids(catalog, [item.get("uri") for item in items]))
+    playlist.track_ids[:] = [t for t in playlist.track_ids if t not in gone]
+    return _changed(playlist)
+
+
+def _track_ids(catalog: Catalog, uris: list[Any]) -> list[str]:
+    if len(uris) > MAX_ITEMS_PER_REQUEST:
+        raise ApiError(400, f"Too many items: at most {MAX_ITEMS_PER_REQUEST} per request")
     track_ids = []
-    for uri in items:
+    for uri in uris:
         if not isinstance(uri, str) or not uri.startswith("spotify:track:"):
             raise ApiError(400, f"Invalid track uri: {str(uri)[:60]}")
         track_id = uri.removeprefix("spotify:track:")
@@ -87,10 +126,18 @@ def add_items(catalog: Catalog, config: SimConfig, request: Request, item_id: st
         if catalog.visible_track(track_id) is None:
             raise ApiError(400, f"Invalid track uri: {uri}")
         track_ids.append(track_id)
-    playlist.track_ids.extend(track_ids)
+    return track_ids
+
+
+def _changed(playlist: SimPlaylist) -> dict[str, Any]:
     playlist.snapshot += 1
     return {"snapshot_id": f"sim-snapshot-{playlist.snapshot}"}
 
 
 def _new_playlist_id(catalog: Catalog) -> str:
-    return "".join(random.Random(f"playlist|{len(catalog.playlists)}").choices(BASE62, k=22))
+    """A new id, never one a playlist had before (a deleted one's id stays unknown: 404)."""
+    for n in itertools.count(len(catalog.playlists)):
+        playlist_id = "".join(random.Random(f"playlist|{n}").choices(BASE62, k=22))
+        if playlist_id not in catalog.playlists and playlist_id not in catalog.deleted_playlist_ids:
+            return playlist_id
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -49,6 +49,7 @@ class DashboardScreen(ArtistActions):
         Binding("c", "copy_release", "Copy URI", id="copy_release", show=False),
         Binding("m", "mark_seen", "Mark seen", id="mark_seen", show=False),
         Binding("M", "mark_all_seen", "Mark all seen", id="mark_all_seen", show=False),
+        Binding("P", "playlist", "Add ★ to playlist", id="playlist", show=False),
         Binding("h", "history", "History", id="history", show=False),
         Binding("g", "group_albums", "Group by album", id="group_albums", show=False),
         Binding("l", "toggle_log", "Log", id="toggle_log"),
@@ -254,6 +255,18 @@ class DashboardScreen(ArtistActions):
         """Seen is kept in the store: a star stays until the user clears it, whatever runs come and go."""
         self.app.tracker.mark_seen(keys)
         self.query_one(ReleasesTable).mark_seen(keys)
+
+    def action_playlist(self) -> None:
+        """The unseen releases (★) into the user's playlist of new releases, as `esh-tui playlist sync` does."""
+        table = self.query_one(ReleasesTable)
+        self.app.sync_playlist([table.releases[key] for key in table.unseen()], "unseen releases")
+
+    def action_playlist_selection(self) -> None:
+        """The selected release (an album's row: all its tracks) into the playlist."""
+        table = self.query_one(ReleasesTable)
+        album_id, release = table.selected_album(), table.selected_release()
+        chosen = table.album_releases(album_id) if album_id is not None else [release] if release else []
+        self.app.sync_playlist(chosen, "selected release" if release is not None else "selected album")
 
     def action_copy_release(self) -> None:
         link = self._selected_link()

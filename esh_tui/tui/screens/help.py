@@ -31,6 +31,8 @@ class HelpScreen(ModalScreen[None]):
             for key, description in self.keys:
                 yield Static(Text.assemble((f"{key:>8}  ", "bold"), description))
             yield Static("On a release: Enter details · o open link · c copy URI · m mark seen (M all) · ★ not seen yet")
+            yield Static("P puts every ★ release in your private Spotify playlist of new releases (as esh-tui "
+                         "playlist sync does; the palette adds just the selection)")
             yield Static("g groups releases by album: Enter opens or closes an album's row (▸ closed, ▾ open, its "
                          "tracks beneath it); o and c take the album's link, m marks all its tracks seen")
             yield Static("Artists: ✓ fresh · · due · ⟳ fetching · ✗ failed (the Next check column says more); "

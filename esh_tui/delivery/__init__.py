@@ -1,0 +1,1 @@
+"""Telling the listener about new releases: a Spotify playlist (playlist.py)."""
