@@ -45,13 +45,20 @@ def cmd_default(args: argparse.Namespace) -> int:
 
 
 def cmd_track(args: argparse.Namespace) -> int:
+    from esh_tui.cli.notify import delivery_of
+
     with open_runtime() as runtime:
+        delivery = delivery_of(runtime.settings, args)  # checked before the run: a typo costs no API calls
         cutoff = args.since or (runtime.today() - dt.timedelta(days=args.days))
         try:
             tracker, result = asyncio.run(_run(runtime, args, cutoff))
         except asyncio.CancelledError:  # SIGINT or SIGTERM: the run is recorded as interrupted, nothing printed
             raise KeyboardInterrupt from None
         _print_releases(runtime, tracker, result, args)
+        if delivery:  # the digest and the feeds (esh_tui/delivery/): what fails is said, and never fails the run
+            from esh_tui.delivery.run import deliver
+
+            asyncio.run(deliver(runtime.store, result.releases, delivery, note))
     _report_failures(result.failed)
     if sys.stderr.isatty():
         note(f"{len(result.releases)} releases ({len(result.new_keys)} new) · {result.api_calls} API calls · "
