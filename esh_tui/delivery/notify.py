@@ -39,12 +39,15 @@ def _service(url: str):
 
 
 def shown(url: str) -> str:
-    """The URL with its secrets masked (Apprise's privacy form, e.g. `tgram://1...t/987`), without the query."""
+    """The URL as it may be shown: its scheme and Apprise's privacy form of its host (`tgram://1...t/…`,
+    `json://127.0.0.1:8080/…`); never its path or query, where webhooks and topics keep their tokens."""
     service = _service(url)
     scheme = clean(url.split("://", 1)[0]) if "://" in url else "?"
     if service is None:
         return f"{scheme}://…"
-    return clean(service.url(privacy=True).split("?", 1)[0])
+    private = service.url(privacy=True)
+    host = private.split("://", 1)[-1].split("/", 1)[0].split("?", 1)[0]
+    return clean(f"{scheme}://{host}/…")
 
 
 def check_urls(urls: Iterable[str]) -> None:

@@ -49,7 +49,7 @@ def check(delivery: Delivery) -> None:
     notify.check_urls(delivery.urls)
     for kind, path in delivery.feeds().items():
         what = kind_of(path)
-        if what is not None and what != "a FIFO":
+        if what is not None:  # a pipe or a device would be replaced by a file: not what was meant
             raise TargetError(f"the {kind} feed {clean(path)} is {what}", "name a file to write")
         parent = path.parent
         if not parent.is_dir() or not os.access(parent, os.W_OK):

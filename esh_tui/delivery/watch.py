@@ -49,6 +49,7 @@ class Watcher:
         self.clock, self.sleep, self.say = clock, sleep, say
         self.max_sleep = max(MIN_SLEEP, max_sleep)
         self.runs = 0
+        self._spent_day: str | None = None  # the day a run stopped at the budget: no more runs until the next
 
     async def forever(self, turns: int | None = None) -> None:
         """Turn after turn (`turns`: that many, for tests), until cancelled (SIGTERM, Ctrl-C)."""
@@ -60,24 +61,26 @@ class Watcher:
                 await self.sleep(turn.sleep)
 
     async def turn(self) -> Turn:
-        cutoff = self.cutoff()
+        cutoff, budget = self.cutoff(), self.tracker.budget
+        if budget is not None and self._spent_day == budget.today():  # said once already, when it stopped
+            return Turn(None, None, min(budget.seconds_to_midnight() + 1, self.max_sleep), "")
         now, later = self.tracker.plan(cutoff).split()
         if not now:
-            budget = self.tracker.budget
             if later and budget is not None:  # nothing due fits what is left of today's budget
+                self._spent_day = budget.today()
                 wait = min(budget.seconds_to_midnight() + 1, self.max_sleep)
                 return self._said(Turn(None, None, wait, f"{len(later)} artists due, today's API budget is spent; "
                                                          f"looking again in {human_seconds(wait)}"))
-            wait = self._until_due()
-            return Turn(None, None, wait, "")
+            return Turn(None, None, self._until_due(), "")
         result = await self.tracker.run(cutoff)
         self.runs += 1
         delivered = await deliver(self.store, result.releases, self.delivery, self.say)
         wait = self._until_due()
         if result.status in ("quota", "rate_limited") and result.retry_after:
             wait = min(max(wait, result.retry_after), self.max_sleep)
-        elif result.status == "budget" and self.tracker.budget is not None:
-            wait = min(max(wait, self.tracker.budget.seconds_to_midnight() + 1), self.max_sleep)
+        elif result.status == "budget" and budget is not None:  # the rest waits for tomorrow's budget
+            self._spent_day = budget.today()
+            wait = min(max(wait, budget.seconds_to_midnight() + 1), self.max_sleep)
         parts = [f"run {result.run_id} {result.status}", f"{result.artists_fetched} artists checked",
                  f"{result.api_calls} API calls", f"{len(result.releases)} releases ({len(result.new_keys)} new)"]
         if result.failed:
