@@ -42,7 +42,8 @@ async def _watch(runtime: Runtime, args: argparse.Namespace, delivery: Delivery)
     async with runtime.tracking_client(runtime.settings.market) as client:
         tracker = Tracker(client, runtime.store, runtime.cache(), today=runtime.today,
                           budget=runtime.budget(args.budget))
-        watcher = Watcher(tracker, runtime.store, delivery, cutoff, say=_say, max_sleep=args.max_sleep)
+        watcher = Watcher(tracker, runtime.store, delivery, cutoff, say=_say, warn=note,
+                          max_sleep=args.max_sleep)
         with _interrupted_by_signals(tracker):
             _say(f"esh-tui watch: watching {len(runtime.store.artists())} artists on {runtime.describe()} "
                  f"(Ctrl-C or SIGTERM stops it)")

@@ -39,7 +39,7 @@ class Delivered:
             parts.append(f"{self.pending} left to notify")
         if self.feeds_written:
             parts.append(f"feeds: {', '.join(self.feeds_written)}")
-        return "; ".join(parts)
+        return " · ".join(parts)
 
 
 def check(delivery: Delivery) -> None:

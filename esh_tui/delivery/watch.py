@@ -44,9 +44,11 @@ class Watcher:
     def __init__(self, tracker: Tracker, store: Store, delivery: Delivery, cutoff: Callable[[], dt.date], *,
                  clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-                 say: Callable[[str], None] = print, max_sleep: float = MAX_SLEEP):
+                 say: Callable[[str], None] = print, warn: Callable[[str], None] | None = None,
+                 max_sleep: float = MAX_SLEEP):
         self.tracker, self.store, self.delivery, self.cutoff = tracker, store, delivery, cutoff
         self.clock, self.sleep, self.say = clock, sleep, say
+        self.warn = warn or say  # what delivery could not do (a notification that failed), one line each
         self.max_sleep = max(MIN_SLEEP, max_sleep)
         self.runs = 0
         self._spent_day: str | None = None  # the day a run stopped at the budget: no more runs until the next
@@ -74,7 +76,7 @@ class Watcher:
             return Turn(None, None, self._until_due(), "")
         result = await self.tracker.run(cutoff)
         self.runs += 1
-        delivered = await deliver(self.store, result.releases, self.delivery, self.say)
+        delivered = await deliver(self.store, result.releases, self.delivery, self.warn)
         wait = self._until_due()
         if result.status in ("quota", "rate_limited") and result.retry_after:
             wait = min(max(wait, result.retry_after), self.max_sleep)
