@@ -210,3 +210,29 @@ def test_a_schema_7_store_migrates_with_its_releases_counted_as_notified(tmp_pat
         assert store.unnotified(["OLD1"]) == set()
     finally:
         store.close()
+
+
+def test_hostile_names_in_feeds_are_plain_text_and_the_feeds_still_parse():
+    from esh_tui.delivery.feeds import atom, ics
+
+    hostile = "\x1b]8;;http://evil\x07<b>Evil</b>\x00 & \u202eName\x0b"
+    r = Release("K&<1>", "K1", "t/1?x", hostile, (hostile,), "al/1", hostile, "<album>", dt.date(2026, 11, 1),
+                found_for=("X",))
+    feed_bytes, calendar_bytes = atom([r], {"X": hostile}, {"K&<1>": 1_790_000_000.5}), ics([r], {"X": hostile}, {})
+    for data in (feed_bytes, calendar_bytes):
+        assert not any(ch.encode() in data for ch in "\x1b\x07\x00\x0b\u202e")
+    feed = feedparser.parse(feed_bytes)
+    assert not feed.bozo and feed.entries[0].title.startswith("<b>Evil</b> & Name")
+    assert feed.entries[0].id == "urn:esh-tui:release:K%26%3C1%3E"
+    assert feed.entries[0].link == "https://open.spotify.com/track/t%2F1%3Fx"
+    event = next(iter(icalendar.Calendar.from_ical(calendar_bytes).walk("VEVENT")))
+    assert str(event["uid"]) == "album-al%2F1@esh-tui"
+
+
+def test_the_log_blanks_apprise_urls_but_keeps_web_addresses_paths():
+    from esh_tui.logs import redact
+
+    assert redact(f"to tgram://123456:{SECRET}/987 now") == "to tgram://[redacted] now"
+    assert SECRET not in redact(f"ntfys://me:{SECRET}@ntfy.example.org/topic")
+    assert redact(f"https://me:{SECRET}@ntfy.sh/topic") == "https://[redacted]@ntfy.sh/topic"
+    assert redact("GET https://api.spotify.com/v1/artists/x/albums") == "GET https://api.spotify.com/v1/artists/x/albums"
