@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from esh_tui.delivery.targets import Delivery
@@ -113,7 +112,8 @@ def _start_watch(tmp_path: Path) -> subprocess.Popen:
                             text=True)
 
 
-def _store_after(process: subprocess.Popen) -> list[str]:
+def _store_after() -> list[str]:
+    """The statuses of the runs the offline store recorded, newest first, once it is checked whole."""
     from esh_tui.config import load_settings
     from esh_tui.sim.offline import OFFLINE_STORE
     from esh_tui.storage.store import Store
@@ -126,33 +126,30 @@ def _store_after(process: subprocess.Popen) -> list[str]:
         store.close()
 
 
-def test_sigterm_while_watch_sleeps_exits_0_with_the_run_kept(tmp_path):
+def _sigterm_once(tmp_path: Path, ready: str) -> tuple[int, str, list[str]]:
+    """Start `esh-tui watch`, wait for a line with `ready` on its output, SIGTERM it: (exit code, stderr, the
+    statuses of the runs its store recorded)."""
     process = _start_watch(tmp_path)
     try:
-        for line in process.stdout:  # readiness: the first run's line
-            if "esh-tui watch: run" in line:
+        for line in process.stdout:  # readiness is read from its output, never waited for by sleeping
+            if ready in line:
                 break
         process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=60)
+        _, err = process.communicate(timeout=60)
     finally:
         process.kill()
-    assert process.returncode == 0, err
-    assert "stopped" in err and "Traceback" not in err
-    assert _store_after(process) == ["ok"]
+    assert "Traceback" not in err
+    return process.returncode, err, _store_after()
+
+
+def test_sigterm_while_watch_sleeps_exits_0_with_the_run_kept(tmp_path):
+    code, err, statuses = _sigterm_once(tmp_path, "esh-tui watch: run")  # its first run is done: it sleeps
+    assert code == 0, err
+    assert "stopped" in err and statuses == ["ok"]
     assert (tmp_path / "f.xml").read_bytes().startswith(b"<?xml")
 
 
 def test_sigterm_as_watch_starts_exits_0_and_leaves_no_run_half_recorded(tmp_path):
-    process = _start_watch(tmp_path)
-    try:
-        for line in process.stdout:  # readiness: it said it is watching (its first run is starting)
-            if "watching" in line:
-                break
-        process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=60)
-    finally:
-        process.kill()
-    assert process.returncode == 0, err
-    assert "Traceback" not in err
-    statuses = _store_after(process)
+    code, err, statuses = _sigterm_once(tmp_path, "watching")  # its first run is starting
+    assert code == 0, err
     assert "running" not in statuses and set(statuses) <= {"ok", "interrupted"}
