@@ -9,12 +9,14 @@ from esh_tui.config import Settings, load_settings
 from esh_tui.delivery.targets import Delivery, TargetError
 
 
-def delivery_of(settings: Settings, args: argparse.Namespace) -> Delivery:
+def delivery_of(settings: Settings, args: argparse.Namespace, feeds: bool = True) -> Delivery:
     """config.toml's [notify] and [feeds] with the command line's --notify and --feed, checked before anything
-    runs (UsageError: one line, exit 2)."""
+    runs (UsageError: one line, exit 2); `feeds=False`: the notification URLs alone."""
     from esh_tui.delivery.run import check
 
     delivery = settings.delivery.with_options(getattr(args, "notify", None) or [], getattr(args, "feed", None) or [])
+    if not feeds:
+        delivery = Delivery(urls=delivery.urls)
     try:
         check(delivery)
     except TargetError as exc:
@@ -28,7 +30,7 @@ def cmd_notify_test(args: argparse.Namespace) -> int:
     from esh_tui.delivery import notify
     from esh_tui.delivery.digest import TEST_BODY, TEST_TITLE
 
-    delivery = delivery_of(load_settings(), args)
+    delivery = delivery_of(load_settings(), args, feeds=False)
     if not delivery.urls:
         raise UsageError("no notification URLs: add [notify] urls = [\"ntfy://ntfy.sh/TOPIC\"] to config.toml "
                          "(esh-tui config shows where it is), or pass --notify URL")
