@@ -236,3 +236,22 @@ def test_the_log_blanks_apprise_urls_but_keeps_web_addresses_paths():
     assert SECRET not in redact(f"ntfys://me:{SECRET}@ntfy.example.org/topic")
     assert redact(f"https://me:{SECRET}@ntfy.sh/topic") == "https://[redacted]@ntfy.sh/topic"
     assert redact("GET https://api.spotify.com/v1/artists/x/albums") == "GET https://api.spotify.com/v1/artists/x/albums"
+
+
+async def test_the_dashboards_runs_deliver_to_config_toml_targets_and_say_failures_in_its_log(tmp_path):
+    from tests.tui_support import make_app, settle
+
+    config = Path(os.environ["ESH_CONFIG_DIR"]) / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    with receiver() as hook, receiver(status=500) as broken:
+        config.write_text(f'[notify]\nurls = ["{hook.url(SECRET)}", "{broken.url(SECRET)}"]\n'
+                          f'[feeds]\natom = "{tmp_path}/d.xml"\n')
+        app, _ = make_app()
+        async with app.run_test(size=(110, 34)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("l")  # the event log shown
+            await pilot.pause()
+            log = "\n".join(strip.text for strip in app.dashboard.query_one("RichLog").lines)
+        assert len(hook.messages) == 1 and len(broken.messages) == 1, "one digest per URL for the run"
+    assert "notification to json://127.0.0.1" in log and "stay pending" in log and SECRET not in log
+    assert feedparser.parse((tmp_path / "d.xml").read_bytes()).entries
