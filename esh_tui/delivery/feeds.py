@@ -20,6 +20,7 @@ from esh_tui.models import Release
 from esh_tui.text import clean
 
 FEED_ID = "urn:esh-tui:new-releases"
+FEED_ENTRIES = 500  # the Atom feed's most recently found releases (a reader keeps what it saw; 500 is ~220 KiB)
 FEED_TITLE = "esh-tui: new releases"
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
@@ -37,7 +38,7 @@ def _line(release: Release) -> str:
 
 
 def atom(releases: Sequence[Release], names: Mapping[str, str], first_seen: Mapping[str, float]) -> bytes:
-    """An Atom feed, one entry per release, newest found first."""
+    """An Atom feed, one entry per release, newest found first (the FEED_ENTRIES most recently found)."""
     from feedgen.feed import FeedGenerator
 
     feed = FeedGenerator()
@@ -47,7 +48,8 @@ def atom(releases: Sequence[Release], names: Mapping[str, str], first_seen: Mapp
     feed.generator("esh-tui", __version__)
     found = {r.key: _when(first_seen.get(r.key), r) for r in releases}
     feed.updated(max(found.values(), default=_EPOCH))
-    for release in sorted(releases, key=lambda r: (found[r.key], r.release_date, r.key), reverse=True):
+    newest = sorted(releases, key=lambda r: (found[r.key], r.release_date, r.key), reverse=True)[:FEED_ENTRIES]
+    for release in newest:
         artist = artist_of(release, names)
         entry = feed.add_entry(order="append")
         entry.id(f"urn:esh-tui:release:{quote(release.key, safe='')}")
