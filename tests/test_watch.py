@@ -153,3 +153,15 @@ def test_sigterm_as_watch_starts_exits_0_and_leaves_no_run_half_recorded(tmp_pat
     code, err, statuses = _sigterm_once(tmp_path, "watching")  # its first run is starting
     assert code == 0, err
     assert "running" not in statuses and set(statuses) <= {"ok", "interrupted"}
+
+
+async def test_a_run_that_fails_whole_is_one_line_and_watch_tries_again_later(monkeypatch):
+    from esh_tui.storage.errors import StoreError
+
+    async def busy(self, *args, **kwargs):
+        raise StoreError("the store is busy: another esh-tui is writing to it")
+
+    monkeypatch.setattr(Tracker, "run", busy)
+    turns, lines, clock, _ = await _watch(days=0.1)
+    assert turns and all(turn.result is None and turn.sleep == MIN_SLEEP for *_, turn in turns)
+    assert len(lines) == len(turns) and all("the run failed: the store is busy" in line for line in lines)

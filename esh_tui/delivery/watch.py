@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from esh_tui.delivery.run import Delivered, deliver
 from esh_tui.delivery.targets import Delivery
 from esh_tui.logs import logger
-from esh_tui.spotify.errors import human_seconds
+from esh_tui.spotify.errors import SpotifyError, human_seconds
+from esh_tui.storage.errors import StoreError
 from esh_tui.storage.store import Store
 from esh_tui.tracker.engine import RunResult, Tracker
 
@@ -74,7 +75,11 @@ class Watcher:
                 return self._said(Turn(None, None, wait, f"{len(later)} artists due, today's API budget is spent; "
                                                          f"looking again in {human_seconds(wait)}"))
             return Turn(None, None, self._until_due(), "")
-        result = await self.tracker.run(cutoff)
+        try:
+            result = await self.tracker.run(cutoff)
+        except (StoreError, SpotifyError) as exc:  # the store busy too long, Spotify refusing the app: not the end
+            return self._said(Turn(None, None, MIN_SLEEP, f"the run failed: {exc}; trying again in "
+                                                          f"{human_seconds(MIN_SLEEP)}"))
         self.runs += 1
         delivered = await deliver(self.store, result.releases, self.delivery, self.warn)
         wait = self._until_due()
