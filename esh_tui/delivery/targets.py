@@ -77,6 +77,6 @@ def from_config(table: dict[str, Any]) -> tuple[Delivery, dict[str, str]]:
             if not isinstance(feeds[kind], str) or not feeds[kind].strip():
                 raise TargetError(f"[feeds] {kind} must be a file path", f'write {kind} = "~/feeds/releases.{kind}"')
             paths[kind] = Path(feeds[kind]).expanduser()
-    read = {f"[notify] urls": "urls"} if "urls" in notify else {}
+    read = {"[notify] urls": "urls"} if "urls" in notify else {}
     read.update({f"[feeds] {kind}": kind for kind in paths})
     return Delivery(tuple(dict.fromkeys(urls)), paths.get("atom"), paths.get("ics")), read
