@@ -165,3 +165,33 @@ async def test_a_run_that_fails_whole_is_one_line_and_watch_tries_again_later(mo
     turns, lines, clock, _ = await _watch(days=0.1)
     assert turns and all(turn.result is None and turn.sleep == MIN_SLEEP for *_, turn in turns)
     assert len(lines) == len(turns) and all("the run failed: the store is busy" in line for line in lines)
+
+
+async def test_watch_stopped_mid_run_records_it_interrupted_and_keeps_what_was_fetched():
+    """What SIGTERM does to `esh-tui watch` (track's handler: stop_reason "interrupted", then cancel), on a run
+    held mid-way by a gated transport, so the stop lands inside the run for sure."""
+    import asyncio
+
+    from tests.tui_support import runtime as gated_runtime
+
+    runtime, gated = gated_runtime(gate_artist_index=5)
+    clock = SimulatedClock()
+    try:
+        async with runtime.tracking_client(None) as client:
+            tracker = Tracker(client, runtime.store, runtime.cache(clock), today=runtime.today)
+            tracker.artist_concurrency = 1  # one artist at a time: those before the gate are done
+            cutoff = runtime.today() - dt.timedelta(days=90)
+            watcher = Watcher(tracker, runtime.store, Delivery(), lambda: cutoff, clock=clock, sleep=clock.sleep,
+                              say=lambda line: None)
+            task = asyncio.ensure_future(watcher.forever())
+            await gated.reached.wait()
+            tracker.stop_reason = "interrupted"
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        store = runtime.store
+        assert [run["status"] for run in store.runs(5)] == ["interrupted"]
+        checked = [a for a in store.artists() if a.next_due is not None]
+        assert 0 < len(checked) < len(store.artists()), "the artists finished before the stop are kept"
+        assert store.integrity_ok()
+    finally:
+        runtime.close()
