@@ -23,6 +23,11 @@ is a ConfigError on one line: where it was read, the setting and what is wrong, 
     [spotify]
     market = "SE"              # your country (ISO 3166-1 alpha-2), or "from_token" (your account's, once
                                # logged in); unset: every market's editions. ESH_MARKET overrides it.
+    [notify]                   # a digest of new releases after each run (esh_tui/delivery/)
+    urls = ["ntfy://ntfy.sh/TOPIC"]   # Apprise URLs; `track --notify URL` adds more
+    [feeds]                    # written after each run; `track --feed atom:PATH` overrides
+    atom = "~/feeds/esh-tui.xml"
+    ics = "~/feeds/esh-tui.ics"
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ import platformdirs
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 
+from esh_tui.delivery.targets import Delivery, TargetError
+from esh_tui.delivery.targets import from_config as delivery_from_config
 from esh_tui.files import is_file, kind_of, open_to_read
 from esh_tui.storage.ttl import TtlPolicy
 from esh_tui.text import clean
@@ -106,6 +113,7 @@ class Settings:
     notes: tuple[str, ...] = ()  # things to tell the user that are not errors (a config.toml to move, ...)
     config_file: Path | None = None  # the config.toml that was read, if any
     sources: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False, repr=False)
+    delivery: Delivery = field(default_factory=Delivery, repr=False)  # [notify] and [feeds] (URLs may hold tokens)
 
     @property
     def has_credentials(self) -> bool:
@@ -302,7 +310,8 @@ def load_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = N
         name, value, sources[MARKET_VARIABLE] = found
         market = _market(value, name, sources[MARKET_VARIABLE])
     return Settings(**directories, **variables, market=market, tuning=config.tuning, keys=config.keys,
-                    notes=(*notes, *config.notes), config_file=config.path, sources={**config.sources, **sources})
+                    notes=(*notes, *config.notes), config_file=config.path, sources={**config.sources, **sources},
+                    delivery=config.delivery)
 
 
 # ----- config.toml: tuning and keys ---------------------------------------------------------------------
@@ -317,7 +326,7 @@ _TUNING = (
     ("network", "daily_budget", "daily_budget", 0, 10**9),
     ("prefetch", "calls_per_minute", "prefetch_calls_per_minute", 0, 10_000),
 )
-_SECTIONS = sorted({section for section, *_ in _TUNING} | {"keys", "spotify"})
+_SECTIONS = sorted({section for section, *_ in _TUNING} | {"keys", "spotify"} | {"notify", "feeds"})
 
 
 @dataclass(frozen=True)
@@ -329,6 +338,7 @@ class ConfigFile:
     notes: tuple[str, ...] = ()
     sources: Mapping[str, str] = field(default_factory=dict)
     market: str | None = None
+    delivery: Delivery = field(default_factory=Delivery)
 
 
 def locate_config(config_dir: Path, data_dir: Path) -> tuple[Path | None, tuple[str, ...]]:
@@ -390,7 +400,12 @@ def load_config(config_dir: Path, data_dir: Path) -> ConfigFile:
     market = _market(spotify["market"], MARKET_KEY, where) if "market" in spotify else None
     if market is not None:
         sources[MARKET_KEY] = where
-    return ConfigFile(path, tuning, keys, notes, sources, market)
+    try:
+        delivery, read = delivery_from_config(table)
+    except TargetError as exc:
+        raise ConfigError(where, *exc.args) from None
+    sources.update({name: where for name in read})
+    return ConfigFile(path, tuning, keys, notes, sources, market, delivery)
 
 
 def _tuning(table: dict[str, Any], where: str, sources: dict[str, str]) -> Tuning:
@@ -465,6 +480,12 @@ def describe(settings: Settings) -> list[SettingLine]:
     for section, key, attribute, *_ in _TUNING:
         value = getattr(settings.tuning.freshness if section == "freshness" else settings.tuning, attribute)
         lines.append(SettingLine(f"[{section}] {key}", str(value), settings.source(f"[{section}] {key}")))
+    urls = settings.delivery.urls  # counted, never shown: Apprise URLs often hold tokens
+    lines.append(SettingLine("[notify] urls", f"{len(urls)} URL{'s' if len(urls) != 1 else ''}" if urls else "none",
+                             settings.source("[notify] urls")))
+    for kind in ("atom", "ics"):
+        path = getattr(settings.delivery, kind)
+        lines.append(SettingLine(f"[feeds] {kind}", str(path) if path else "none", settings.source(f"[feeds] {kind}")))
     for action in KEY_ACTIONS:
         lines.append(SettingLine(f"[keys] {action}", settings.keys.get(action, "(the dashboard's)"),
                                  settings.source(f"[keys] {action}")))

@@ -61,3 +61,34 @@ def open_to_write(path: Path, grace: float = READER_GRACE_SECONDS) -> BinaryIO:
             time.sleep(0.05)  # the reader may be opening its end right now
     os.set_blocking(descriptor, True)
     return os.fdopen(descriptor, "wb")
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` all at once: a temporary file beside it, flushed, then renamed over it, so a
+    reader (a feed reader, a web server) sees the old file or the new one, never half of one. The new file
+    keeps the old one's permissions (else the umask's); the temporary one is removed if anything fails."""
+    import tempfile
+
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+        except OSError:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.fchmod(descriptor, mode)
+        with os.fdopen(descriptor, "wb") as stream:
+            descriptor = -1
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if descriptor >= 0:
+            os.close(descriptor)
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise

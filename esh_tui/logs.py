@@ -6,7 +6,9 @@ RotatingFileHandler is all this needs: one writer per process, a size cap, a few
 library would add a dependency for nothing here.
 
 Nothing secret is written: every record passes `Redactor`, which blanks the client secret, bearer
-tokens, Authorization headers and the values of `code=`, `state=`, token and secret parameters.
+tokens, Authorization headers, the values of `code=`, `state=`, token and secret parameters, notification
+URLs (Apprise's `scheme://...` ones after their scheme, user:password@ in any, and the configured ones whole:
+`add_secrets`).
 A log that cannot be written (a full disk, a read-only directory) never fails a run: one warning
 line on stderr, then esh-tui carries on without it.
 """
@@ -42,6 +44,10 @@ _PATTERNS = (
      lambda m: f"{m.group(0).split('=', 1)[0]}=[redacted]"),
     (re.compile(rf"(?i)([\"']){_SECRET_PARAMETERS}\1\s*:\s*([\"'])[^\"']*\2"),
      lambda m: f"{m.group(0).split(':', 1)[0]}: \"[redacted]\""),
+    # Apprise URLs (tgram://BOT_TOKEN/CHAT, ntfys://user:pass@host/topic, json://host/path?token=...): all but
+    # the scheme. Web addresses keep their host and path (Spotify's endpoints), but not a user:password@.
+    (re.compile(r"(?i)\b(?!https?://)([a-z][a-z0-9+.-]{1,19})://[^\s\"'<>]+"), r"\1://[redacted]"),
+    (re.compile(r"(?i)\b(https?://)[^/\s@\"'<>]+@"), r"\1[redacted]@"),
 )
 
 
@@ -113,6 +119,15 @@ def _warn(message: str) -> None:
 
 
 _installed: logging.Handler | None = None
+
+
+def add_secrets(secrets: tuple[str, ...]) -> None:
+    """Blank these too in every record from now on (notification URLs as configured: a webhook's https URL holds
+    its token in the path)."""
+    if _installed is not None:
+        for found in _installed.filters:
+            if isinstance(found, Redactor):
+                found.secrets = tuple(dict.fromkeys((*found.secrets, *(s for s in secrets if s and len(s) >= 4))))
 
 
 def setup(log_dir: Path, verbose: bool = False, secrets: tuple[str | None, ...] = ()) -> Path | None:

@@ -59,7 +59,8 @@ def _log():
 
 def _command_name(args) -> str:
     """`esh-tui artists remove`, as the log names a command (never its arguments: they may hold a URL or a path)."""
-    words = [getattr(args, attribute, None) for attribute in ("command", "artists_command", "playlist_command", "sim_command")]
+    subcommands = ("command", "artists_command", "playlist_command", "notify_command", "sim_command")
+    words = [getattr(args, attribute, None) for attribute in subcommands]
     return " ".join(["esh-tui", *(w for w in words if w)]) if args.command else "esh-tui (dashboard or track)"
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from esh_tui import __version__
 from esh_tui.cli.errors import EXIT_CODES_HELP, EXIT_USAGE
+from esh_tui.delivery.targets import TargetError, feed_option, notify_url
 from esh_tui.formats import FORMATS
 from esh_tui.text import clean
 from esh_tui.tracker.select import MAX_PER_ARTIST_HELP
@@ -164,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_argument("--to-playlist", nargs="?", const=PLAYLIST_DEFAULT_NAME, metavar="NAME",
                        help="then add the releases to a private playlist in your Spotify account (NAME, default "
                             f"{PLAYLIST_DEFAULT_NAME!r}; needs 'esh-tui login --playlist'), as 'playlist sync' does")
+    _add_delivery_options(track)
     _runs(track, "track", "cmd_track")
 
     setup = _command(commands, "setup", "connect your own Spotify app: checks its credentials and saves them",
@@ -209,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     completion.add_argument("shell", choices=("bash", "zsh", "fish"), help="your shell")
     _runs(completion, "completion", "cmd_completion")
 
+    _add_delivery_commands(commands)
     _add_sim_commands(commands)
     return parser
 
@@ -229,6 +232,53 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--budget", type=count(0, 10**9), metavar="N",
                         help="spend at most N API calls today, counting every run and the dashboard's prefetching "
                              "(0: no limit; default: [network] daily_budget); artists that do not fit stay due")
+
+
+def _argument(check):
+    """An argument type from a delivery check (esh_tui/delivery/targets.py): its problem and fix as the error."""
+    def parse(value: str):
+        try:
+            return check(value)
+        except TargetError as exc:
+            raise argparse.ArgumentTypeError("; ".join(exc.args)) from None
+    return parse
+
+
+def _add_delivery_options(parser: argparse.ArgumentParser) -> None:
+    """--notify and --feed: where a run's new releases go besides the output (see esh_tui/delivery/)."""
+    parser.add_argument("--notify", action="append", default=[], metavar="URL", type=_argument(notify_url),
+                        help="after the run, one digest of new releases to this Apprise URL (ntfy://, json://, "
+                             "discord://, mailto://, ...); repeat for more; added to [notify] urls")
+    parser.add_argument("--feed", action="append", default=[], metavar="KIND:PATH", type=_argument(feed_option),
+                        help="after the run, write an Atom feed (atom:PATH) or an iCalendar file of release dates "
+                             "(ics:PATH); repeatable; instead of [feeds] in config.toml")
+
+
+def _add_delivery_commands(commands) -> None:
+    watch = _command(commands, "watch",
+                     "keep checking artists as they become due; notify and write the feeds (until SIGTERM or Ctrl-C)",
+                     "esh-tui watch --notify ntfy://ntfy.sh/my-topic --feed atom:~/public/esh-tui.xml",
+                     "esh-tui watch --budget 5000 --max-sleep 1800")
+    window = watch.add_mutually_exclusive_group()
+    window.add_argument("--days", type=days, default=90, help="releases from the last N days (default 90)")
+    window.add_argument("--since", type=date, help="releases on or after this date (YYYY-MM-DD)")
+    watch.add_argument("--budget", type=count(0, 10**9), metavar="N",
+                       help="spend at most N API calls a day (0: no limit; default: [network] daily_budget)")
+    watch.add_argument("--max-sleep", type=count(300, 86_400), default=3600, metavar="SECONDS",
+                       help="look again at least this often (default 3600)")
+    _add_delivery_options(watch)
+    _verbose(watch, default=argparse.SUPPRESS)
+    _runs(watch, "watch", "cmd_watch")
+
+    notify = _command(commands, "notify", "notifications of new releases (Apprise URLs in [notify] urls)",
+                      "esh-tui notify test", "esh-tui notify test --notify json://127.0.0.1:8080/hook")
+    notify_commands = notify.add_subparsers(dest="notify_command", metavar="NOTIFY_COMMAND", required=True,
+                                            parser_class=_Parser)
+    test = _command(notify_commands, "test", "send a test message to each notification URL and say whether it went",
+                    "esh-tui notify test")
+    test.add_argument("--notify", action="append", default=[], metavar="URL", type=_argument(notify_url),
+                      help="this URL too (repeatable)")
+    _runs(test, "notify", "cmd_notify_test")
 
 
 def _add_artists_commands(commands) -> None:

@@ -45,12 +45,15 @@ def cmd_default(args: argparse.Namespace) -> int:
 
 
 def cmd_track(args: argparse.Namespace) -> int:
+    from esh_tui.cli.notify import delivery_of
+
     to_playlist = getattr(args, "to_playlist", None)
     if to_playlist is not None:
         from esh_tui.cli import playlist
 
         to_playlist = playlist.playlist_name(to_playlist)
     with open_runtime() as runtime:
+        delivery = delivery_of(runtime.settings, args)  # checked before the run: a typo costs no API calls
         if to_playlist is not None:
             playlist.check_access(runtime)  # before the run: nothing fetched or written for a sync that cannot be
         cutoff = args.since or (runtime.today() - dt.timedelta(days=args.days))
@@ -61,6 +64,10 @@ def cmd_track(args: argparse.Namespace) -> int:
         _print_releases(runtime, tracker, result, args)
         if to_playlist is not None:
             note(f"esh-tui: playlist: {asyncio.run(playlist.sync_releases(runtime, result, to_playlist, False)).summary()}")
+        if delivery:  # the digest and the feeds (esh_tui/delivery/): what fails is said, and never fails the run
+            from esh_tui.delivery.run import deliver
+
+            asyncio.run(deliver(runtime.store, result.releases, delivery, note))
     _report_failures(result.failed)
     if sys.stderr.isatty():
         note(f"{len(result.releases)} releases ({len(result.new_keys)} new) · {result.api_calls} API calls · "

@@ -1,1 +1,2 @@
-"""Telling the listener about new releases: a Spotify playlist (playlist.py)."""
+"""Telling the listener about new releases: a Spotify playlist (playlist.py), notifications (Apprise), feeds
+(Atom, iCalendar) and the watch loop that runs them."""

@@ -26,7 +26,7 @@ from esh_tui.files import kind_of
 from esh_tui.storage import rollups
 from esh_tui.storage.errors import StoreError, StoreNeedsMigration, store_error
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 # The hottest query (an artist's cached releases) and the composite index made for it.
@@ -142,13 +142,22 @@ def _migration_7(db: sqlite_utils.Database) -> None:
         db.execute(f"DELETE FROM {table} WHERE artist_id NOT IN (SELECT id FROM artists)")
 
 
+def _migration_8(db: sqlite_utils.Database) -> None:
+    """Releases get a notified state (esh_tui/delivery/notify.py): a digest that did not go out leaves its releases
+    unnotified, for the next one. Releases found before count as notified: an upgrade sends no digest of the past.
+    Safe to run again (renumbered at a merge, say)."""
+    if "notified_at" not in db["releases"].columns_dict:
+        db.execute("ALTER TABLE releases ADD COLUMN notified_at REAL")
+    db.execute("UPDATE releases SET notified_at = first_seen_at WHERE notified_at IS NULL")
+
+
 # The schema read whole when the store is opened: damage in it is found there, where it is reported, not by a later
 # query. SQLite takes bytes that are not UTF-8 for parts of names: a damaged byte can make a column whose name
 # Python cannot decode (a traceback at the first SELECT *), or an error message that quotes them.
 _READ_SCHEMA = "SELECT name, sql FROM sqlite_master"
 
 MIGRATIONS = {1: _migration_1, 2: _migration_2, 3: _migration_3, 4: _migration_4, 5: _migration_5,
-              6: _migration_6, 7: _migration_7}
+              6: _migration_6, 7: _migration_7, 8: _migration_8}
 
 
 class Store:
@@ -500,6 +509,23 @@ class Store:
 
     def mark_seen(self, keys: Iterable[str], at: float | None = None) -> None:
         self._stamp("seen_at", keys, at)
+
+    def unnotified(self, keys: Iterable[str]) -> set[str]:
+        """The keys among these that no notification digest has carried yet (unknown keys count as unnotified)."""
+        return self._not_stamped(keys, "notified_at")
+
+    def mark_notified(self, keys: Iterable[str], at: float | None = None) -> None:
+        """Carried by a digest that went out: call only once it was sent."""
+        self._stamp("notified_at", keys, at)
+
+    def first_seen(self, keys: Iterable[str]) -> dict[str, float]:
+        """When each of these releases was first found (the feeds' stable times); keys not found are left out."""
+        keys, found = list(dict.fromkeys(keys)), {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            sql = f"SELECT key, first_seen_at FROM releases WHERE key IN ({','.join('?' * len(chunk))})"
+            found.update((row[0], row[1]) for row in self.db.execute(sql, chunk))
+        return found
 
     def _stamp(self, column: str, keys: Iterable[str], at: float | None) -> None:
         at = time.time() if at is None else at

@@ -174,7 +174,20 @@ class EshApp(App):
 
     async def _run(self, force: bool) -> RunResult:
         with full_collections_deferred():
-            return await self.tracker.run(self.cutoff(), force=force)
+            result = await self.tracker.run(self.cutoff(), force=force)
+        await self._deliver(result)
+        return result
+
+    async def _deliver(self, result: RunResult) -> None:
+        """The run's releases to config.toml's [notify] and [feeds], as `track` delivers them (esh_tui/delivery/);
+        what does not work is one line in the event log, never a failed run."""
+        delivery = self.runtime.settings.delivery
+        if delivery:
+            from esh_tui.delivery.run import deliver
+
+            done = await deliver(self.runtime.store, result.releases, delivery, self.dashboard.log_line)
+            if done.describe():
+                self.dashboard.log_line(done.describe())
 
     @property
     def last_result(self) -> RunResult | None:
