@@ -11,10 +11,11 @@ import httpx
 from esh_tui.config import Settings
 from esh_tui.sim.api import SimConfig, SimSpotify
 from esh_tui.sim.catalog import Catalog
+from esh_tui.sim.demo import DEMO_ARTISTS, dress
 from esh_tui.sim.transport import SimTransport
 from esh_tui.spotify.auth import READ_SCOPES, pkce_pair
 
-SAMPLE_SEED, SAMPLE_SIZE, SAMPLE_ARTISTS = 1, 100, 12
+SAMPLE_SEED, SAMPLE_SIZE, SAMPLE_ARTISTS = 1, 100, DEMO_ARTISTS
 OFFLINE_ANCHOR = dt.date(2026, 11, 1)
 OFFLINE_STORE = "offline.db"  # apart from the real store: sample artists never mix with yours
 # Not secrets: the simulator accepts any client id and secret.
@@ -27,13 +28,16 @@ class OfflineSpotify:
     sim: SimSpotify
     transport: SimTransport
     settings: Settings
+    demo_ids: tuple[str, ...] = ()  # the demo's cast (sim/demo.py), the library a first start begins with
 
     def describe(self) -> str:
         return (f"the built-in offline Spotify (simulated catalog: seed {self.catalog.seed}, "
                 f"{self.catalog.size} artists, {self.sim.config.mode} mode, today {self.catalog.today})")
 
     def sample_artist_ids(self, count: int = SAMPLE_ARTISTS) -> list[str]:
-        return self.catalog.tracked_sample(count)
+        """The demo library a first offline start tracks: realistic, invented names (the catalog's hostile
+        corner stays for the tests: `Catalog.tracked_sample`)."""
+        return list(self.demo_ids[:count])
 
 
 def offline_spotify(settings: Settings, seed: int = SAMPLE_SEED, size: int = SAMPLE_SIZE,
@@ -47,9 +51,10 @@ def offline_spotify(settings: Settings, seed: int = SAMPLE_SEED, size: int = SAM
     anchor = min(OFFLINE_ANCHOR, today)
     catalog = Catalog.generate(seed, size, anchor)
     catalog.advance((today - anchor).days)
+    demo_ids = tuple(dress(catalog))
     sim = SimSpotify(catalog, SimConfig(mode=mode, seed=seed))
     offline_settings = replace(settings, client_id=OFFLINE_CLIENT_ID, client_secret=OFFLINE_CLIENT_SECRET)
-    return OfflineSpotify(catalog, sim, SimTransport(sim), offline_settings)
+    return OfflineSpotify(catalog, sim, SimTransport(sim), offline_settings, demo_ids)
 
 
 class OfflineUserToken:
