@@ -19,6 +19,7 @@ async def test_the_first_start_shows_the_welcome_once_and_a_key_closes_it(key):
     async with app.run_test(size=(120, 35)) as pilot:
         await settle(app, pilot)
         assert isinstance(app.screen, WelcomeScreen)
+        assert not [n for n in app._notifications if n.title == "Offline simulator"], "the welcome says it instead"
         text = screen_text(app)
         for said in ("Welcome to esh-tui", "offline demo", "12 sample artists", "Artists", "Releases", "a Add",
                      "? Help", "esh-tui setup", "http://127.0.0.1:8765/callback", "development or extended"):
@@ -31,6 +32,7 @@ async def test_the_first_start_shows_the_welcome_once_and_a_key_closes_it(key):
     async with again.run_test(size=(120, 35)) as pilot:
         await settle(again, pilot)
         assert again.screen is again.dashboard, "shown once"
+        assert [n for n in again._notifications if n.title == "Offline simulator"], "the toast says it then"
 
 
 async def test_at_80x24_it_fits_and_s_shows_how_to_connect_your_spotify():
@@ -74,3 +76,22 @@ async def test_the_help_shows_the_welcome_again():
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is app.dashboard
+
+
+async def test_connected_to_spotify_it_says_so_and_not_how_to_connect():
+    from tui_support import runtime
+    from esh_tui.tui.app import EshApp
+    from esh_tui.tui.screens.welcome import WelcomeScreen as Welcome
+
+    app = EshApp(runtime()[0], prefetch=False, autostart=False)  # the welcome seen: only this one shows
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause()
+        app.push_screen(Welcome([("a", "Add")], offline=False, artists=3, redirect_uri="http://127.0.0.1:8765/callback",
+                                days=90))
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Connected to your Spotify app: 3 artists tracked" in text
+        assert "esh-tui setup" not in text and "offline demo" not in text
+        await pilot.press("s")
+        await pilot.pause()
+        assert "esh-tui setup" not in screen_text(app)

@@ -79,7 +79,7 @@ class EshApp(App):
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         self._expected_tick = time.monotonic() + STALL_PROBE_EVERY
         self.set_interval(STALL_PROBE_EVERY, self._probe_stall)
-        if self.runtime.offline:
+        if self.runtime.offline and self._welcomed():  # else the welcome screen says so
             self.notify("No Spotify credentials: this is the built-in offline Spotify with sample artists. "
                         "esh-tui setup connects your own.", title="Offline simulator", timeout=8)
 
@@ -99,13 +99,17 @@ class EshApp(App):
     def _welcome_once(self) -> None:
         """The welcome screen, on the first start with this store only (a busy store: it may show once more)."""
         store = self.runtime.store
-        if store.read_only or store.settings().get(WELCOME_SHOWN):
+        if self._welcomed():
             return
         self.show_welcome()
         try:
             store.save_setting(WELCOME_SHOWN, True)
         except StoreError:
             pass
+
+    def _welcomed(self) -> bool:
+        store = self.runtime.store
+        return store.read_only or bool(store.settings().get(WELCOME_SHOWN))
 
     def show_welcome(self) -> None:
         dashboard = self.dashboard

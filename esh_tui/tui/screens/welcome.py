@@ -61,7 +61,7 @@ class WelcomeScreen(ModalScreen[None]):
             "extended) and remembers it: runs start in that mode",
             "writes them to .env in the config directory (esh-tui config shows where), readable by you only",
         )
-        yield Static(Text.assemble(("Connect your own Spotify", "bold"), ": quit (q) and run ",
+        yield Static(Text.assemble(("Connect your own Spotify", "bold"), ": run ",
                                    ("esh-tui setup", "bold reverse"), " in a shell. It"))
         for number, step in enumerate(steps, 1):
             yield Static(Text(f"{number}. {step}"), classes="welcome-step")
@@ -72,10 +72,13 @@ class WelcomeScreen(ModalScreen[None]):
         self._show_connect(self.app.size.height >= 30)  # a short terminal shows it on s, in place of the panels
 
     def _show_connect(self, shown: bool) -> None:
-        self.query_one("#welcome-connect").display = shown
-        self.query_one("#welcome-connect-line").display = not shown
+        """How to connect your Spotify: only on the offline demo (connected, there is nothing to connect)."""
+        self.query_one("#welcome-connect").display = shown and self.offline
+        self.query_one("#welcome-connect-line").display = not shown and self.offline
 
     def action_connect(self) -> None:
+        if not self.offline:
+            return
         self._show_connect(True)
         scroll = self.query_one("#welcome", VerticalScroll)
         self.call_after_refresh(scroll.scroll_to_widget, self.query_one("#welcome-connect"), top=True, animate=False)
