@@ -90,8 +90,10 @@ def _cast(catalog: Catalog) -> list[str]:
     def profile(name):
         return lambda a: a.profile == name
 
+    eligible = {a.id for a in candidates}
+
     def partners(artist_id: str) -> list[SimArtist]:
-        return [b for b in candidates if b.id in featured_with.get(artist_id, ()) and b.id not in picked]
+        return [catalog.artists[b] for b in sorted(featured_with.get(artist_id, ())) if b in eligible and b not in picked]
 
     pick(lambda a: a.profile == "prolific" and {"deluxe", "remaster"} & kinds.get(a.id, set()))
     pick(profile("prolific"))
