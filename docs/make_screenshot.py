@@ -14,7 +14,7 @@ from textual._doc import take_svg_screenshot
 
 from esh_tui.config import load_settings
 from esh_tui.runtime import open_runtime
-from esh_tui.tui.app import EshApp
+from esh_tui.tui.app import WELCOME_SHOWN, EshApp
 
 
 async def _settled(pilot) -> None:
@@ -30,7 +30,9 @@ async def _settled(pilot) -> None:
 def main() -> None:
     data = Path(tempfile.mkdtemp())
     settings = replace(load_settings({}, cwd=data), data_dir=data)
-    app = EshApp(open_runtime(settings, today=dt.date(2026, 11, 23)), prefetch=False)
+    runtime = open_runtime(settings, today=dt.date(2026, 11, 23))
+    runtime.store.save_setting(WELCOME_SHOWN, True)  # the dashboard itself, not the first start's welcome
+    app = EshApp(runtime, prefetch=False)
     svg = take_svg_screenshot(app=app, terminal_size=(132, 36), run_before=_settled)
     out = Path(__file__).with_name("dashboard.svg")
     out.write_text(svg, encoding="utf-8")

@@ -50,9 +50,9 @@ def test_artists_remove_completes_the_stored_names_and_ids(tmp_path, capsys):
     ids = [artist_id for artist_id, _ in tracked]
     plain = [name for _, name in tracked if name.isprintable() and "\x1b" not in name]
     assert set(ids) <= set(offered)
-    assert {"Quartz", "The Gravity Desert"} <= {o.replace("\\", "") for o in offered} and plain
+    assert {"夜行バス", "The Paper Cranes"} <= {o.replace("\\", "") for o in offered} and plain
     assert not any("\x1b" in o for o in offered), "a name with escape sequences is offered by its ID only"
-    assert _complete("esh-tui artists remove The\\ G", tmp_path) == ["The\\ Gravity\\ Desert"]
+    assert _complete("esh-tui artists remove The\\ P", tmp_path) == ["The\\ Paper\\ Cranes"]
     assert _complete(f"esh-tui track --artist {ids[0][:8]}", tmp_path) == [ids[0]]
 
 
@@ -80,14 +80,14 @@ def test_bash_itself_completes_artists_remove_with_the_generated_script(tmp_path
     script = tmp_path / "esh-tui.bash"
     script.write_text(capsys.readouterr().out)
     driver = (f"source {script}\n"
-              'COMP_LINE="esh-tui artists remove Qu"; COMP_POINT=${#COMP_LINE}\n'
-              "COMP_WORDS=(esh-tui artists remove Qu); COMP_CWORD=3\n"
-              "_python_argcomplete esh-tui Qu remove\n"
+              'COMP_LINE="esh-tui artists remove Nigh"; COMP_POINT=${#COMP_LINE}\n'
+              "COMP_WORDS=(esh-tui artists remove Nigh); COMP_CWORD=3\n"
+              "_python_argcomplete esh-tui Nigh remove\n"
               'printf "%s\\n" "${COMPREPLY[@]}"\n')
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     done = subprocess.run(["bash", "--norc", "--noprofile", "-c", driver], env=env, capture_output=True, text=True,
                           timeout=60)
-    assert done.stdout.split() == ["Quartz"], done.stderr
+    assert [line.rstrip() for line in done.stdout.splitlines()] == ["Nightjar\\ Motel"], done.stderr
 
 
 def _commands(parser: argparse.ArgumentParser, path=("esh-tui",)):

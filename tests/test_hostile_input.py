@@ -276,7 +276,7 @@ def test_unusual_but_real_names_import_exactly_and_print_safely(tmp_path, capsys
              "https://open.spotify.com/intl-de/artist/oMuIz6zrxgn1fraLxlaEQB?si=abc", "spotify:artist:tYLuE1VFMYu6yCsV2I987c"]
     (tmp_path / "artists.txt").write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
     code, _, err = _run(capsys, ["artists", "import", str(tmp_path / "artists.txt")])
-    assert code == 0 and "3 artists added" in err and not UNPRINTABLE.search(err.replace("\n", ""))
+    assert code == 0 and "4 artists added" in err and not UNPRINTABLE.search(err.replace("\n", ""))
     names = {a["id"]: a["name"] for a in json.loads(_listed(capsys))}
     assert all(names[i] == name for i, name in wanted.items()), "names are stored exactly"
     for argv in (["artists", "list"], ["artists", "list", "--format", "tsv"], ["track", "--format", "tsv"],
@@ -507,7 +507,7 @@ def test_a_pipe_with_a_process_behind_it_imports_and_exports_as_a_file_would(tmp
     env = {**os.environ, "ESH_DATA_DIR": str(tmp_path / "data")}
     esh = f"'{sys.executable}' -m esh_tui"
     script = (f"{esh} artists export >(cat > '{tmp_path}/backup.json') && "
-              f"{esh} artists import <(printf 'Quartz\\nQuartz\\n')")
+              f"{esh} artists import <(printf 'Nightjar Motel\\nNightjar Motel\\n')")
     done = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "0 artists added from /dev/fd/" in done.stderr and "1 already tracked, 1 repeated line" in done.stderr

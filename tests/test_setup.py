@@ -178,3 +178,27 @@ def test_the_real_spotify_gets_credentials_that_look_like_its_own(monkeypatch, c
     code, out, err = _setup(monkeypatch, capsys, "short\n", "--client-id", "0" * 32)
     assert code == 2 and "not a Spotify client secret" in err and "short" not in err
     assert not (tmp_path / "config" / ".env").exists()
+
+
+def test_the_mode_setup_found_is_remembered_so_the_first_run_does_not_find_it_out(spotify, monkeypatch, capsys,
+                                                                                    tmp_path):
+    from esh_tui.models import KnownCapabilities
+    from esh_tui.storage.store import Store
+
+    mode, sim = spotify
+    code, out, err = _setup(monkeypatch, capsys, SECRET + "\n", "--client-id", CLIENT_ID)
+    assert code == 0, err
+    assert f"Remembered {mode} mode" in out
+    settings = load_settings()
+    store = Store(settings.store_path)
+    try:
+        page = 50 if mode == "extended" else 10
+        assert store.capabilities(settings.api_url) == KnownCapabilities(mode == "extended", page)
+    finally:
+        store.close()
+    refused_by_setup = sum(sim.calls(status=status) for status in (400, 403))  # its probe, in development mode
+    assert main(["artists", "add", *list(sim.catalog.artists)[:3]]) == 0
+    assert main(["track", "--format", "tsv"]) == 0
+    capsys.readouterr()
+    refused = sum(sim.calls(status=status) for status in (400, 403)) - refused_by_setup
+    assert refused == 0, "no call was refused to learn the mode: the runs started in it"

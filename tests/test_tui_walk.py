@@ -42,7 +42,7 @@ def _hostile_import_dir(tmp_path):
 @pytest.mark.parametrize("size", SIZES)
 async def test_every_screen_shows_hostile_names_literally_and_nothing_raises(size, tmp_path):
     (width, height), cell = SIZES[size]
-    app, gated = make_app(gate_artist_index=4)  # Pilot Kaleidoscope: not one the walk removes
+    app, gated = make_app(gate_artist_index=4, hostile=True)  # Pilot Kaleidoscope: not one the walk removes
     gated.gate.set()  # the first run goes through; the gate is closed again for the run that is cancelled
     store, catalog = app.runtime.store, app.runtime.offline.catalog
     tracked_hostile = [a for a in store.artists() if clean(a.name) in HOSTILE_SHOWN]

@@ -17,10 +17,12 @@ from textual.widgets import Static
 from esh_tui.config import load_settings
 from esh_tui.runtime import open_runtime
 from esh_tui.sim.names import HOSTILE_NAMES
+from esh_tui.sim.offline import OFFLINE_STORE, SAMPLE_ARTISTS, offline_spotify
+from esh_tui.storage.store import Store
 from esh_tui.sim.transport import SimTransport
 from esh_tui.text import clean
 from esh_tui.tracker.events import RunFinished
-from esh_tui.tui.app import EshApp
+from esh_tui.tui.app import WELCOME_SHOWN, EshApp
 from esh_tui.metrics import Snapshot
 
 TODAY = dt.date(2026, 11, 23)
@@ -41,14 +43,32 @@ class GatedTransport(SimTransport):
         return await super().handle_async_request(request)
 
 
-def runtime(gate_artist_index: int | None = None):
-    rt = open_runtime(load_settings(), today=TODAY)
+def runtime(gate_artist_index: int | None = None, hostile: bool = False, welcome: bool = False):
+    """The offline runtime of a first start on TODAY: the demo library, or with `hostile` the catalog's
+    `tracked_sample` (four of its hostile names among twelve); the welcome screen already seen unless `welcome`."""
+    settings = load_settings()
+    if hostile:
+        track_hostile_sample(settings)
+    rt = open_runtime(settings, today=TODAY)
+    if not welcome:
+        rt.store.save_setting(WELCOME_SHOWN, True)
     gated = None
     if gate_artist_index is not None:
         artist_id = rt.store.artists()[gate_artist_index].id
         gated = GatedTransport(rt.offline.sim, f"/artists/{artist_id}/albums")
         rt.offline.transport = gated
     return rt, gated
+
+
+def track_hostile_sample(settings) -> None:
+    """Before the first start: the offline store tracks the catalog's sample with hostile names, not the demo."""
+    catalog = offline_spotify(settings, today=TODAY).catalog
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(settings.data_dir / OFFLINE_STORE)
+    try:
+        store.add_artists((i, catalog.artists[i].name, "sample") for i in catalog.tracked_sample(SAMPLE_ARTISTS))
+    finally:
+        store.close()
 
 
 class FrozenMetricsApp(EshApp):
@@ -83,8 +103,9 @@ class FrozenMetricsApp(EshApp):
                         connections_reused=0, api_p50_ms=1.0, api_p95_ms=2.0, latencies=deque(self.LATENCIES))
 
 
-def make_app(gate_artist_index: int | None = None, frozen: bool = False, **options) -> tuple[EshApp, GatedTransport | None]:
-    rt, gated = runtime(gate_artist_index)
+def make_app(gate_artist_index: int | None = None, frozen: bool = False, hostile: bool = False, welcome: bool = False,
+             **options) -> tuple[EshApp, GatedTransport | None]:
+    rt, gated = runtime(gate_artist_index, hostile, welcome)
     cls = FrozenMetricsApp if frozen else EshApp
     app = cls(rt, prefetch=False, clock=lambda: NOW, **options)
     if gate_artist_index is not None:

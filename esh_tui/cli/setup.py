@@ -80,6 +80,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
     _say(f"The app works: Spotify accepted its credentials, and it is in {name}:\n"
          + "\n".join(f"  - {line}" for line in meaning))
     _say(f"Wrote SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET to {target} (readable by you only).")
+    _say(remember_mode(app, mode))
     hidden = _hidden_by(target, client_id, secret)
     if hidden:
         _say(f"Note: {hidden} also sets the Spotify credentials and wins over {target}; remove them there "
@@ -87,6 +88,27 @@ def cmd_setup(args: argparse.Namespace) -> int:
     _say(f"Next: 'esh-tui login' for your liked songs and followed artists (add {settings.redirect_uri} to the "
          f"app's Redirect URIs first), then 'esh-tui' for the dashboard.")
     return EXIT_OK
+
+
+def remember_mode(app: Settings, mode: str) -> str:
+    """Save the mode in the store, as a run saves what it learns (the `capabilities` row of this API), so the
+    first run starts in it instead of learning it from a refused call. Says what was done: a store that cannot be
+    written is a note, not a failure (the credentials are saved; the first run learns the mode again)."""
+    from esh_tui.models import KnownCapabilities
+    from esh_tui.runtime import open_store
+    from esh_tui.spotify.capabilities import DEVELOPMENT_PAGE, EXTENDED_PAGE
+    from esh_tui.storage.errors import StoreError
+
+    extended = mode == "extended"
+    try:
+        store = open_store(app.store_path)
+        try:
+            store.save_capabilities(app.api_url, KnownCapabilities(extended, EXTENDED_PAGE if extended else DEVELOPMENT_PAGE))
+        finally:
+            store.close()
+    except StoreError as exc:
+        return f"Note: the mode could not be remembered ({exc}); the first run finds it out again."
+    return f"Remembered {mode} mode in {app.store_path}: runs start in it without finding it out again."
 
 
 def _walkthrough(settings: Settings, target: Path) -> str:

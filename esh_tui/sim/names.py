@@ -28,11 +28,12 @@ WORDS = (
     "Opal", "Prism", "Quartz", "Rebel", "Sapphire", "Tangerine", "Utopia",
 )
 
+# Invented names: none is meant to be (or echo) a real artist's.
 NON_LATIN_NAMES = (
-    "夜明けのバンド", "星野ひかり", "방탄소년", "블루문", "Сумерки", "Кино Юг",
+    "夜明けのバンド", "星野ひかり", "새벽 정류장", "블루문", "Сумерки", "Кино Юг",
     "ليالي القاهرة", "فرقة النور", "להקת הים", "שירה כהן", "राग सागर",
-    "नीला आसमान", "Ωμέγα", "Σειρήνες", "周杰伦风", "月亮乐队", "ชายหาด",
-    "Ásgeir Jónsson", "Zoë Åkesson", "Björk Ðorđević", "Mø Øyvind", "Çağan Şık",
+    "नीला आसमान", "Ωμέγα", "Σειρήνες", "银河小站", "月亮乐队", "ชายหาด",
+    "Ástrós Jónsdóttir", "Zoë Åkesson", "Birna Ðorđević", "Maren Øyvind", "Çağan Şık",
 )
 
 EMOJI_NAMES = ("🔥 Fire Kids", "Moon 🌙 Child", "💿 Disc Jockeys", "Sad Girl 🥀", "🦊 Fox & Friends")

@@ -14,10 +14,11 @@ import httpx
 from esh_tui.config import Settings
 from esh_tui.sim.api import SimConfig, SimSpotify
 from esh_tui.sim.catalog import Catalog, SimPlaylist
+from esh_tui.sim.demo import DEMO_ARTISTS, dress
 from esh_tui.sim.transport import SimTransport
 from esh_tui.spotify.auth import READ_SCOPES, pkce_pair
 
-SAMPLE_SEED, SAMPLE_SIZE, SAMPLE_ARTISTS = 1, 100, 12
+SAMPLE_SEED, SAMPLE_SIZE, SAMPLE_ARTISTS = 1, 100, DEMO_ARTISTS
 OFFLINE_ANCHOR = dt.date(2026, 11, 1)
 OFFLINE_STORE = "offline.db"  # apart from the real store: sample artists never mix with yours
 # The playlists the offline listener made (esh-tui playlist sync), kept between commands as Spotify would keep them.
@@ -34,13 +35,16 @@ class OfflineSpotify:
     settings: Settings
     playlists_path: Path | None = None
     _saved: str = field(default="", repr=False)  # the playlists as last read or written
+    demo_ids: tuple[str, ...] = ()  # the demo's cast (sim/demo.py), the library a first start begins with
 
     def describe(self) -> str:
         return (f"the built-in offline Spotify (simulated catalog: seed {self.catalog.seed}, "
                 f"{self.catalog.size} artists, {self.sim.config.mode} mode, today {self.catalog.today})")
 
     def sample_artist_ids(self, count: int = SAMPLE_ARTISTS) -> list[str]:
-        return self.catalog.tracked_sample(count)
+        """The demo library a first offline start tracks: realistic, invented names (the catalog's hostile
+        corner stays for the tests: `Catalog.tracked_sample`)."""
+        return list(self.demo_ids[:count])
 
     def load_playlists(self, path: Path) -> None:
         """Bring back the playlists the listener made in earlier commands (a damaged file counts as none)."""
@@ -95,9 +99,10 @@ def offline_spotify(settings: Settings, seed: int = SAMPLE_SEED, size: int = SAM
     anchor = min(OFFLINE_ANCHOR, today)
     catalog = Catalog.generate(seed, size, anchor)
     catalog.advance((today - anchor).days)
+    demo_ids = tuple(dress(catalog))
     sim = SimSpotify(catalog, SimConfig(mode=mode, seed=seed))
     offline_settings = replace(settings, client_id=OFFLINE_CLIENT_ID, client_secret=OFFLINE_CLIENT_SECRET)
-    return OfflineSpotify(catalog, sim, SimTransport(sim), offline_settings)
+    return OfflineSpotify(catalog, sim, SimTransport(sim), offline_settings, demo_ids)
 
 
 class OfflineUserToken:

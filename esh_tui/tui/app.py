@@ -28,9 +28,13 @@ from esh_tui.tracker.prefetch import Prefetcher
 from esh_tui.tui.collector import full_collections_deferred
 from esh_tui.tui.errors import error_text
 from esh_tui.tui.events import EngineMessages
+from esh_tui.storage.errors import StoreError
 from esh_tui.tui.screens.dashboard import DashboardScreen
+from esh_tui.tui.screens.help import key_list
+from esh_tui.tui.screens.welcome import WelcomeScreen
 
 STALL_PROBE_EVERY = 0.05
+WELCOME_SHOWN = "welcome_shown"  # in the store's settings: the welcome screen was shown on its first start
 
 
 class EshApp(App):
@@ -78,9 +82,9 @@ class EshApp(App):
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         self._expected_tick = time.monotonic() + STALL_PROBE_EVERY
         self.set_interval(STALL_PROBE_EVERY, self._probe_stall)
-        if self.runtime.offline:
+        if self.runtime.offline and self._welcomed():  # else the welcome screen says so
             self.notify("No Spotify credentials: this is the built-in offline Spotify with sample artists. "
-                        "See the README to use your own.", title="Offline simulator", timeout=8)
+                        "esh-tui setup connects your own.", title="Offline simulator", timeout=8)
 
     def on_ready(self) -> None:
         """The dashboard is on screen: start the run that is due, or prefetch."""
@@ -88,11 +92,36 @@ class EshApp(App):
         # What exists now lives as long as the app (the offline catalog alone is hundreds of thousands of
         # objects): keep it out of the collector's full passes, which otherwise pause the loop ~0.7 s.
         gc.freeze()
+        self._welcome_once()
         self.estimate_next_run()
         if self.autostart and self.runtime.store.due_artist_ids(self.clock()):
             self.start_run(force=False)
         else:
             self._start_prefetch()
+
+    def _welcome_once(self) -> None:
+        """The welcome screen, on the first start with this store only (a busy store: it may show once more)."""
+        store = self.runtime.store
+        if self._welcomed():
+            return
+        self.show_welcome()
+        try:
+            store.save_setting(WELCOME_SHOWN, True)
+        except StoreError:
+            pass
+
+    def _welcomed(self) -> bool:
+        store = self.runtime.store
+        return store.read_only or bool(store.settings().get(WELCOME_SHOWN))
+
+    def show_welcome(self) -> None:
+        dashboard = self.dashboard
+        shown = [b for b in (*dashboard.BINDINGS, *self.BINDINGS) if b.show]
+        settings = self.runtime.settings
+        self.push_screen(WelcomeScreen(key_list(shown, dict(getattr(self, "_keymap", {}))),
+                                       offline=self.runtime.offline is not None,
+                                       artists=len(self.runtime.store.artists()), redirect_uri=settings.redirect_uri,
+                                       days=self.days))
 
     async def on_unmount(self) -> None:
         await self.client.aclose()

@@ -19,7 +19,8 @@ def key_list(bindings: Iterable[Binding], keymap: Mapping[str, str]) -> list[tup
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,question_mark,q", "dismiss(None)", "Close")]
+    BINDINGS = [Binding("escape,question_mark,q", "dismiss(None)", "Close"),
+                Binding("w", "welcome", "The welcome screen")]
 
     def __init__(self, keys: list[tuple[str, str]]) -> None:
         super().__init__()
@@ -28,6 +29,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="dialog"):
             yield Label("[b]esh-tui[/b] — never miss a new release")
+            yield Static("w: the welcome screen again (the panels, and how to connect your own Spotify)")
             for key, description in self.keys:
                 yield Static(Text.assemble((f"{key:>8}  ", "bold"), description))
             yield Static("On a release: Enter details · o open link · c copy URI · m mark seen (M all) · ★ not seen yet")
@@ -53,3 +55,7 @@ class HelpScreen(ModalScreen[None]):
                 "h: the history: API calls per day, hit rate and calls per release of each run, releases found "
                 "per week (t changes the span; esh-tui stats --format json gives the same figures)."))
             yield Static(Text('Remap keys in config.toml: [keys] refresh = "f5" (esh-tui config shows where)'))
+
+    def action_welcome(self) -> None:
+        self.dismiss(None)
+        self.app.call_later(self.app.show_welcome)
