@@ -113,7 +113,7 @@ def test_mid_run_with_releases_streaming_in(snap_compare, size):
     app, gated = make_app(gate_artist_index=6, frozen=True)
 
     async def frozen_mid_run(pilot):
-        await gated.reached.wait()
+        await asyncio.wait_for(gated.reached.wait(), 30)
         app.clear_notifications()
         await pilot.pause()
         app.dashboard.flush(all_rows=True)
@@ -143,7 +143,7 @@ def test_waiting_out_a_rate_limit(snap_compare, size):
     async def in_the_wait(pilot):
         await _greeting_dismissed(pilot)
         app.start_run(force=False)
-        await waiting.wait()
+        await asyncio.wait_for(waiting.wait(), 30)  # a run that never waits fails here, not hangs
         await pilot.pause()
         app.dashboard.flush(all_rows=True)
         app.dashboard.refresh_metrics(reschedule=False)
@@ -195,7 +195,7 @@ def test_a_cancelled_run(snap_compare, size):
     app, gated = make_app(gate_artist_index=4, frozen=True)
 
     async def cancelled(pilot):
-        await gated.reached.wait()
+        await asyncio.wait_for(gated.reached.wait(), 30)
         app.clear_notifications()
         await pilot.press("x")
         await _settled(pilot)

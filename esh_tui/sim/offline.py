@@ -102,7 +102,7 @@ def offline_spotify(settings: Settings, seed: int = SAMPLE_SEED, size: int = SAM
     demo_ids = tuple(dress(catalog))
     sim = SimSpotify(catalog, SimConfig(mode=mode, seed=seed))
     offline_settings = replace(settings, client_id=OFFLINE_CLIENT_ID, client_secret=OFFLINE_CLIENT_SECRET)
-    return OfflineSpotify(catalog, sim, SimTransport(sim), offline_settings, demo_ids)
+    return OfflineSpotify(catalog, sim, SimTransport(sim), offline_settings, demo_ids=demo_ids)
 
 
 class OfflineUserToken:
