@@ -69,13 +69,14 @@ async def list_albums(client: SpotifyClient, artist_id: str, listing: Listing, p
     cutoff (or, within what earlier listings covered, already known); the
     first page settles every group it shows before its last one; and when
     the total grew by k since the last scan, listing stops once k new
-    albums are found (at once when it did not grow).
+    albums are found (at once when it did not grow). `groups`: OWN_GROUPS,
+    and FEATURES last when features are asked for (Spotify lists them last).
     """
     path = f"/artists/{artist_id}/albums"
-    first = await client.page(path, {"include_groups": ",".join(OWN_GROUPS)}, template=ALBUMS_TEMPLATE)
+    first = await client.page(path, {"include_groups": ",".join(groups)}, template=ALBUMS_TEMPLATE)
     total = first.get("total") if is_count(first.get("total")) else None
     if not by_group:
-        await _list_every_album(client, first, listing)
+        await _list_every_album(client, first, listing, artist_id, groups)
         return total
     expected_new = total - previous_total if total is not None and previous_total is not None else None
     seen: Counter[str] = Counter()
