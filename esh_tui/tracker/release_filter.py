@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from esh_tui.models import Release, is_count
-from esh_tui.tracker.filters import whole_words
+from esh_tui.tracker.filters import DEFAULT_NOISE_WORDS, whole_words
 
 RELEASE_TYPES = ("album", "single", "ep", "compilation")
 EP_MIN_TRACKS = 4
@@ -73,8 +73,11 @@ def parse_names(values: Iterable[str], known: Iterable[str], what: str) -> froze
     for value in values:
         for name in str(value).split(","):
             name = name.strip().casefold().replace("_", "-")
+            if name not in known and name.rstrip("sd") in DEFAULT_NOISE_WORDS:
+                raise FilterError(f"{what} {name!r}".strip(), "is a noise word: such versions are always left out "
+                                  f"({', '.join(DEFAULT_NOISE_WORDS)})")
             if name not in known:
-                raise FilterError(f"{what} {name!r}", f"is not one of {', '.join(known)}")
+                raise FilterError(f"{what} {name!r}".strip(), f"is not one of {', '.join(known)}")
             names.add(name)
     return frozenset(names)
 
