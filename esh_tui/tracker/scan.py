@@ -15,7 +15,7 @@ from esh_tui.storage.cache import ArtistScan, ReleaseCache
 from esh_tui.storage.errors import StoreError
 from esh_tui.storage.store import Store
 from esh_tui.tracker.filters import NoiseFilter
-from esh_tui.tracker.listing import OWN_GROUPS, Listing, album_date, album_group, list_albums
+from esh_tui.tracker.listing import FEATURES, OWN_GROUPS, Listing, album_date, album_group, list_albums
 from esh_tui.tracker.options import EngineOptions
 from esh_tui.tracker.release_filter import release_type
 from esh_tui.tracker.resolve import Performed, Resolver, artist_ids, gather_all, load_each
@@ -59,8 +59,9 @@ class Scanner:
                                 listing.groups.get(album["id"]) or album_group(album), noise))
             if not noise:
                 to_read.append(album)
-        # Albums of several artists (splits, collaborations) may be asked for by another tracked artist too.
-        shared = {a["id"] for a in to_read if len(a.get("artists") or ()) > 1}
+        # Albums of several artists (splits, collaborations) may be asked for by another tracked artist too, and so
+        # may an album the artist only appears on (its own artists' scans list it).
+        shared = {a["id"] for a in to_read if len(a.get("artists") or ()) > 1 or listing.groups.get(a["id"]) == FEATURES}
         stored = self.store.album_track_lists([a["id"] for a in to_read]) if self.options.incremental and to_read else {}
         progress = _Progress(stored)
         try:
