@@ -269,9 +269,7 @@ class StoreLifetime(RuleBasedStateMachine):
 
     def _expected(self, ids: list[str], cutoff: dt.date) -> dict:
         """The oracle's releases for this window and filter (its settings as plain data, none of the tracker's code)."""
-        f = self.filter
-        return oracle.expected_releases(self.world.catalog, ids, cutoff, filters=oracle.Filters(
-            frozenset(f.types), f.appears_on, frozenset(f.exclude), tuple(f.block), tuple(f.block_artists)))
+        return oracle.expected_releases(self.world.catalog, ids, cutoff, filters=oracle.Filters.like(self.filter))
 
     def _run(self, cutoff: dt.date, force: bool, cancel_after: int | None = None, ids: list[str] | None = None):
         """One run in a fresh client, store and cache (a new process, as far as the store can tell)."""

@@ -53,6 +53,12 @@ class Filters:
     block: tuple[str, ...] = ()  # title patterns (regular expressions, any case)
     block_artists: tuple[str, ...] = ()  # artist names (any case)
 
+    @classmethod
+    def like(cls, settings) -> "Filters":
+        """The same settings as an object with these five attributes (the tracker's ReleaseFilter), read as data."""
+        return cls(frozenset(settings.types), bool(settings.appears_on), frozenset(settings.exclude),
+                   tuple(settings.block), tuple(settings.block_artists))
+
     @property
     def groups(self) -> tuple[str, ...]:
         return (*OWN_GROUPS, "appears_on") if self.appears_on else OWN_GROUPS
