@@ -33,6 +33,8 @@ async def test_f_opens_the_filter_panel_and_hiding_singles_takes_them_off_the_ta
         await pilot.pause()
         assert "single" not in _types(releases) and releases.row_count < len(before)
         assert app.tracker.release_filter.types == frozenset({"album", "ep", "compilation"})
+        title = str(app.dashboard.query_one("#releases-title").render())
+        assert title == "Releases · types album, ep, compilation", "the pane says what is hidden"
         await pilot.press("space")  # and on again: everything is back, from the store
         await pilot.pause()
         assert set(releases.releases) == before

@@ -215,6 +215,7 @@ class DashboardScreen(ArtistActions):
         """Show what this filter keeps, now and in the runs to come (features: from the next refresh on)."""
         self.app.tracker.set_filter(release_filter)
         self.show_stored_releases()
+        self._title_releases()
         self.show_status()
 
     def refresh_metrics(self, reschedule: bool = True) -> None:
@@ -289,7 +290,15 @@ class DashboardScreen(ArtistActions):
 
     def _group_albums(self, grouped: bool) -> None:
         self.query_one(ReleasesTable).group_albums(grouped)
-        self.query_one("#releases-title", Static).update("Releases by album" if grouped else "Releases")
+        self._title_releases()
+
+    def _title_releases(self) -> None:
+        """'Releases', 'by album' when grouped, and what the filter hides or adds when it does (f changes it)."""
+        title = "Releases by album" if self.query_one(ReleasesTable).grouped else "Releases"
+        shown = self.app.tracker.release_filter
+        if shown.hides_anything or shown.appears_on:
+            title += f" · {shown.describe()}"
+        self.query_one("#releases-title", Static).update(Text(clean(title)))
 
     def _focused_table(self) -> KeyedTable:
         focused = self.focused

@@ -37,8 +37,8 @@ class ReleaseFiltersScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         current = self.current
         choices = [Selection(f"show {TYPE_LABELS[t]}", f"type:{t}", t in current.types) for t in RELEASE_TYPES]
-        choices.append(Selection("show features on other artists' releases (the next refresh lists them)",
-                                 FEATURES, current.appears_on))
+        choices.append(Selection("show features on others' releases (listed at the next refresh)", FEATURES,
+                                 current.appears_on))
         choices += [Selection(f"hide {v.replace('-', ' ')} versions", f"hide:{v}", v in current.exclude)
                     for v in VERSIONS]
         with Vertical(id="dialog"):
