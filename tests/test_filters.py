@@ -137,8 +137,9 @@ def test_changing_the_filter_hides_and_shows_without_refetching(tmp_path_factory
     world = World(versions_catalog(1), mode, tmp_path_factory.mktemp("store") / "esh.db")
     world.run(first)
     world.now += 3600
-    result, calls, _ = world.run(second)
+    result, calls, stored = world.run(second)
     assert_exactly_the_oracles(world, result, second)
+    assert {r.key for r, _ in stored} == {r.key for r in result.releases}, "the dashboard lists the same"
     if second.appears_on and not first.appears_on:
         assert calls > 0, "features are listed once asked for"
     else:

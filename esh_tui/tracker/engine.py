@@ -77,8 +77,8 @@ class Tracker:
         self.stop_reason = "cancelled"  # how a cancelled run is recorded: the CLI says "interrupted" on a signal
         self.resolver = Resolver(client, store, self.cache, self.options.incremental, lambda e: self.on_event(e))
         self.scanner = Scanner(client, store, self.cache, self.noise, self.options, today, self.resolver)
-        self.release_filter = ReleaseFilter()
-        self.set_filter(release_filter or ReleaseFilter())
+        self.release_filter = release_filter or ReleaseFilter()  # what runs report (see set_filter)
+        self.set_filter(self.release_filter)
         client.log.listeners.append(self._count_call)
         self.budget = budget  # the daily budget every run and prefetch draws from (None: no limit)
         if budget is not None:
