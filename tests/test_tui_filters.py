@@ -64,3 +64,25 @@ async def test_the_palette_offers_the_release_filters_and_the_panel_names_config
         await pilot.pause()
         text = " ".join(str(w.render()) for w in app.screen.query("Static"))
         assert r"\[bold\]x" in text and "[red]Red[/] Alert" in text, "shown as written, never as markup"
+
+
+async def test_an_artists_details_list_its_releases_as_the_filter_shows_them():
+    from esh_tui.tui.screens.artist_detail import ArtistScreen
+
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        store, cutoff = app.runtime.store, app.cutoff()
+
+        def kinds(artist_id: str) -> set[str]:
+            return {r.album_type for r, _ in store.artist_releases(artist_id, cutoff)}
+
+        artist = next(a for a in store.artists() if {"album", "single"} <= kinds(a.id))
+        every = store.artist_releases(artist.id, cutoff)
+        app.dashboard.apply_release_filter(ReleaseFilter(types=frozenset({"album"})))
+        app.push_screen(ArtistScreen(artist.id))
+        await pilot.pause()
+        albums = [r for r, _ in every if r.album_type == "album"]
+        title = str(app.screen.query_one("#artist-releases-title").render())
+        assert f" {len(albums)} since" in title and len(albums) < len(every)
+        assert app.screen.query_one("#artist-releases-table").content.row_count == len(albums)  # a rich Table

@@ -166,7 +166,13 @@ class Tracker:
 
     def stored_releases(self, cutoff: dt.date, artist_ids: Iterable[str] | None = None) -> list[tuple[Release, bool]]:
         """Releases earlier runs found on or after the cutoff, as the filter shows them (with whether unseen)."""
-        found = self.store.releases_since(cutoff, artist_ids)
+        return self._shown_stored(self.store.releases_since(cutoff, artist_ids))
+
+    def artist_releases(self, artist_id: str, cutoff: dt.date | None = None) -> list[tuple[Release, bool]]:
+        """One artist's releases found by runs (on or after the cutoff), as the filter shows them."""
+        return self._shown_stored(self.store.artist_releases(artist_id, cutoff))
+
+    def _shown_stored(self, found: list[tuple[Release, bool]]) -> list[tuple[Release, bool]]:
         hidden = set() if self.release_filter.appears_on else self.store.feature_only_keys(r.key for r, _ in found)
         return [(r, unseen) for r, unseen in found if r.key not in hidden and self.release_filter.keeps(r)]
 
