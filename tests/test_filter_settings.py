@@ -115,3 +115,19 @@ def test_block_hides_matching_titles_and_config_hides_for_every_run(capsys):
 def test_every_type_can_be_named():
     args = build_parser().parse_args(["track", "--types", ",".join(RELEASE_TYPES).upper()])
     assert args.types == frozenset(RELEASE_TYPES)
+
+
+def test_appears_on_lists_features_once_asked_and_turning_it_off_costs_no_call(capsys):
+    from esh_tui.storage.store import Store
+
+    plain = _tsv([], capsys)
+    featured = _tsv(["--appears-on"], capsys)
+    again = _tsv(["--no-appears-on"], capsys)
+    assert set(map(tuple, plain)) < set(map(tuple, featured)), "features add releases on others' albums"
+    assert again == plain, "hidden again, nothing lost"
+    store = Store(os.path.join(os.environ["ESH_DATA_DIR"], "offline.db"))
+    try:
+        calls = [run["api_calls"] for run in reversed(store.runs(3))]
+    finally:
+        store.close()
+    assert calls[1] > 0 and calls[2] == 0, "listing features costs calls; hiding them costs none"
