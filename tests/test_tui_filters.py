@@ -86,3 +86,12 @@ async def test_an_artists_details_list_its_releases_as_the_filter_shows_them():
         title = str(app.screen.query_one("#artist-releases-title").render())
         assert f" {len(albums)} since" in title and len(albums) < len(every)
         assert app.screen.query_one("#artist-releases-table").content.row_count == len(albums)  # a rich Table
+
+
+def test_a_remap_onto_f_is_refused_by_name_as_the_release_filters_key():
+    from esh_tui.tui.app import EshApp, keymap_clashes
+    from esh_tui.tui.screens.dashboard import DashboardScreen
+
+    bindings = [*DashboardScreen.BINDINGS, *EshApp.BINDINGS]
+    assert keymap_clashes(bindings, {"history": "f"}) == [("history", "release_filters", "f")]
+    assert keymap_clashes(bindings, {"release_filters": "F"}) == [], "f's action may move to a free key"
