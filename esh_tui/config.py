@@ -28,6 +28,12 @@ is a ConfigError on one line: where it was read, the setting and what is wrong, 
     [feeds]                    # written after each run; `track --feed atom:PATH` overrides
     atom = "~/feeds/esh-tui.xml"
     ics = "~/feeds/esh-tui.ics"
+    [filters]                  # which releases are shown (see tracker/release_filter.py)
+    types = ["album", "single", "ep", "compilation"]
+    appears_on = false         # features on other artists' releases too (listing them costs calls)
+    exclude = ["remix"]        # versions hidden: sped-up, slowed, reverb, acapella, remix, radio-edit, cover
+    block = ["(?:nightcore)"]  # title patterns (regular expressions, any case)
+    block_artists = ["Name"]   # releases these artists perform on (names, any case)
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ from esh_tui.delivery.targets import from_config as delivery_from_config
 from esh_tui.files import is_file, kind_of, open_to_read
 from esh_tui.storage.ttl import TtlPolicy
 from esh_tui.text import clean
+from esh_tui.tracker.release_filter import RELEASE_TYPES, VERSIONS, FilterError, ReleaseFilter, parse_names
 
 APP_NAME = "esh-tui"
 CONFIG_FILE = "config.toml"
@@ -69,8 +76,7 @@ _MARKET = re.compile(r"[A-Z]{2}")
 # The dashboard's actions that [keys] may remap (the ids of its bindings; a test keeps the two in step).
 KEY_ACTIONS = ("add_artist", "remove_artist", "undo_remove", "import", "refresh", "force_refresh", "cancel_run",
                "filter", "sort", "open_release", "copy_release", "mark_seen", "mark_all_seen", "playlist", "history",
-               "group_albums",
-               "toggle_log", "help", "quit")
+               "group_albums", "release_filters", "toggle_log", "help", "quit")
 
 
 class ConfigError(ValueError):
@@ -110,6 +116,7 @@ class Settings:
     log_dir: Path = field(default_factory=lambda: Path(platformdirs.user_log_dir(APP_NAME)))
     tuning: Tuning = field(default_factory=Tuning)
     keys: Mapping[str, str] = field(default_factory=dict, hash=False)  # action id → key
+    filters: ReleaseFilter = field(default_factory=ReleaseFilter)  # [filters]: which releases are shown
     notes: tuple[str, ...] = ()  # things to tell the user that are not errors (a config.toml to move, ...)
     config_file: Path | None = None  # the config.toml that was read, if any
     sources: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False, repr=False)
@@ -310,8 +317,8 @@ def load_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = N
         name, value, sources[MARKET_VARIABLE] = found
         market = _market(value, name, sources[MARKET_VARIABLE])
     return Settings(**directories, **variables, market=market, tuning=config.tuning, keys=config.keys,
-                    notes=(*notes, *config.notes), config_file=config.path, sources={**config.sources, **sources},
-                    delivery=config.delivery)
+                    filters=config.filters, notes=(*notes, *config.notes), config_file=config.path,
+                    sources={**config.sources, **sources}, delivery=config.delivery)
 
 
 # ----- config.toml: tuning and keys ---------------------------------------------------------------------
@@ -326,7 +333,7 @@ _TUNING = (
     ("network", "daily_budget", "daily_budget", 0, 10**9),
     ("prefetch", "calls_per_minute", "prefetch_calls_per_minute", 0, 10_000),
 )
-_SECTIONS = sorted({section for section, *_ in _TUNING} | {"keys", "spotify"} | {"notify", "feeds"})
+_SECTIONS = sorted({section for section, *_ in _TUNING} | {"keys", "spotify", "filters", "notify", "feeds"})
 
 
 @dataclass(frozen=True)
@@ -339,6 +346,7 @@ class ConfigFile:
     sources: Mapping[str, str] = field(default_factory=dict)
     market: str | None = None
     delivery: Delivery = field(default_factory=Delivery)
+    filters: ReleaseFilter = field(default_factory=ReleaseFilter)
 
 
 def locate_config(config_dir: Path, data_dir: Path) -> tuple[Path | None, tuple[str, ...]]:
@@ -405,7 +413,8 @@ def load_config(config_dir: Path, data_dir: Path) -> ConfigFile:
     except TargetError as exc:
         raise ConfigError(where, *exc.args) from None
     sources.update({name: where for name in read})
-    return ConfigFile(path, tuning, keys, notes, sources, market, delivery)
+    return ConfigFile(path, tuning, keys, notes, sources, market, delivery,
+                      _filters(table.get("filters", {}), where, sources))
 
 
 def _tuning(table: dict[str, Any], where: str, sources: dict[str, str]) -> Tuning:
@@ -447,6 +456,48 @@ def _keys(table: dict[str, Any], where: str, sources: dict[str, str]) -> tuple[M
     return keys, sorted(set(table) - set(KEY_ACTIONS))
 
 
+# ----- [filters]: which releases are shown -----------------------------------------------------------------
+
+_FILTER_KEYS = ("types", "appears_on", "exclude", "block", "block_artists")
+
+
+def _filters(table: dict[str, Any], where: str, sources: dict[str, str]) -> ReleaseFilter:
+    """[filters], checked: each setting's type, each type and version by name, each title pattern compiled."""
+    unknown = sorted(set(table) - set(_FILTER_KEYS))
+    if unknown:
+        raise ConfigError(where, f"unknown setting [filters] {unknown[0]}", f"known: {', '.join(_FILTER_KEYS)}")
+
+    def names(key: str) -> list[str]:
+        value = table[key]
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise ConfigError(where, f"[filters] {key} = {value!r} must be a list of strings",
+                              f'write it like {key} = ["one", "two"]')
+        return value
+
+    values: dict[str, Any] = {}
+    for key, known in (("types", RELEASE_TYPES), ("exclude", tuple(VERSIONS))):
+        if key in table:
+            try:
+                values[key] = parse_names(names(key), known, "")
+            except FilterError as exc:
+                raise ConfigError(where, f"[filters] {key}: {exc.what.strip()} {exc.why}",
+                                  "fix the name or remove it") from None
+    if "appears_on" in table:
+        if not isinstance(table["appears_on"], bool):
+            raise ConfigError(where, f"[filters] appears_on = {table['appears_on']!r} must be true or false",
+                              "write appears_on = true, or remove it for the default (false)")
+        values["appears_on"] = table["appears_on"]
+    for key in ("block", "block_artists"):
+        if key in table:
+            values[key] = tuple(names(key))
+    for key in values:
+        sources[f"[filters] {key}"] = where
+    try:
+        return ReleaseFilter(**values)
+    except FilterError as exc:  # a title pattern that is not one
+        raise ConfigError(where, f"[filters] block pattern {exc.what} {exc.why}", "fix the pattern or remove it") from None
+
+
 # ----- showing the settings: `esh-tui config` ---------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -480,6 +531,13 @@ def describe(settings: Settings) -> list[SettingLine]:
     for section, key, attribute, *_ in _TUNING:
         value = getattr(settings.tuning.freshness if section == "freshness" else settings.tuning, attribute)
         lines.append(SettingLine(f"[{section}] {key}", str(value), settings.source(f"[{section}] {key}")))
+    shown = settings.filters
+    for key, value in (("types", ", ".join(t for t in RELEASE_TYPES if t in shown.types) or "none"),
+                       ("appears_on", str(shown.appears_on).lower()),
+                       ("exclude", ", ".join(v for v in VERSIONS if v in shown.exclude) or "none"),
+                       ("block", ", ".join(shown.block) or "none"),
+                       ("block_artists", ", ".join(shown.block_artists) or "none")):
+        lines.append(SettingLine(f"[filters] {key}", value, settings.source(f"[filters] {key}")))
     urls = settings.delivery.urls  # counted, never shown: Apprise URLs often hold tokens
     lines.append(SettingLine("[notify] urls", f"{len(urls)} URL{'s' if len(urls) != 1 else ''}" if urls else "none",
                              settings.source("[notify] urls")))

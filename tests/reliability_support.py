@@ -154,6 +154,14 @@ def orphan_rows(path: Path) -> list[str]:
         conn.close()
 
 
+def _listed_again(conn: sqlite3.Connection, artist_id: str) -> bool:
+    """Features (appears_on) were turned on: every artist is to be listed again, its knowledge kept
+    (Store.use_appears_on: listed_back_to, listing_total and next_due forgotten, nothing else)."""
+    row = conn.execute("SELECT listed_back_to, listing_total, next_due FROM artists WHERE id = ?", (artist_id,)).fetchone()
+    on = conn.execute("SELECT value FROM settings WHERE key = 'knowledge_appears_on'").fetchone()
+    return row == (None, None, None) and on is not None and on[0] == "true"
+
+
 def half_written_artists(path: Path) -> list[str]:
     """Artists whose stored scan is not whole: every artist, tracked or not (removed, its knowledge kept; or
     scanned by a run over artists not in the list), is either never scanned, or scanned completely, or has the
@@ -177,7 +185,8 @@ def half_written_artists(path: Path) -> list[str]:
                 "WHERE aa.artist_id = ? AND al.release_date < ?", (artist_id, partial)).fetchone()[0]
             if partial is not None and last_checked is None and partial_albums:
                 bad.add(artist_id)  # a stopped scan kept albums from before its cutoff
-            if last_checked is not None and (next_due is None and failed is None or listed_back_to is None):
+            if last_checked is not None and (next_due is None and failed is None or listed_back_to is None) \
+                    and not _listed_again(conn, artist_id):
                 bad.add(artist_id)  # a scan without its bookkeeping
         orphans = conn.execute(
             "SELECT DISTINCT at.artist_id FROM artist_tracks at LEFT JOIN artist_albums aa "

@@ -224,10 +224,13 @@ def test_fuzz_backups_restored_from_a_file_or_standard_input(scratch, capsys, co
 
 TOML_KEYS = {"cache": ["memory_items"], "freshness": ["recent_hours", "active_hours", "quiet_hours"],
              "network": ["max_connections", "daily_budget"], "prefetch": ["calls_per_minute"],
-             "spotify": ["market"], "keys": ["refresh", "quit", "not_an_action"], "other": ["x"]}
+             "spotify": ["market"], "keys": ["refresh", "quit", "not_an_action"], "other": ["x"],
+             "filters": ["types", "appears_on", "exclude", "block", "block_artists", "typo"]}
 toml_values = st.one_of(st.integers(), st.integers(-10, 300), st.floats(allow_nan=True), st.booleans(),
                         st.sampled_from(["SE", "se", "from_token", "XX", "f5", "ctrl+r", "f5,ctrl+r", "a b", ""]),
-                        hostile_text, st.lists(st.integers(), max_size=2), st.dates())
+                        hostile_text, st.lists(st.integers(), max_size=2), st.dates(),
+                        st.lists(st.one_of(st.sampled_from(["album", "EP", "lp", "remix", "sped_up", "live", "(", "a{2,}",
+                                                            "[bold]x", "\x1b[31m"]), hostile_text), max_size=3))
 
 
 def _toml_value(value) -> str:
@@ -240,7 +243,7 @@ def _toml_value(value) -> str:
     if isinstance(value, str):
         return json.dumps(value)  # a JSON string is a TOML basic string (\u escapes for controls)
     if isinstance(value, list):
-        return "[" + ", ".join(map(str, value)) + "]"
+        return "[" + ", ".join(map(_toml_value, value)) + "]"
     return value.isoformat()  # a TOML date
 
 
@@ -384,7 +387,9 @@ OPTIONS = {"--days": ["30", "0", "36501", "x"], "--since": ["2026-01-01", "2026-
            "--max-per-artist": ["1", "0"], "--budget": ["0", "1", "-1"], "--market": ["SE", "se", "from_token", "XXX"],
            "--runs": ["1", "1001"], "--min-tracks": ["1", "0"], "--today": ["2026-11-01", "0001-01-01"],
            "--artists": ["10", "5"], "--seed": ["1", "-1"], "--playlist": ["x", "spotify:playlist:abc"],
-           "--force-refresh": [], "--delta-only": [], "--all-markets": []}
+           "--force-refresh": [], "--delta-only": [], "--all-markets": [],
+           "--types": ["album,ep", "lp", ""], "--exclude": ["remix", "live", "sped_up,x"], "--include": ["cover", ","],
+           "--block": ["(", "[bold]x", "\x1b[2J"], "--appears-on": [], "--no-appears-on": []}
 command_lines = st.builds(  # mostly well-formed: a command, options with values (right or wrong), arguments
     lambda command, options, rest: command + [part for option in options for part in option] + rest,
     st.sampled_from(COMMANDS),

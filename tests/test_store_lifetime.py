@@ -5,9 +5,11 @@ users do: runs with any window (1 to 365 days, or --since), forced or not,
 --delta-only or not; runs cancelled after a few artists; runs stopped
 mid-artist by the daily quota or failing artists part way under server errors;
 days and hours passing; artists added, removed and added again; runs over artists
-not in the list (`track --artist ID`). After every run that finishes, its
-releases equal the oracle's for that window on that day, exactly, and
---delta-only has printed every release of its window once and only once.
+not in the list (`track --artist ID`); the release filter changed (types,
+features on other artists' releases, versions, title patterns, artists). After
+every run that finishes, its releases equal the oracle's for that window on that
+day with that filter, exactly, and --delta-only has printed every release of its
+window once and only once.
 
 The model of the artist list: which artists are tracked, and which are not but
 keep what was learned (removed, or scanned by a run over artists not in the
@@ -32,6 +34,7 @@ import pytest
 from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from esh_tui.sim import oracle
 from esh_tui.sim.admission import Admission
 from esh_tui.sim.catalog import Catalog
 from esh_tui.spotify.client import SpotifyClient
@@ -40,9 +43,11 @@ from esh_tui.storage.store import REMOVED_KEPT_DAYS, Store
 from esh_tui.storage.ttl import TtlPolicy
 from esh_tui.tracker.engine import Tracker
 from esh_tui.tracker.events import ArtistDone
+from esh_tui.tracker.release_filter import RELEASE_TYPES, VERSIONS, ReleaseFilter
 
 from conftest import TODAY, catalog_copy
 from reliability_support import FakeWorld, assert_matches_oracle, expected, half_written_artists
+
 
 EXAMPLES = int(os.environ.get("ESH_LIFETIME_EXAMPLES", "30"))
 STEPS = int(os.environ.get("ESH_LIFETIME_STEPS", "12"))
@@ -66,6 +71,7 @@ class StoreLifetime(RuleBasedStateMachine):
         self.delta_window: dt.date | None = None
         self.not_tracked: dict[str, float] = {}  # artists not tracked whose knowledge is kept: since when
         self.kept: dict[str, tuple] = {}  # ...and that knowledge, as it was when they stopped being tracked
+        self.filter = ReleaseFilter()  # what runs show (the oracle is given the same settings)
 
     @initialize(seed=st.integers(1, 6), tracked=st.integers(3, 8))
     def start(self, seed: int, tracked: int) -> None:
@@ -87,7 +93,7 @@ class StoreLifetime(RuleBasedStateMachine):
             cutoff = dt.date(cutoff.year, cutoff.month, 1)
         result = self._run(cutoff, force)
         assert result.status == "ok", result.message
-        want = expected(self.world.catalog, self.tracked, (self.world.catalog.today - cutoff).days)
+        want = self._expected(self.tracked, cutoff)
         assert_matches_oracle(result, want)
         if delta:
             store = Store(self.world.path)
@@ -196,7 +202,7 @@ class StoreLifetime(RuleBasedStateMachine):
         cutoff = self.world.catalog.today - dt.timedelta(days=days)
         result = self._run(cutoff, False, ids=[*self.tracked, extra])
         assert result.status == "ok", result.message
-        assert_matches_oracle(result, expected(self.world.catalog, [*self.tracked, extra], days))
+        assert_matches_oracle(result, self._expected([*self.tracked, extra], cutoff))
         store = Store(self.world.path)
         try:
             row = store.artist(extra, include_removed=True)
@@ -205,6 +211,19 @@ class StoreLifetime(RuleBasedStateMachine):
             self.kept[extra] = _knowledge(store, extra)
         finally:
             store.close()
+
+    @rule(types=st.frozensets(st.sampled_from(RELEASE_TYPES), min_size=1), appears_on=st.booleans(),
+          exclude=st.frozensets(st.sampled_from(tuple(VERSIONS))),
+          block=st.lists(st.sampled_from(["^neon", "harbor|velvet", r"[^\x00-\x7f]", "edition$"]), max_size=2),
+          blocked=st.lists(st.integers(0, CATALOG_SIZE), max_size=2))
+    def change_filter(self, types, appears_on, exclude, block, blocked) -> None:
+        """The user changes what is shown (config.toml, an option, the dashboard's panel): the next runs show
+        what the oracle says for it; features turned on are listed, the rest costs nothing (checked by `track`)."""
+        TALLY["change_filter"] += 1
+        TALLY["features_on"] += appears_on and not self.filter.appears_on
+        names = [self.world.catalog.artists[self.everyone[i % len(self.everyone)]].name for i in blocked]
+        self.filter = ReleaseFilter(types=types, appears_on=appears_on, exclude=exclude, block=tuple(block),
+                                    block_artists=tuple(names))
 
     # ----- what always holds ---------------------------------------------------------------------------------
 
@@ -248,6 +267,10 @@ class StoreLifetime(RuleBasedStateMachine):
             TALLY["purged"] += 1
             del self.not_tracked[artist_id], self.kept[artist_id]
 
+    def _expected(self, ids: list[str], cutoff: dt.date) -> dict:
+        """The oracle's releases for this window and filter (its settings as plain data, none of the tracker's code)."""
+        return oracle.expected_releases(self.world.catalog, ids, cutoff, filters=oracle.Filters.like(self.filter))
+
     def _run(self, cutoff: dt.date, force: bool, cancel_after: int | None = None, ids: list[str] | None = None):
         """One run in a fresh client, store and cache (a new process, as far as the store can tell)."""
         world = self.world
@@ -269,7 +292,8 @@ class StoreLifetime(RuleBasedStateMachine):
                                 task.cancel()
 
                     tracker = Tracker(client, store, ReleaseCache(store, WITHIN_A_DAY, clock=world.time.clock),
-                                      today=lambda: world.catalog.today, on_event=on_event)
+                                      today=lambda: world.catalog.today, on_event=on_event,
+                                      release_filter=self.filter)
                     return await tracker.run(cutoff, ids or self.tracked, force=force)
             finally:
                 store.close()

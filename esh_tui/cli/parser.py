@@ -12,6 +12,7 @@ from pathlib import Path
 
 from esh_tui import __version__
 from esh_tui.cli.errors import EXIT_CODES_HELP, EXIT_USAGE
+from esh_tui.cli.filter_options import add_filter_options
 from esh_tui.delivery.targets import TargetError, feed_option, notify_url
 from esh_tui.formats import FORMATS
 from esh_tui.text import clean
@@ -232,6 +233,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--budget", type=count(0, 10**9), metavar="N",
                         help="spend at most N API calls today, counting every run and the dashboard's prefetching "
                              "(0: no limit; default: [network] daily_budget); artists that do not fit stay due")
+    add_filter_options(parser)
 
 
 def _argument(check):

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 
 from esh_tui.cli.errors import EXIT_FAILED, EXIT_LATER, EXIT_OK, UsageError, note
+from esh_tui.cli.filter_options import release_filter
 from esh_tui.cli.progress import progress_bar
 from esh_tui.formats import render
 from esh_tui.cli.runtime import open_runtime
@@ -34,7 +35,11 @@ def cmd_default(args: argparse.Namespace) -> int:
 
     from esh_tui.logs import logger
 
-    app = create_app(days=args.days, budget=args.budget)
+    from esh_tui.runtime import open_runtime as open_dashboard_runtime
+
+    runtime = open_dashboard_runtime()
+    app = create_app(runtime, days=args.days, budget=args.budget,
+                     release_filter=release_filter(args, runtime.settings.filters))
     logger("esh_tui.tui").info("dashboard opened (%s)", app.runtime.describe())
     try:
         app.run()
@@ -97,7 +102,8 @@ async def run_tracker(runtime: Runtime, args: argparse.Namespace, cutoff: dt.dat
                     update(event.done, event.total)
 
             tracker = Tracker(client, runtime.store, runtime.cache(), today=runtime.today, on_event=on_event,
-                              budget=runtime.budget(args.budget))
+                              budget=runtime.budget(args.budget),
+                              release_filter=release_filter(args, runtime.settings.filters))
             chosen = [i for i, _ in ids] if ids else None
             _say_plan(tracker, cutoff, chosen, args.force_refresh)
             with _interrupted_by_signals(tracker):

@@ -52,6 +52,7 @@ class SimTrack:
     explicit: bool
     popularity: int
     noise: bool  # the title carries a noise word (ground truth)
+    versions: frozenset[str] = frozenset()  # the version filters its title is for: remix, sped-up... (ground truth)
 
 
 @dataclass(slots=True)
@@ -67,10 +68,11 @@ class SimAlbum:
     label: str
     popularity: int
     upc: str
-    kind: str  # single | album | deluxe | remaster | live | best_of | split | various
+    kind: str  # single | ep | album | deluxe | remaster | live | best_of | split | various
     noise: bool  # the title carries a noise word (ground truth)
     markets: tuple[str, ...] = MARKETS  # where this edition is available
     edition_of: str | None = None  # a market edition: the album it is an edition of (same ISRCs, other ids)
+    versions: frozenset[str] = frozenset()  # the version filters its title is for (ground truth)
 
     def available_in(self, market: str | None) -> bool:
         """Available in this market (None: any market, as Spotify answers without one)."""
@@ -132,15 +134,18 @@ class Catalog:
 
     @classmethod
     def generate(cls, seed: int = 1, size: int = 100, today: dt.date | None = None,
-                 market_editions: bool = False) -> "Catalog":
+                 market_editions: bool = False, versions: bool = False) -> "Catalog":
         """`market_editions`: some albums also come as other market editions (the same ISRCs under other
-        album and track ids, each edition with its markets) and some only in a few markets; everything
-        else is the catalog generated without them."""
+        album and track ids, each edition with its markets) and some only in a few markets; `versions`: EPs,
+        remixes, sped-up, slowed, reverb, acapella, radio-edit and cover versions, and titles that only look
+        like one; everything else is the catalog generated without them."""
         if not MIN_SIZE <= size <= MAX_SIZE:
             raise ValueError(f"catalog size must be {MIN_SIZE} to {MAX_SIZE} artists, got {size}")
         catalog = cls(seed, size, today or dt.date.today())
         _Generator(catalog).run()
         catalog._generated_playlist_ids = frozenset(catalog.playlists)
+        if versions:
+            _Versions(catalog).run()
         if market_editions:
             _Editions(catalog).run()
         catalog._index()
@@ -625,3 +630,102 @@ class _Editions:
             pass
         self.isrcs.add(isrc)
         return isrc
+
+
+class _Versions:
+    """Releases the version filters are about, added with randomness of their own (so the rest stays as it was).
+
+    Around now, a third of the artists put out: EPs (Spotify's "single" of 4 to 6 tracks), remix EPs, sped-up,
+    slowed + reverb, acapella, radio-edit and cover singles (the word in the album title, the track title or
+    both), and singles whose titles only look like one ("Coverage", "Undercover", "Remixer"). Each title's
+    versions are ground truth: the oracle never reads a title to tell them.
+    """
+
+    SHARE = 0.35
+    TRAPS = ("Coverage", "Undercover", "Remixer", "Speed Of Light", "Slow Motion", "Reverberation", "Radio Days",
+             "Edit Suite", "Capella Nights", "Remixology")
+    SINGLES = (  # album title form, track title form, versions
+        ("{t} (Sped Up)", "{t} - Sped Up", {"sped-up"}),
+        ("{t}", "{t} (Sped-Up Version)", {"sped-up"}),
+        ("{t} (Slowed + Reverb)", "{t} - Slowed + Reverb", {"slowed", "reverb"}),
+        ("{t} (Slowed)", "{t}", {"slowed"}),
+        ("{t}", "{t} (Reverbed)", {"reverb"}),
+        ("{t} (Acapella)", "{t} - Acapella", {"acapella"}),
+        ("{t}", "{t} (A Cappella)", {"acapella"}),
+        ("{t} (Radio Edit)", "{t} - Radio Edit", {"radio-edit"}),
+        ("{t} (Cover)", "{t}", {"cover"}),
+        ("{t}", "{t} - Covered", {"cover"}),
+        ("{t} (Remix)", "{t} - Remix", {"remix"}),
+    )
+
+    def __init__(self, catalog: Catalog):
+        self.c = catalog
+        self.rng = random.Random(f"esh-sim-versions|{catalog.seed}|{catalog.size}|{catalog.start_today.isoformat()}")
+        self.ids = {*catalog.artists, *catalog.albums, *catalog.tracks, *catalog.playlists}
+        self.isrcs = {t.isrc for t in catalog.tracks.values() if t.isrc}
+        self.real = [a.id for a in catalog.real_artists()]
+        self.singles = self.traps = 0
+
+    def new_id(self) -> str:
+        while (value := "".join(self.rng.choices(BASE62, k=22))) in self.ids:
+            pass
+        self.ids.add(value)
+        return value
+
+    def new_isrc(self, when: dt.date) -> str:
+        while (isrc := f"QZVER{when.year % 100:02d}{self.rng.randrange(100000):05d}") in self.isrcs:
+            pass
+        self.isrcs.add(isrc)
+        return isrc
+
+    def run(self) -> None:
+        rng = self.rng
+        for artist_id in self.real:
+            if rng.random() >= self.SHARE:
+                continue
+            for _ in range(rng.randint(1, 3)):
+                when = self.c.start_today + dt.timedelta(days=rng.randint(-200, 60))
+                roll = rng.random()
+                if roll < 0.2:
+                    self.ep(artist_id, when, remixes=False)
+                elif roll < 0.35:
+                    self.ep(artist_id, when, remixes=True)
+                elif roll < 0.85:  # each form in turn, so that even a small catalog has every version
+                    album_form, track_form, versions = self.SINGLES[self.singles % len(self.SINGLES)]
+                    self.singles += 1
+                    title = " ".join(rng.sample(names.WORDS, 2))
+                    album_versions = versions if "(" in album_form else frozenset()
+                    track_versions = versions if track_form != "{t}" else frozenset()
+                    self.add(artist_id, when, album_form.format(t=title), "single", "single",
+                             [(track_form.format(t=title), track_versions)], album_versions)
+                else:
+                    title = self.TRAPS[self.traps % len(self.TRAPS)]
+                    self.traps += 1
+                    self.add(artist_id, when, title, "single", "single", [(title, frozenset())], frozenset())
+
+    def ep(self, artist_id: str, when: dt.date, remixes: bool) -> None:
+        rng = self.rng
+        title = " ".join(rng.sample(names.WORDS, 2))
+        count = rng.randint(4, 6)
+        if remixes:
+            tracks = [(f"{title} - {rng.choice(names.WORDS)} Remix", frozenset({"remix"})) for _ in range(count)]
+            self.add(artist_id, when, f"{title} (Remixes)", "single", "ep", tracks, frozenset({"remix"}))
+        else:
+            tracks = [(" ".join(rng.sample(names.WORDS, 2)), frozenset()) for _ in range(count)]
+            self.add(artist_id, when, f"{title} EP", "single", "ep", tracks, frozenset())
+
+    def add(self, artist_id: str, when: dt.date, name: str, album_type: str, kind: str,
+            tracks: list[tuple[str, frozenset[str]]], versions: frozenset[str]) -> None:
+        rng, c = self.rng, self.c
+        featured = rng.choice(self.real) if rng.random() < 0.25 else artist_id  # a feature: appears_on for them
+        album = SimAlbum(self.new_id(), name, album_type, when.isoformat(), "day", when, (artist_id,), [],
+                         rng.choice(names.LABELS), rng.randint(0, 90), f"{rng.randrange(10**12):012d}", kind, False,
+                         versions=frozenset(versions))
+        for number, (title, track_versions) in enumerate(tracks, start=1):
+            performers = (artist_id, featured) if featured != artist_id and number == 1 else (artist_id,)
+            track = SimTrack(self.new_id(), title, performers, self.new_isrc(when), album.id, number,
+                             rng.randint(95_000, 330_000), rng.random() < 0.2, rng.randint(0, 100), False,
+                             frozenset(track_versions))
+            c.tracks[track.id] = track
+            album.track_ids.append(track.id)
+        c.albums[album.id] = album

@@ -18,12 +18,19 @@ With a market, "anywhere" is "available in that market": the artist's albums
 are the editions available there (one per release), and an ISRC's earliest
 release is its earliest edition there. A release not available in the market
 is not expected; without a market every market's edition counts.
+
+Given filter settings (`Filters`), the releases shown are those whose earliest
+release is of a type asked for (an EP is an album the catalog made as one),
+whose track and album are of no version hidden (the catalog's ground truth),
+whose titles match no blocked pattern and that no blocked artist performs; with
+`appears_on`, step 1 takes the artist's features on other artists' albums too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -33,6 +40,38 @@ from esh_tui.sim.catalog import Catalog, SimAlbum, SimTrack
 
 OWN_GROUPS = ("album", "single", "compilation")
 BATCH_SIZES = {"albums": 20, "tracks": 50}
+ALL_TYPES = ("album", "single", "ep", "compilation")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the user asked to see (the tracker's filter settings, as plain data)."""
+
+    types: frozenset[str] = frozenset(ALL_TYPES)
+    appears_on: bool = False
+    exclude: frozenset[str] = frozenset()  # versions hidden (remix, sped-up, ...)
+    block: tuple[str, ...] = ()  # title patterns (regular expressions, any case)
+    block_artists: tuple[str, ...] = ()  # artist names (any case)
+
+    @classmethod
+    def like(cls, settings) -> "Filters":
+        """The same settings as an object with these five attributes (the tracker's ReleaseFilter), read as data."""
+        return cls(frozenset(settings.types), bool(settings.appears_on), frozenset(settings.exclude),
+                   tuple(settings.block), tuple(settings.block_artists))
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return (*OWN_GROUPS, "appears_on") if self.appears_on else OWN_GROUPS
+
+    def shows(self, catalog: Catalog, track: SimTrack, album: SimAlbum) -> bool:
+        kind = "ep" if album.kind == "ep" else album.album_type
+        names = {catalog.artists[a].name.casefold() for a in track.artist_ids}
+        return (kind in self.types and not (track.versions | album.versions) & self.exclude
+                and not any(re.search(p, title, re.IGNORECASE) for p in self.block for title in (track.name, album.name))
+                and not names & {a.casefold() for a in self.block_artists})
+
+
+NO_FILTER = Filters()
 
 
 @dataclass
@@ -44,8 +83,8 @@ class Knowledge:
     isrcs_resolved: set[str] = field(default_factory=set)
 
     def learn(self, catalog: Catalog, artist_ids: Iterable[str], cutoff: dt.date,
-              market: str | None = None) -> "Knowledge":
-        albums, tracks = _candidates(catalog, artist_ids, cutoff, market)
+              market: str | None = None, groups: tuple[str, ...] = OWN_GROUPS) -> "Knowledge":
+        albums, tracks = _candidates(catalog, artist_ids, cutoff, market, groups)
         self.albums_seen |= set(albums)
         self.track_isrcs_known |= {t.id for t in tracks}
         self.isrcs_resolved |= {t.isrc for t in tracks if t.isrc}
@@ -70,17 +109,18 @@ def _earliest(catalog: Catalog, track: SimTrack, market: str | None) -> SimTrack
     return min(versions, key=lambda v: (catalog.albums[v.album_id].date, v.album_id, v.id))
 
 
-def _in_window(catalog: Catalog, artist_id: str, cutoff: dt.date, market: str | None) -> list[SimAlbum]:
-    return [album for album, _ in catalog.artist_albums(artist_id, OWN_GROUPS, market) if album.date >= cutoff]
+def _in_window(catalog: Catalog, artist_id: str, cutoff: dt.date, market: str | None,
+               groups: tuple[str, ...] = OWN_GROUPS) -> list[SimAlbum]:
+    return [album for album, _ in catalog.artist_albums(artist_id, groups, market) if album.date >= cutoff]
 
 
 def _candidates(catalog: Catalog, artist_ids: Iterable[str], cutoff: dt.date, market: str | None = None,
-                ) -> tuple[dict[str, SimAlbum], list[SimTrack]]:
+                groups: tuple[str, ...] = OWN_GROUPS) -> tuple[dict[str, SimAlbum], list[SimTrack]]:
     """In-window albums (noise included: they are seen, then skipped) and candidate tracks."""
     albums: dict[str, SimAlbum] = {}
     tracks: dict[str, SimTrack] = {}
     for artist_id in artist_ids:
-        for album in _in_window(catalog, artist_id, cutoff, market):
+        for album in _in_window(catalog, artist_id, cutoff, market, groups):
             albums[album.id] = album
             if album.noise:
                 continue
@@ -92,14 +132,14 @@ def _candidates(catalog: Catalog, artist_ids: Iterable[str], cutoff: dt.date, ma
 
 
 def expected_releases(catalog: Catalog, artist_ids: Iterable[str], cutoff: dt.date,
-                      market: str | None = None) -> dict[str, Release]:
+                      market: str | None = None, filters: Filters = NO_FILTER) -> dict[str, Release]:
     """The exact releases a correct tracker reports, keyed by ISRC (or `track:<id>`); with a market, only
-    those available there, each dated by its earliest edition there."""
+    those available there, each dated by its earliest edition there; only those the filters show."""
     artist_ids = list(artist_ids)
     found_for: dict[str, set[str]] = {}
     first_seen: dict[str, SimTrack] = {}
     for artist_id in artist_ids:
-        _, tracks = _candidates(catalog, [artist_id], cutoff, market)
+        _, tracks = _candidates(catalog, [artist_id], cutoff, market, filters.groups)
         for track in tracks:
             key = release_key(track.isrc, track.id)
             first_seen.setdefault(key, track)
@@ -108,19 +148,20 @@ def expected_releases(catalog: Catalog, artist_ids: Iterable[str], cutoff: dt.da
     for key, track in first_seen.items():
         earliest = _earliest(catalog, track, market)
         album = catalog.albums[earliest.album_id]
-        if album.date < cutoff:
-            continue  # a re-release of an older recording
+        if album.date < cutoff or not filters.shows(catalog, earliest, album):
+            continue  # a re-release of an older recording, or one the filters hide
         releases[key] = Release(
             key=key, isrc=earliest.isrc, track_id=earliest.id, track_name=earliest.name,
             artist_names=tuple(catalog.artists[a].name for a in earliest.artist_ids),
-            album_id=album.id, album_name=album.name, album_type=album.album_type,
+            album_id=album.id, album_name=album.name, album_type="ep" if album.kind == "ep" else album.album_type,
             release_date=album.date, found_for=tuple(sorted(found_for[key])),
         )
     return releases
 
 
 def minimum_calls(catalog: Catalog, artist_ids: Iterable[str], cutoff: dt.date, mode: str,
-                  known: Knowledge | None = None, market: str | None = None) -> CallBound:
+                  known: Knowledge | None = None, market: str | None = None,
+                  groups: tuple[str, ...] = OWN_GROUPS) -> CallBound:
     """The fewest API calls a perfect tracker needs for this run, given what it already knows:
     a lower bound for trackers that learn each new ISRC's earliest release by search.
 
@@ -131,7 +172,8 @@ def minimum_calls(catalog: Catalog, artist_ids: Iterable[str], cutoff: dt.date, 
     versions have been seen. Development mode pages by 10 and has no batch
     endpoints; extended mode pages by 50 and batches albums by 20, tracks by 50.
     With a market, only its editions are listed, read and searched: the bound
-    does not grow with the number of editions.
+    does not grow with the number of editions. `groups`: with appears_on,
+    features are listed and read too.
     """
     known = known or Knowledge()
     artist_ids = list(artist_ids)
@@ -139,9 +181,9 @@ def minimum_calls(catalog: Catalog, artist_ids: Iterable[str], cutoff: dt.date, 
     page = 50 if extended else 10
     calls: Counter[str] = Counter()
     for artist_id in artist_ids:
-        new = [a for a in _in_window(catalog, artist_id, cutoff, market) if a.id not in known.albums_seen]
+        new = [a for a in _in_window(catalog, artist_id, cutoff, market, groups) if a.id not in known.albums_seen]
         calls["GET /artists/{id}/albums"] += max(1, math.ceil(len(new) / page))
-    albums, tracks = _candidates(catalog, artist_ids, cutoff, market)
+    albums, tracks = _candidates(catalog, artist_ids, cutoff, market, groups)
     new_albums = [a for a in albums.values() if a.id not in known.albums_seen and not a.noise]
     new_tracks = [t for t in tracks if t.album_id not in known.albums_seen and t.id not in known.track_isrcs_known]
     if extended:

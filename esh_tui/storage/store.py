@@ -34,6 +34,9 @@ CACHED_CANDIDATES_SQL = ("SELECT key, isrc, track_id, album_id, release_date FRO
                          "WHERE artist_id = ? AND release_date >= ? ORDER BY release_date DESC")
 LOOKUP_INDEX, LOOKUP_INDEX_COLUMNS = "idx_artist_tracks_lookup", ["artist_id", "release_date", "fetched_at"]
 KNOWLEDGE_MARKET = "knowledge_market"  # in settings (not backed up): the market listings were learned for
+KNOWLEDGE_FEATURES = "knowledge_appears_on"  # in settings (not backed up): listings include appears_on
+KNOWLEDGE_KEYS = (KNOWLEDGE_MARKET, KNOWLEDGE_FEATURES)
+FEATURES_GROUP = "appears_on"
 # How long what was learned about an artist no longer tracked is kept (see `Store.start_run`): a month covers
 # undoing a removal made by mistake, or re-adding an artist a re-import dropped, however rarely the user looks
 # (a monthly cron run, a dashboard opened now and then); past that it is rows kept for nobody, and what a re-add
@@ -442,6 +445,23 @@ class Store:
     def known_album_ids(self, artist_id: str) -> set[str]:
         return {row[0] for row in self.db.execute("SELECT album_id FROM artist_albums WHERE artist_id = ?", (artist_id,))}
 
+    def feature_album_ids(self, artist_id: str) -> set[str]:
+        """The artist's known albums that are other artists' (it appears on them: listed while features were on)."""
+        sql = "SELECT album_id FROM artist_albums WHERE artist_id = ? AND album_group = ?"
+        return {row[0] for row in self.db.execute(sql, (artist_id, FEATURES_GROUP))}
+
+    def feature_only_keys(self, keys: Iterable[str]) -> set[str]:
+        """The releases among these that tracked artists' scans have only on other artists' albums (features)."""
+        keys = list(dict.fromkeys(keys))
+        found: set[str] = set()
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            sql = ("SELECT t.key FROM artist_tracks t JOIN artist_albums a ON a.artist_id = t.artist_id "
+                   f"AND a.album_id = t.album_id WHERE t.key IN ({','.join('?' * len(chunk))}) "
+                   "GROUP BY t.key HAVING max(a.album_group != ?) = 0")
+            found.update(row[0] for row in self.db.execute(sql, [*chunk, FEATURES_GROUP]))
+        return found
+
     def album_dates(self, artist_id: str) -> list[dt.date]:
         sql = ("SELECT albums.release_date FROM artist_albums JOIN albums ON albums.id = artist_albums.album_id "
                "WHERE artist_albums.artist_id = ?")
@@ -710,7 +730,24 @@ class Store:
 
     def settings(self) -> dict[str, Any]:
         return {row["key"]: json.loads(row["value"])
-                for row in self.db.query("SELECT key, value FROM settings WHERE key != ?", (KNOWLEDGE_MARKET,))}
+                for row in self.db.query("SELECT key, value FROM settings WHERE key NOT IN (?, ?)", KNOWLEDGE_KEYS)}
+
+    def use_appears_on(self, on: bool) -> bool:
+        """Make the artists' listings fit whether features (appears_on) are listed; returns whether they changed.
+        Turned on: every artist is listed again (what was learned is kept; only albums not known are read).
+        Either way the listings' totals are forgotten: one with features counts other albums than one without,
+        and a listing stops early when its total has not grown (see listing.py)."""
+        row = self.db.execute("SELECT value FROM settings WHERE key = ?", (KNOWLEDGE_FEATURES,)).fetchone()
+        if (json.loads(row[0]) if row else False) == on:
+            return False
+        with self.transaction():
+            if on:
+                self.db.execute("UPDATE artists SET listed_back_to = NULL, listing_total = NULL, next_due = NULL")
+            else:
+                self.db.execute("UPDATE artists SET listing_total = NULL")
+            self.db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+                            (KNOWLEDGE_FEATURES, json.dumps(on)))
+        return True
 
     def use_market(self, market: str | None) -> bool:
         """Make what is known about listings that market's (None: every market's editions). Artists' album
@@ -745,9 +782,9 @@ class Store:
                     "ON CONFLICT(id) DO UPDATE SET name = excluded.name, source = excluded.source, "
                     "added_at = excluded.added_at, removed_at = NULL",
                     (a["id"], a["name"], a["source"], a["added_at"]))
-            self.db.execute("DELETE FROM settings WHERE key != ?", (KNOWLEDGE_MARKET,))
+            self.db.execute("DELETE FROM settings WHERE key NOT IN (?, ?)", KNOWLEDGE_KEYS)
             for key, value in settings.items():
-                if key == KNOWLEDGE_MARKET:
+                if key in KNOWLEDGE_KEYS:
                     continue
                 self.db.execute("INSERT INTO settings (key, value) VALUES (?, ?)", (key, json.dumps(value, ensure_ascii=False)))
 

@@ -25,7 +25,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 
-from esh_tui.models import KnownCapabilities, RunEnd
+from esh_tui.models import Candidate, KnownCapabilities, Release, RunEnd
 from esh_tui.spotify.client import SpotifyClient
 from esh_tui.spotify.errors import QuotaExceededError, RateLimitedError, SpotifyError, human_seconds
 from esh_tui.storage.cache import ReleaseCache
@@ -35,8 +35,10 @@ from esh_tui.tracker.events import (
     ArtistDone, ArtistFailed, ArtistStarted, Event, Progress, RunFinished, RunStarted, logged,
 )
 from esh_tui.tracker.filters import NoiseFilter
+from esh_tui.tracker.listing import FEATURES, OWN_GROUPS
 from esh_tui.tracker.options import EngineOptions
 from esh_tui.tracker.plan import BudgetSpentError, DailyBudget, Plan, plan_run
+from esh_tui.tracker.release_filter import ReleaseFilter
 from esh_tui.tracker.resolve import Resolver
 from esh_tui.tracker.cost import CostMeter
 from esh_tui.tracker.runstate import RunResult, RunState, SingleFlight
@@ -53,7 +55,8 @@ class Tracker:
     def __init__(self, client: SpotifyClient, store: Store, cache: ReleaseCache | None = None,
                  noise: NoiseFilter | None = None, today: Callable[[], dt.date] = dt.date.today,
                  artist_concurrency: int = 16, on_event: Callable[[Event], None] | None = None,
-                 options: EngineOptions | None = None, budget: DailyBudget | None = None):
+                 options: EngineOptions | None = None, budget: DailyBudget | None = None,
+                 release_filter: ReleaseFilter | None = None):
         self.client, self.store = client, store
         self.options = options or EngineOptions()
         self.cache = cache or ReleaseCache(store, **self.options.cache_kwargs())
@@ -74,6 +77,8 @@ class Tracker:
         self.stop_reason = "cancelled"  # how a cancelled run is recorded: the CLI says "interrupted" on a signal
         self.resolver = Resolver(client, store, self.cache, self.options.incremental, lambda e: self.on_event(e))
         self.scanner = Scanner(client, store, self.cache, self.noise, self.options, today, self.resolver)
+        self.release_filter = release_filter or ReleaseFilter()  # what runs report (see set_filter)
+        self.set_filter(self.release_filter)
         client.log.listeners.append(self._count_call)
         self.budget = budget  # the daily budget every run and prefetch draws from (None: no limit)
         if budget is not None:
@@ -132,6 +137,45 @@ class Tracker:
             except StoreError:
                 pass  # the store is busy: the next artist's write carries it
 
+    # ----- what is shown: the one place the release filter applies --------------------------------------
+
+    def set_filter(self, release_filter: ReleaseFilter) -> None:
+        """Show what this filter keeps, from now on: in runs' results and events, and in `stored_releases`.
+        Features (appears_on) are listed from the next run on; turning them off hides those known at once."""
+        self.release_filter = release_filter
+        self.resolver.shows = release_filter.keeps
+        self.scanner.groups = (*OWN_GROUPS, FEATURES) if release_filter.appears_on else OWN_GROUPS
+
+    def _use_features_setting(self) -> None:
+        """Make the store's listings fit this filter's appears_on (see Store.use_appears_on); at a run's start, as
+        the market is (another process may have changed it since)."""
+        if self.store.use_appears_on(self.release_filter.appears_on):
+            self.cache.memory.clear()
+
+    def _candidates(self, scan, artist_id: str, cutoff: dt.date) -> tuple[Candidate, ...]:
+        """A scan's candidates in the window; without features, not those on other artists' albums (a store that
+        listed them while features were on knows them: they are hidden, and not resolved)."""
+        candidates = scan.since(cutoff)
+        if self.release_filter.appears_on or not candidates:
+            return candidates
+        features = self.store.feature_album_ids(artist_id)
+        return tuple(c for c in candidates if c.album_id not in features) if features else candidates
+
+    def shown(self, releases: Iterable[Release]) -> list[Release]:
+        return self.release_filter.apply(releases)
+
+    def stored_releases(self, cutoff: dt.date, artist_ids: Iterable[str] | None = None) -> list[tuple[Release, bool]]:
+        """Releases earlier runs found on or after the cutoff, as the filter shows them (with whether unseen)."""
+        return self._shown_stored(self.store.releases_since(cutoff, artist_ids))
+
+    def artist_releases(self, artist_id: str, cutoff: dt.date | None = None) -> list[tuple[Release, bool]]:
+        """One artist's releases found by runs (on or after the cutoff), as the filter shows them."""
+        return self._shown_stored(self.store.artist_releases(artist_id, cutoff))
+
+    def _shown_stored(self, found: list[tuple[Release, bool]]) -> list[tuple[Release, bool]]:
+        hidden = set() if self.release_filter.appears_on else self.store.feature_only_keys(r.key for r, _ in found)
+        return [(r, unseen) for r, unseen in found if r.key not in hidden and self.release_filter.keeps(r)]
+
     # ----- a run --------------------------------------------------------------------------------------
 
     def plan(self, cutoff: dt.date, artist_ids: Iterable[str] | None = None, force: bool = False) -> Plan:
@@ -144,6 +188,7 @@ class Tracker:
         self.client.check_market()
         if self.store.use_market(self.client.market):  # listings learned for another market are not this one's
             self.cache.memory.clear()
+        self._use_features_setting()
         budget = self.budget if self.budget is not None and self.budget.limit is not None else None
         estimates = {c.artist_id: c.calls for c in self.plan(cutoff, ids, force).costs} if budget else {}
         ids = list(estimates) or ids  # within a budget: most active first, then longest unchecked
@@ -206,7 +251,7 @@ class Tracker:
             if run.flights is not None:
                 self.fetches_shared += run.flights.shared
                 run.shared, run.flights = run.flights.shared, None
-            result.releases = run.releases()
+            result.releases = self.shown(run.releases())
             result.api_calls = self.client.log.calls - run.calls_before
             result.skipped_items += self.resolver.skipped - run.search_skipped_before
             if result.status == "budget":
@@ -257,8 +302,9 @@ class Tracker:
         run = RunState(RunResult(0, cutoff), flights=self._run.flights if self._run is not None else None)
         token = _current_artist.set(artist_id)
         try:
+            self._use_features_setting()
             scan = await self.scanner.scan(artist_id, run)
-            for candidate in scan.since(cutoff):
+            for candidate in self._candidates(scan, artist_id, cutoff):
                 if candidate.isrc and self.cache.earliest(candidate.isrc, cutoff) is None:
                     found = await self.resolver.search_earliest(candidate, cutoff)
                     if found is not None:
@@ -295,7 +341,7 @@ class Tracker:
                 result.artists_fetched += 1
             else:
                 result.artists_cached += 1
-            candidates = scan.since(cutoff)
+            candidates = self._candidates(scan, artist_id, cutoff)
             for candidate in candidates:
                 run.claims.setdefault(candidate.key, set()).add(artist_id)
             # Options.incremental off: a fresh scan resolves its ISRCs again too (a cached scan is a cached answer).

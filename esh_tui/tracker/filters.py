@@ -17,8 +17,15 @@ class NoiseFilter:
 
     def __init__(self, words: Iterable[str] = DEFAULT_NOISE_WORDS):
         self.words = tuple(w.strip().casefold() for w in words if w.strip())
-        stems = "|".join(re.escape(w) for w in sorted(self.words, key=len, reverse=True))
-        self._pattern = re.compile(rf"(?<![\w])(?:{stems})(?:s|d|ed)?(?![\w])", re.IGNORECASE) if stems else None
+        self._pattern = whole_words(self.words)
 
     def is_noise(self, title: str) -> bool:
         return bool(self._pattern and self._pattern.search(title))
+
+
+def whole_words(words: Iterable[str]) -> re.Pattern[str] | None:
+    """A case-insensitive pattern matching any of `words` as whole words, with their -s/-d/-ed forms; a phrase's
+    words may be parted by spaces or hyphens ("sped up", "Sped-Up"). None for no words."""
+    stems = "|".join(re.escape(w).replace(r"\ ", r"[\s-]+")
+                     for w in sorted({w.strip().casefold() for w in words if w.strip()}, key=len, reverse=True))
+    return re.compile(rf"(?<![\w])(?:{stems})(?:s|d|ed)?(?![\w])", re.IGNORECASE) if stems else None

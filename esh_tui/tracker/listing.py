@@ -13,6 +13,7 @@ from esh_tui.spotify.paging import next_link, page_items
 from esh_tui.tracker.validate import usable_album
 
 OWN_GROUPS = ("album", "single", "compilation")
+FEATURES = "appears_on"  # the group of other artists' albums the artist performs on (listed only when asked for)
 ALBUMS_TEMPLATE = "GET /artists/{id}/albums"
 
 
@@ -27,6 +28,7 @@ class Listing:
     partial_back_to: dt.date | None = None  # scans stopped part way kept albums from here on: these do not
     # end a group (an unread album may lie beside them), older known ones still do
     found: list[dict[str, Any]] = field(default_factory=list)
+    groups: dict[str, str] = field(default_factory=dict)  # album id -> the group it was listed in
     finished: set[str] = field(default_factory=set)
     gap: bool = False
     skipped: int = 0  # unusable albums (garbage from the network), for the run's count
@@ -46,8 +48,19 @@ def album_group(album: Any) -> str:
     return group if group in OWN_GROUPS else "album"
 
 
+def group_of(album: Any, artist_id: str, groups: tuple[str, ...]) -> str:
+    """The group an album is listed in for this artist. With features asked for: appears_on when Spotify says so
+    (extended mode) or when the artist is not among the album's artists (development mode sends no album_group)."""
+    if FEATURES in groups and isinstance(album, dict):
+        artists = album.get("artists")
+        ids = {a.get("id") for a in artists if isinstance(a, dict)} if isinstance(artists, list) else set()
+        if album.get("album_group") == FEATURES or artist_id not in ids:
+            return FEATURES
+    return album_group(album)
+
+
 async def list_albums(client: SpotifyClient, artist_id: str, listing: Listing, previous_total: int | None,
-                      by_group: bool = True) -> int | None:
+                      by_group: bool = True, groups: tuple[str, ...] = OWN_GROUPS) -> int | None:
     """Find the artist's own in-window albums not known yet (into `listing.found`), for as few pages as
     the order allows; returns the listing's total.
 
@@ -56,26 +69,27 @@ async def list_albums(client: SpotifyClient, artist_id: str, listing: Listing, p
     cutoff (or, within what earlier listings covered, already known); the
     first page settles every group it shows before its last one; and when
     the total grew by k since the last scan, listing stops once k new
-    albums are found (at once when it did not grow).
+    albums are found (at once when it did not grow). `groups`: OWN_GROUPS,
+    and FEATURES last when features are asked for (Spotify lists them last).
     """
     path = f"/artists/{artist_id}/albums"
-    first = await client.page(path, {"include_groups": ",".join(OWN_GROUPS)}, template=ALBUMS_TEMPLATE)
+    first = await client.page(path, {"include_groups": ",".join(groups)}, template=ALBUMS_TEMPLATE)
     total = first.get("total") if is_count(first.get("total")) else None
     if not by_group:
-        await _list_every_album(client, first, listing)
+        await _list_every_album(client, first, listing, artist_id, groups)
         return total
     expected_new = total - previous_total if total is not None and previous_total is not None else None
     seen: Counter[str] = Counter()
     order: list[str] = []
     for album in page_items(first, ALBUMS_TEMPLATE):
-        group = album_group(album)
+        group = group_of(album, artist_id, groups)
         if group not in order:
             order.append(group)
         seen[group] += 1
         take(album, group, listing)
     if next_link(first) is None:
         return total
-    for group in OWN_GROUPS:
+    for group in groups:
         if expected_new is not None and len(listing.found) >= expected_new:
             break  # every album added since the last scan is accounted for
         if group in listing.finished or (group in order and group != order[-1]):
@@ -93,7 +107,8 @@ async def list_albums(client: SpotifyClient, artist_id: str, listing: Listing, p
     return total
 
 
-async def _list_every_album(client: SpotifyClient, page: dict[str, Any], listing: Listing) -> None:
+async def _list_every_album(client: SpotifyClient, page: dict[str, Any], listing: Listing, artist_id: str,
+                            groups: tuple[str, ...]) -> None:
     """Options.listing_cutoff off: every page of the listing, in-window albums kept (the order not relied on)."""
     while True:
         for album in page_items(page, ALBUMS_TEMPLATE):
@@ -101,6 +116,7 @@ async def _list_every_album(client: SpotifyClient, page: dict[str, Any], listing
                 listing.skipped += 1
             elif album_date(album) >= listing.cutoff and album["id"] not in listing.known:
                 listing.found.append(album)
+                listing.groups[album["id"]] = group_of(album, artist_id, groups)
         link = next_link(page)
         if link is None:
             return
@@ -124,4 +140,5 @@ def take(album: Any, group: str, listing: Listing) -> bool:
         return True
     if not known:
         listing.found.append(album)
+        listing.groups[album["id"]] = group
     return False

@@ -17,6 +17,7 @@ from esh_tui.storage.cache import ReleaseCache
 from esh_tui.storage.store import Store
 from esh_tui.tracker.events import Event, ReleaseFound
 from esh_tui.tracker.listing import album_date
+from esh_tui.tracker.release_filter import release_type
 from esh_tui.tracker.runstate import RunState
 from esh_tui.tracker.validate import track_isrc, usable_version
 
@@ -30,6 +31,7 @@ class Resolver:
         self.client, self.store, self.cache = client, store, cache
         self.incremental, self.on_event = incremental, on_event
         self.skipped = 0  # unusable search results (garbage from the network), added to each run's count
+        self.shows: Callable[[Release], bool] = lambda release: True  # the tracker's filter: what is reported
 
     async def candidates(self, performed: Performed, shared_albums: Collection[str], run: RunState,
                          kept: list[Track]) -> list[Candidate]:
@@ -70,11 +72,12 @@ class Resolver:
         if release is not None:
             release = replace(release, key=candidate.key, found_for=(artist_id,))
             run.seen[candidate.key] = release
-            found_before, seen = self.store.release_state(candidate.key)
-            run.learned.releases.append(FoundRelease(release, time.time()))
-            if not found_before:
-                run.result.new_keys.add(candidate.key)
-            self.on_event(ReleaseFound(release, new=not seen))
+            run.learned.releases.append(FoundRelease(release, time.time()))  # kept, shown or not: a filter only hides
+            if self.shows(release):
+                found_before, seen = self.store.release_state(candidate.key)
+                if not found_before:
+                    run.result.new_keys.add(candidate.key)
+                self.on_event(ReleaseFound(release, new=not seen))
 
     async def _earliest(self, candidate: Candidate, run: RunState, remembered: bool = True) -> Release | None:
         """The release a candidate stands for, or None when it is a re-release of older material
@@ -149,7 +152,7 @@ def _release_of(version: dict[str, Any], isrc: str) -> Release:
     album = version["album"]
     return Release(key=isrc, isrc=isrc, track_id=version["id"], track_name=str(version.get("name", "")),
                    artist_names=artist_names(version),
-                   album_id=album["id"], album_name=str(album.get("name", "")), album_type=str(album.get("album_type", "")),
+                   album_id=album["id"], album_name=str(album.get("name", "")), album_type=release_type(album),
                    release_date=album_date(album),
                    popularity=version["popularity"] if is_popularity(version.get("popularity")) else None)
 

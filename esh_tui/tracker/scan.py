@@ -15,8 +15,9 @@ from esh_tui.storage.cache import ArtistScan, ReleaseCache
 from esh_tui.storage.errors import StoreError
 from esh_tui.storage.store import Store
 from esh_tui.tracker.filters import NoiseFilter
-from esh_tui.tracker.listing import Listing, album_date, album_group, list_albums
+from esh_tui.tracker.listing import FEATURES, OWN_GROUPS, Listing, album_date, album_group, list_albums
 from esh_tui.tracker.options import EngineOptions
+from esh_tui.tracker.release_filter import release_type
 from esh_tui.tracker.resolve import Performed, Resolver, artist_ids, gather_all, load_each
 from esh_tui.tracker.runstate import RunState
 from esh_tui.tracker.validate import usable_track
@@ -27,6 +28,7 @@ class Scanner:
                  options: EngineOptions, today: Callable[[], dt.date], resolver: Resolver):
         self.client, self.store, self.cache, self.noise = client, store, cache, noise
         self.options, self.today, self.resolver = options, today, resolver
+        self.groups: tuple[str, ...] = OWN_GROUPS  # the groups listed (with appears_on when features are asked for)
 
     async def scan(self, artist_id: str, run: RunState) -> ArtistScan:
         """List the artist's albums back to the cutoff, read the ones not known yet, and add what was
@@ -45,19 +47,21 @@ class Scanner:
         listing = Listing(cutoff, known, listed_back_to if within else None, partial_back_to)
         try:
             total = await list_albums(self.client, artist_id, listing, row.listing_total if within and row else None,
-                                      by_group=self.options.listing_cutoff)
+                                      by_group=self.options.listing_cutoff, groups=self.groups)
         finally:
             result.skipped_items += listing.skipped
         covered = listed_back_to if within and not listing.gap else cutoff
         albums, to_read = [], []
         for album in listing.found:
             noise = self.noise.is_noise(str(album.get("name", "")))
-            albums.append(Album(album["id"], str(album.get("name", "")), str(album.get("album_type", "")),
-                                album_date(album), artist_ids(album), album_group(album), noise))
+            albums.append(Album(album["id"], str(album.get("name", "")), release_type(album),
+                                album_date(album), artist_ids(album),
+                                listing.groups.get(album["id"]) or album_group(album), noise))
             if not noise:
                 to_read.append(album)
-        # Albums of several artists (splits, collaborations) may be asked for by another tracked artist too.
-        shared = {a["id"] for a in to_read if len(a.get("artists") or ()) > 1}
+        # Albums of several artists (splits, collaborations) may be asked for by another tracked artist too, and so
+        # may an album the artist only appears on (its own artists' scans list it).
+        shared = {a["id"] for a in to_read if len(a.get("artists") or ()) > 1 or listing.groups.get(a["id"]) == FEATURES}
         stored = self.store.album_track_lists([a["id"] for a in to_read]) if self.options.incremental and to_read else {}
         progress = _Progress(stored)
         try:

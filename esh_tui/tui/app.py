@@ -25,6 +25,7 @@ from esh_tui.text import clean
 from esh_tui.tracker.artists import ArtistService
 from esh_tui.tracker.engine import RunResult, Tracker
 from esh_tui.tracker.prefetch import Prefetcher
+from esh_tui.tracker.release_filter import ReleaseFilter
 from esh_tui.tui.collector import full_collections_deferred
 from esh_tui.tui.errors import error_text
 from esh_tui.tui.events import EngineMessages
@@ -47,14 +48,16 @@ class EshApp(App):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-normal-height"), (45, "-tall")]
 
     def __init__(self, runtime: Runtime, days: int = 90, autostart: bool = True, prefetch: bool = True,
-                 clock: Callable[[], float] = time.time, budget: int | None = None):
+                 clock: Callable[[], float] = time.time, budget: int | None = None,
+                 release_filter: ReleaseFilter | None = None):
         super().__init__()
         self.runtime, self.days, self.autostart, self.clock = runtime, days, autostart, clock
         self.prefetch_enabled = prefetch and runtime.tuning.prefetch_calls_per_minute > 0
         self.dashboard = DashboardScreen()
         self.client = runtime.client()
         self.tracker = Tracker(self.client, runtime.store, runtime.cache(clock), today=runtime.today,
-                               on_event=EngineMessages(self.dashboard), budget=runtime.budget(budget, clock))
+                               on_event=EngineMessages(self.dashboard), budget=runtime.budget(budget, clock),
+                               release_filter=release_filter or runtime.settings.filters)
         self.prefetcher = Prefetcher(self.tracker, self.cutoff, budget_per_minute=runtime.tuning.prefetch_calls_per_minute,
                                      clock=clock)
         self.metrics = Metrics(self.client, runtime.store)
@@ -178,6 +181,8 @@ class EshApp(App):
              dashboard.action_playlist_selection),
             ("Group by album", "One row per album with several new tracks, or one per release",
              dashboard.action_group_albums),
+            ("Release filters", "Show or hide release types, features, and remix, sped-up... versions",
+             dashboard.action_release_filters),
             ("Toggle event log", "Show or hide the event log", dashboard.action_toggle_log),
             ("History", "API calls per day, hit rate and calls per release per run, releases per week",
              dashboard.action_history),
@@ -342,12 +347,13 @@ class EshApp(App):
 
 
 def create_app(runtime: Runtime | None = None, days: int = 90, autostart: bool = True, prefetch: bool = True,
-               clock: Callable[[], float] = time.time, budget: int | None = None) -> EshApp:
-    """The one way to build the dashboard, for the CLI and the tests alike."""
+               clock: Callable[[], float] = time.time, budget: int | None = None,
+               release_filter: ReleaseFilter | None = None) -> EshApp:
+    """The one way to build the dashboard, for the CLI and the tests alike (`release_filter`: else config.toml's)."""
     from esh_tui.runtime import open_runtime
 
     return EshApp(runtime or open_runtime(), days=days, autostart=autostart, prefetch=prefetch, clock=clock,
-                  budget=budget)
+                  budget=budget, release_filter=release_filter)
 
 
 def keymap_clashes(bindings: Iterable[Binding], keymap: dict[str, str]) -> list[tuple[str, str, str]]:

@@ -118,7 +118,7 @@ class ArtistActions(Screen):
         kept off the table), each ★ as the store has it now."""
         store, releases = self.app.runtime.store, self.query_one(ReleasesTable)
         back = {release.key: release for release in dropped}
-        for release, _ in store.releases_since(self.app.cutoff(), artist_ids=[artist_id]):
+        for release, _ in self.app.tracker.stored_releases(self.app.cutoff(), artist_ids=[artist_id]):
             back.setdefault(release.key, release)
         unseen = store.unseen(back)
         for key, release in back.items():

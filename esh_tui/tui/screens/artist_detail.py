@@ -54,8 +54,8 @@ class ArtistScreen(ModalScreen[None]):
         if artist is None:  # no longer tracked (removed by another esh-tui meanwhile)
             self.dismiss(None)
             return
-        releases = store.artist_releases(self.artist_id, cutoff)
-        found = len(store.artist_releases(self.artist_id))
+        releases = self.app.tracker.artist_releases(self.artist_id, cutoff)  # as the release filter shows them
+        found = len(self.app.tracker.artist_releases(self.artist_id))
         now = self.app.clock()
         shown = (artist, tuple(releases), found, int(now // 60), cutoff)
         if shown == self._shown:

@@ -17,8 +17,10 @@ from esh_tui.text import clean
 from esh_tui.tracker.events import ReleaseFound
 from esh_tui.tui import events as engine
 from esh_tui.tui.screens.artist_actions import ArtistActions
+from esh_tui.tracker.release_filter import ReleaseFilter
 from esh_tui.tui.screens.help import HelpScreen, key_list
 from esh_tui.tui.screens.release import ReleaseScreen
+from esh_tui.tui.screens.release_filters import ReleaseFiltersScreen
 from esh_tui.tui.widgets.filter_bar import FilterBar
 from esh_tui.tui.widgets.metrics import ApiPanel, CachePanel, LatencyPanel
 from esh_tui.tui.widgets.status import StatusLine, budget_text
@@ -52,6 +54,7 @@ class DashboardScreen(ArtistActions):
         Binding("P", "playlist", "Add ★ to playlist", id="playlist", show=False),
         Binding("h", "history", "History", id="history", show=False),
         Binding("g", "group_albums", "Group by album", id="group_albums", show=False),
+        Binding("f", "release_filters", "Release filters", id="release_filters", show=False),
         Binding("l", "toggle_log", "Log", id="toggle_log"),
         Binding("question_mark", "help", "Help", id="help"),
     ]
@@ -92,12 +95,9 @@ class DashboardScreen(ArtistActions):
         artists.resort()
         last = store.last_finished_run()
         self.last_run = time.strftime("%H:%M", time.localtime(last["finished_at"])) if last else "never"
-        releases = self.query_one(ReleasesTable)
         self._group_albums(store.settings().get(GROUP_ALBUMS) is True)
-        for release, unseen in store.releases_since(self.app.cutoff(), artist_ids=[a.id for a in tracked]):
-            releases.show(release, new=unseen)
-        releases.resort()
-        releases.focus()
+        self.show_stored_releases()
+        self.query_one(ReleasesTable).focus()
         self.set_interval(FLUSH_EVERY, self.flush)
         self.set_timer(METRICS_EVERY, self.refresh_metrics)
         self.refresh_metrics(reschedule=False)
@@ -199,6 +199,26 @@ class DashboardScreen(ArtistActions):
         """A run ended: the releases table shows what it found, nothing more."""
         self.query_one(ReleasesTable).keep_only(keys)
 
+    def show_stored_releases(self) -> None:
+        """The releases table as the tracker's filter shows what runs found in the window (no API call)."""
+        store, releases = self.app.runtime.store, self.query_one(ReleasesTable)
+        found = self.app.tracker.stored_releases(self.app.cutoff(), [a.id for a in store.artists()])
+        with self.app.batch_update():
+            releases.keep_only({release.key for release, _ in found})
+            for release, unseen in found:
+                releases.show(release, new=unseen)
+            releases.resort()
+
+    def action_release_filters(self) -> None:
+        self.app.push_screen(ReleaseFiltersScreen(self.app.tracker.release_filter, self.apply_release_filter))
+
+    def apply_release_filter(self, release_filter: ReleaseFilter) -> None:
+        """Show what this filter keeps, now and in the runs to come (features: from the next refresh on)."""
+        self.app.tracker.set_filter(release_filter)
+        self.show_stored_releases()
+        self._title_releases()
+        self.show_status()
+
     def refresh_metrics(self, reschedule: bool = True) -> None:
         if not self.is_running:  # quitting: the widgets are going away, and a timer may still fire
             return
@@ -283,7 +303,15 @@ class DashboardScreen(ArtistActions):
 
     def _group_albums(self, grouped: bool) -> None:
         self.query_one(ReleasesTable).group_albums(grouped)
-        self.query_one("#releases-title", Static).update("Releases by album" if grouped else "Releases")
+        self._title_releases()
+
+    def _title_releases(self) -> None:
+        """'Releases', 'by album' when grouped, and what the filter hides or adds when it does (f changes it)."""
+        title = "Releases by album" if self.query_one(ReleasesTable).grouped else "Releases"
+        shown = self.app.tracker.release_filter
+        if shown.hides_anything or shown.appears_on:
+            title += f" · {shown.describe()}"
+        self.query_one("#releases-title", Static).update(Text(clean(title)))
 
     def _focused_table(self) -> KeyedTable:
         focused = self.focused
