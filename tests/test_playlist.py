@@ -101,6 +101,22 @@ def test_the_synced_tracks_are_the_releases_track_reports(world, capsys):
     assert reported and playlist_tracks(world) == list(dict.fromkeys(reported))
 
 
+def test_the_release_filters_apply_to_the_sync_as_to_track(world, capsys, tmp_path):
+    """config.toml's [filters] and the run's options choose what goes in, as they choose what `track` prints."""
+    from esh_tui.config import load_settings
+
+    config_dir = load_settings().config_dir
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "config.toml").write_text('[filters]\ntypes = ["album", "ep", "compilation"]\n')
+    assert main(["track", "--days", "60", "--format", "ids"]) == 0
+    albums_only = capsys.readouterr().out.split()
+    assert main(["track", "--days", "60", "--format", "ids", "--types", "single"]) == 0
+    singles = capsys.readouterr().out.split()
+    assert albums_only and singles and not set(albums_only) & set(singles)
+    assert main(["playlist", "sync", "--days", "60", "--types", "single"]) == 0
+    assert playlist_tracks(world) == list(dict.fromkeys(singles))
+
+
 def test_replace_after_the_window_moves_removes_exactly_what_fell_out(world, capsys):
     assert main(["playlist", "sync", "--days", "30"]) == 0
     capsys.readouterr()

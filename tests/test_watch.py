@@ -195,3 +195,30 @@ async def test_watch_stopped_mid_run_records_it_interrupted_and_keeps_what_was_f
         assert store.integrity_ok()
     finally:
         runtime.close()
+
+
+def test_watch_applies_the_configured_filters_and_its_options_to_what_it_delivers(tmp_path):
+    """config.toml's [filters] and watch's own options choose what reaches the feed, as they do for `track`."""
+    import feedparser
+
+    from esh_tui.config import load_settings
+
+    config_dir = load_settings().config_dir
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "config.toml").write_text('[filters]\ntypes = ["single"]\n')
+    process = subprocess.Popen([sys.executable, "-m", "esh_tui", "watch", "--types", "album",
+                                "--feed", f"atom:{tmp_path / 'f.xml'}"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        for line in process.stdout:
+            if "esh-tui watch: run" in line:  # the first run is done and delivered: it sleeps
+                break
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    kinds = {entry.summary.rsplit(" released ", 1)[0].rsplit(", ", 1)[-1]
+             for entry in feedparser.parse(str(tmp_path / "f.xml")).entries}
+    assert kinds == {"album"}, "--types album over config.toml's singles: albums only"

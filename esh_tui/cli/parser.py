@@ -269,6 +269,7 @@ def _add_delivery_commands(commands) -> None:
     watch.add_argument("--max-sleep", type=count(300, 86_400), default=3600, metavar="SECONDS",
                        help="look again at least this often (default 3600)")
     _add_delivery_options(watch)
+    add_filter_options(watch)
     _verbose(watch, default=argparse.SUPPRESS)
     _runs(watch, "watch", "cmd_watch")
 
@@ -343,6 +344,7 @@ def _add_playlist_commands(commands) -> None:
     sync.add_argument("--days", type=days, default=90, help="releases from the last N days (default 90)")
     sync.add_argument("--replace", action="store_true",
                       help="also remove the tracks esh-tui added that fell out of the window (yours stay)")
+    add_filter_options(sync)
     _verbose(sync, default=argparse.SUPPRESS)
     sync.set_defaults(artist=[], playlist=None, market=None, all_markets=False, force_refresh=False, budget=None)
     _runs(sync, "playlist", "cmd_sync")

@@ -33,6 +33,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 
 async def _watch(runtime: Runtime, args: argparse.Namespace, delivery: Delivery) -> None:
+    from esh_tui.cli.filter_options import release_filter
     from esh_tui.delivery.watch import Watcher
     from esh_tui.tracker.engine import Tracker
 
@@ -41,7 +42,8 @@ async def _watch(runtime: Runtime, args: argparse.Namespace, delivery: Delivery)
 
     async with runtime.tracking_client(runtime.settings.market) as client:
         tracker = Tracker(client, runtime.store, runtime.cache(), today=runtime.today,
-                          budget=runtime.budget(args.budget))
+                          budget=runtime.budget(args.budget),
+                          release_filter=release_filter(args, runtime.settings.filters))
         watcher = Watcher(tracker, runtime.store, delivery, cutoff, say=_say, warn=note,
                           max_sleep=args.max_sleep)
         with _interrupted_by_signals(tracker):
