@@ -125,8 +125,8 @@ def test_replace_after_the_window_moves_removes_exactly_what_fell_out(world, cap
     import json
 
     dates = {r["url"].rsplit("/", 1)[-1]: r["date"] for r in json.loads(capsys.readouterr().out)}
-    world.catalog.advance(10)  # the window's start moves ten days on
-    cutoff = (TODAY + dt.timedelta(days=10) - dt.timedelta(days=30)).isoformat()
+    world.catalog.advance(20)  # the window's start moves twenty days on
+    cutoff = (TODAY + dt.timedelta(days=20) - dt.timedelta(days=30)).isoformat()
     fell_out = [t for t in before if dates[t] < cutoff]
     assert fell_out, "some releases are older than the new cutoff"
     assert main(["track", "--days", "30", "--format", "json"]) == 0
