@@ -54,9 +54,9 @@ def _load() -> float:
     return round(os.getloadavg()[0], 2)
 
 
-def _track(world: LoopbackWorld, data: Path) -> tuple[int, float, float, list[str], str]:
+def _track(world: LoopbackWorld, data: Path) -> tuple[int, float, float, list[str], str, float]:
     """`esh-tui track --format ids` over the store in `data`, in a process of its own: (exit code, its CPU
-    seconds from wait4, wall seconds, what it printed, the end of what it said on stderr)."""
+    seconds from wait4, wall seconds, what it printed, the end of what it said on stderr, its peak RSS in MB)."""
     env = dict(os.environ, ESH_API_URL=world.api_url, ESH_ACCOUNTS_URL=world.accounts_url,
                ESH_DATA_DIR=str(data), ESH_CONFIG_DIR=str(data / "config"),
                SPOTIFY_CLIENT_ID=CLIENT_ID, SPOTIFY_CLIENT_SECRET=CLIENT_SECRET,
@@ -70,7 +70,7 @@ def _track(world: LoopbackWorld, data: Path) -> tuple[int, float, float, list[st
         wall = time.perf_counter() - started
         out.seek(0), err.seek(0)
         return (os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime, wall, out.read().decode().split(),
-                err.read().decode()[-2000:])
+                err.read().decode()[-2000:], usage.ru_maxrss / 1024)
 
 
 def run_cli(artists: int, mode: str, latency_ms: float, jitter_ms: float) -> dict:
@@ -80,12 +80,12 @@ def run_cli(artists: int, mode: str, latency_ms: float, jitter_ms: float) -> dic
     catalog = catalog_for(SEED, artists)
     with LoopbackWorld(catalog, mode, latency_ms=latency_ms, jitter_ms=jitter_ms) as world:
         (world.dir / "empty").mkdir()
-        _, startup_cpu, startup_wall, _, _ = _track(world, world.dir / "empty")  # ("no artists tracked yet")
+        _, startup_cpu, startup_wall, _, _, _ = _track(world, world.dir / "empty")  # ("no artists tracked yet")
         store = Store(world.dir / "esh.db")
         store.add_artists((i, catalog.artists[i].name, "benchmark") for i in world.ids)
         store.close()
         load_before, server_before = _load(), _child_cpu_s(world.process.pid)
-        code, cpu, wall, printed, failure = _track(world, world.dir)
+        code, cpu, wall, printed, failure, _ = _track(world, world.dir)
         server_after = _child_cpu_s(world.process.pid)
         calls = world.stats()["api_calls"]
         expected = oracle.expected_releases(world.catalog, world.ids, world.cutoff)
