@@ -362,8 +362,11 @@ def _what_ran(runs: list[dict]) -> list[str]:
     w = sampled[0]
     lines = ["", f"What ran during the {w['stalls']} stalls over 40 ms of the first run ({w['samples']} stack samples "
                  "every 4 ms): on the stack / on top"]
-    lines += [f"- {name}: {count}" for name, count in w["inclusive"][:12]]
+    generic = ("runners.py", "base_events.py", "<frozen", "benchmarks/dashboard.py", "events.py:_run", "_callback.py")
+    lines += [f"- {name}: {count}" for name, count in w["inclusive"] if not any(g in name for g in generic)][:12]
     lines += ["", "On top of the stack:"] + [f"- {name}: {count}" for name, count in w["leaf"][:10]]
+    if "innermost_esh_tui" in w:
+        lines += ["", "The innermost esh_tui frame:"] + [f"- {name}: {count}" for name, count in w["innermost_esh_tui"][:10]]
     return lines
 
 

@@ -89,18 +89,19 @@ class StallSampler(threading.Thread):
     def stop(self) -> None:
         self._stop.set()
 
-    def report(self, probe: LoopProbe, threshold_ms: float = 40.0, top: int = 15) -> dict:
+    def report(self, probe: LoopProbe, threshold_ms: float = 40.0, top: int = 40) -> dict:
         """The functions on the stack (inclusive) and at its top (exclusive) in the samples taken during stalls
         over `threshold_ms`, most samples first."""
         windows = [(start, end) for start, end in probe.stalls if (end - start) * 1000 > threshold_ms]
-        inclusive, leaf, total = Counter(), Counter(), 0
+        inclusive, leaf, ours, total = Counter(), Counter(), Counter(), 0
         for at, stack in list(self.samples):
             if any(start <= at <= end for start, end in windows) and stack:
                 total += 1
                 leaf[stack[0]] += 1
                 inclusive.update(set(stack))
-        return {"stalls": len(windows), "samples": total,
-                "inclusive": inclusive.most_common(top), "leaf": leaf.most_common(top)}
+                ours[next((f for f in stack if f.startswith("esh_tui/")), "(not esh_tui: Textual, asyncio)")] += 1
+        return {"stalls": len(windows), "samples": total, "inclusive": inclusive.most_common(top),
+                "leaf": leaf.most_common(top), "innermost_esh_tui": ours.most_common(top)}
 
 
 def _short(path: str) -> str:
