@@ -257,6 +257,9 @@ class DashboardScreen(ArtistActions):
                 table.set_state(artist_id, *state)
 
     def _artist_name(self, artist_id: str) -> str:
+        shown = self.query_one(ArtistsTable).name_of(artist_id)  # (cleaned already; no query per artist done)
+        if shown is not None:
+            return shown
         row = self.app.runtime.store.artist(artist_id, include_removed=True)  # one removed mid-run too
         return clean(row.name) if row else artist_id
 
