@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import time
 
+from collections.abc import Sequence
+
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
+from textual.widgets.data_table import RowKey
 
 from esh_tui.models import TrackedArtist
 from esh_tui.text import clean
@@ -15,6 +18,28 @@ from esh_tui.text import clean
 def safe(value: object) -> Text:
     """Network text as a cell: escape sequences and controls gone, markup shown literally."""
     return Text(clean(value if value is not None else ""))
+
+
+class _OneLineRows(Sequence):
+    """The (row key, line within the row) of each line of a table whose rows are all one line high."""
+
+    def __init__(self, table: DataTable) -> None:
+        self.table = table
+
+    def __len__(self) -> int:
+        return self.table.row_count
+
+    def __getitem__(self, y):
+        if isinstance(y, slice):
+            return [self[i] for i in range(*y.indices(len(self)))]
+        if y < 0:
+            y += len(self)
+        if not 0 <= y < len(self):
+            raise IndexError(y)
+        return self.table._row_locations.get_key(y), 0
+
+    def clear(self) -> None:
+        """(DataTable.clear empties its own list; there is nothing kept here.)"""
 
 
 class KeyedTable(DataTable):
@@ -94,6 +119,13 @@ class KeyedTable(DataTable):
         """As `_update_dimensions`: an updated cell cannot widen a fixed-width column."""
         if not self._fixed_layout():
             super()._update_column_widths(updated_cells)
+
+    @property
+    def _y_offsets(self) -> Sequence[tuple[RowKey, int]]:
+        """DataTable lists every line's row, again after every change to the table (each new row, each cell):
+        with tens of thousands of rows that list was most of a frame. Every row here is one line high (no row
+        is added with another height), so line y is row y, looked up when asked."""
+        return _OneLineRows(self)
 
     def upsert(self, key: str, cells: tuple) -> None:
         """Add or update one row, touching only the cells that changed."""
