@@ -252,8 +252,8 @@ def version(repeat: int) -> dict:
 
 
 def scale(latency_ms: float, jitter_ms: float, sample: bool) -> dict:
-    """10,000 artists: a cold `esh-tui track` process against `sim serve` (its own peak RSS, from wait4), then
-    the dashboard opened on the store it left, scrolled."""
+    """10,000 artists: a cold `esh-tui track` process against `sim serve` (its own peak RSS since its exec, CPU from
+    wait4), then the dashboard opened on the store it left, scrolled."""
     from esh_tui.sim import oracle
     from esh_tui.storage.store import Store
 
@@ -358,7 +358,7 @@ def report(result: dict) -> str:
         t, d = result["scale"]["track"], result["scale"]["dashboard"]
         lines += ["", f"## {SCALE_ARTISTS:,} artists, the simulator in another process", "",
                   f"`esh-tui track` cold ({t['artists']:,} artists): {t['api_calls']:,} API calls, {t['wall_s']} s wall, "
-                  f"{t['cpu_s']} s CPU, **peak RSS {t['peak_rss_mb']:.0f} MB** (the track process alone, from wait4; "
+                  f"{t['cpu_s']} s CPU, **peak RSS {t['peak_rss_mb']:.0f} MB** (the track process alone, VmHWM since its exec; "
                   f"goal ≤ {GOALS['scale_track_rss_mb']} MB), {t['releases']:,} releases, exact against the oracle: "
                   f"{'yes' if t['exact'] else 'NO'}; load {t['load_before']} → {t['load_after']}.", "",
                   f"The dashboard on that store: first paint {d['first_paint_ms']:.0f} ms ({d['process_to_paint_ms']:.0f} "
