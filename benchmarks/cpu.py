@@ -54,23 +54,38 @@ def _load() -> float:
     return round(os.getloadavg()[0], 2)
 
 
-def _track(world: LoopbackWorld, data: Path) -> tuple[int, float, float, list[str], str]:
+# `python -m esh_tui` that writes its peak RSS since the exec (VmHWM, kB) where ESH_BENCH_PEAK_RSS says, as it exits.
+# (wait4's ru_maxrss counts the fork of this process it was before the exec: a catalog of 10,000 artists, 1.1 GB.)
+_PEAK_RSS_AT_EXIT = """
+import atexit, os, runpy, sys
+def _peak():
+    with open("/proc/self/status") as status, open(os.environ["ESH_BENCH_PEAK_RSS"], "w") as out:
+        out.write(next(line.split()[1] for line in status if line.startswith("VmHWM:")))
+atexit.register(_peak)
+sys.argv[0] = "esh_tui"
+runpy.run_module("esh_tui", run_name="__main__", alter_sys=True)
+"""
+
+
+def _track(world: LoopbackWorld, data: Path) -> tuple[int, float, float, list[str], str, float]:
     """`esh-tui track --format ids` over the store in `data`, in a process of its own: (exit code, its CPU
-    seconds from wait4, wall seconds, what it printed, the end of what it said on stderr)."""
+    seconds from wait4, wall seconds, what it printed, the end of what it said on stderr, its peak RSS in MB since
+    its exec)."""
     env = dict(os.environ, ESH_API_URL=world.api_url, ESH_ACCOUNTS_URL=world.accounts_url,
                ESH_DATA_DIR=str(data), ESH_CONFIG_DIR=str(data / "config"),
                SPOTIFY_CLIENT_ID=CLIENT_ID, SPOTIFY_CLIENT_SECRET=CLIENT_SECRET,
                PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
     started = time.perf_counter()
     with open(data / "track.out", "w+b") as out, open(data / "track.err", "w+b") as err:
-        track = subprocess.Popen([sys.executable, "-m", "esh_tui", "track", "--since", world.cutoff.isoformat(),
+        env["ESH_BENCH_PEAK_RSS"] = str(data / "track.rss")
+        track = subprocess.Popen([sys.executable, "-c", _PEAK_RSS_AT_EXIT, "track", "--since", world.cutoff.isoformat(),
                                   "--format", "ids"], env=env, stdout=out, stderr=err,
                                  cwd=data)  # (no .env of the current directory)
         _, status, usage = os.wait4(track.pid, 0)  # (its rusage: CPU of that process alone)
         wall = time.perf_counter() - started
         out.seek(0), err.seek(0)
         return (os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime, wall, out.read().decode().split(),
-                err.read().decode()[-2000:])
+                err.read().decode()[-2000:], int((data / "track.rss").read_text()) / 1024)
 
 
 def run_cli(artists: int, mode: str, latency_ms: float, jitter_ms: float) -> dict:
@@ -80,12 +95,12 @@ def run_cli(artists: int, mode: str, latency_ms: float, jitter_ms: float) -> dic
     catalog = catalog_for(SEED, artists)
     with LoopbackWorld(catalog, mode, latency_ms=latency_ms, jitter_ms=jitter_ms) as world:
         (world.dir / "empty").mkdir()
-        _, startup_cpu, startup_wall, _, _ = _track(world, world.dir / "empty")  # ("no artists tracked yet")
+        _, startup_cpu, startup_wall, _, _, _ = _track(world, world.dir / "empty")  # ("no artists tracked yet")
         store = Store(world.dir / "esh.db")
         store.add_artists((i, catalog.artists[i].name, "benchmark") for i in world.ids)
         store.close()
         load_before, server_before = _load(), _child_cpu_s(world.process.pid)
-        code, cpu, wall, printed, failure = _track(world, world.dir)
+        code, cpu, wall, printed, failure, _ = _track(world, world.dir)
         server_after = _child_cpu_s(world.process.pid)
         calls = world.stats()["api_calls"]
         expected = oracle.expected_releases(world.catalog, world.ids, world.cutoff)

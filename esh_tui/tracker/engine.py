@@ -20,10 +20,11 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import datetime as dt
+import itertools
 import math
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from esh_tui.models import Candidate, KnownCapabilities, Release, RunEnd
 from esh_tui.spotify.client import SpotifyClient
@@ -166,7 +167,15 @@ class Tracker:
 
     def stored_releases(self, cutoff: dt.date, artist_ids: Iterable[str] | None = None) -> list[tuple[Release, bool]]:
         """Releases earlier runs found on or after the cutoff, as the filter shows them (with whether unseen)."""
-        return self._shown_stored(self.store.releases_since(cutoff, artist_ids))
+        return list(self.iter_stored_releases(cutoff, artist_ids))
+
+    def iter_stored_releases(self, cutoff: dt.date, artist_ids: Iterable[str] | None = None
+                             ) -> Iterator[tuple[Release, bool]]:
+        """As `stored_releases`, taken as they are needed (the dashboard's first paint takes a screenful), checked
+        against the filter 500 at a time."""
+        found = self.store.iter_releases_since(cutoff, artist_ids)
+        while chunk := list(itertools.islice(found, 500)):
+            yield from self._shown_stored(chunk)
 
     def artist_releases(self, artist_id: str, cutoff: dt.date | None = None) -> list[tuple[Release, bool]]:
         """One artist's releases found by runs (on or after the cutoff), as the filter shows them."""

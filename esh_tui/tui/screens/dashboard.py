@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import time
 import webbrowser
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -13,6 +16,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Input, ProgressBar, RichLog, Static
 
+from esh_tui.models import TrackedArtist
 from esh_tui.text import clean
 from esh_tui.tracker.events import ReleaseFound
 from esh_tui.tui import events as engine
@@ -31,7 +35,11 @@ if TYPE_CHECKING:
     from esh_tui.tui.app import EshApp
 
 METRICS_EVERY = 1.0
+FIRST_ROWS = 150  # rows (artists, then releases) in the tables before the first paint: more than a screen shows
+_ALL_IN = object()  # (the store's rows all fit before the first paint)
+ROWS_SLICE = 0.008  # seconds of the loop the rest of the store's rows take at a time, between frames
 FLUSH_EVERY = 0.1
+ARTIST_ROWS_EVERY = 0.25  # seconds between redraws of the artists table while a run streams in (see flush)
 GROUP_ALBUMS = "group_albums"  # the setting (kept with the store, as the theme is): releases grouped by album
 
 
@@ -67,6 +75,12 @@ class DashboardScreen(ArtistActions):
         self._fetching: set[str] = set()  # artists showing ⟳: every one is cleared when the run ends
         self._unshown: list[ReleaseFound] = []  # found during a run, not in the table yet (see flush)
         self._last_rows_at = 0.0
+        self._loading: Iterator[None] | None = None  # rows from the store not in the tables yet (see on_mount)
+        self._pending_artists: set[str] = set()  # tracked artists whose rows are not in yet
+        # Artists whose row changes with the next flush: the glyph and detail to show (⟳ while fetching, ✗ failed),
+        # or None for the row as the store has it.
+        self._artist_rows_due: dict[str, tuple[str, str] | None] = {}
+        self._artist_rows_at = 0.0
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
@@ -87,20 +101,75 @@ class DashboardScreen(ArtistActions):
         yield Footer()
 
     def on_mount(self) -> None:
-        store, now = self.app.runtime.store, self.app.clock()
-        artists = self.query_one(ArtistsTable)
-        tracked = store.artists()
-        for artist in tracked:
-            artists.show(artist, now=now)
-        artists.resort()
+        store = self.app.runtime.store
         last = store.last_finished_run()
         self.last_run = time.strftime("%H:%M", time.localtime(last["finished_at"])) if last else "never"
         self._group_albums(store.settings().get(GROUP_ALBUMS) is True)
-        self.show_stored_releases()
-        self.query_one(ReleasesTable).focus()
+        tracked = list(store.iter_artists())
+        self._pending_artists = {artist.id for artist in tracked}
+        artist_rows, release_rows = self._artist_rows(tracked), self._release_rows([a.id for a in tracked])
+        for rows in (artist_rows, release_rows):  # a screenful of each before the first paint
+            for _ in itertools.islice(rows, FIRST_ROWS):
+                pass
+        self._loading = itertools.chain(artist_rows, release_rows)
+        if next(self._loading, _ALL_IN) is _ALL_IN:
+            self._loading = None
+        self.query_one(ArtistsTable).resort()
+        releases = self.query_one(ReleasesTable)
+        releases.resort()
+        releases.focus()
+        if self._loading is not None:
+            self.run_worker(self._load_rest(), group="load")
         self.set_interval(FLUSH_EVERY, self.flush)
         self.set_timer(METRICS_EVERY, self.refresh_metrics)
         self.refresh_metrics(reschedule=False)
+        self.show_status()
+
+    def _artist_rows(self, tracked: list[TrackedArtist]) -> Iterator[None]:
+        """The tracked artists into their table, one row a step. A row the engine or the user put in meanwhile is
+        newer than the store's as read at the start, and stays."""
+        table, now = self.query_one(ArtistsTable), self.app.clock()
+        for artist in tracked:
+            self._pending_artists.discard(artist.id)
+            if not table.has(artist.id):
+                table.show(artist, now=now)
+            yield
+
+    def _release_rows(self, tracked: list[str]) -> Iterator[None]:
+        """The releases in the window into their table, one row a step; not those of an artist removed since."""
+        table, artists = self.query_one(ReleasesTable), self.query_one(ArtistsTable)
+        for release, unseen in self.app.tracker.iter_stored_releases(self.app.cutoff(), tracked):
+            if release.key not in table.releases and (
+                    not release.found_for
+                    or any(a in self._pending_artists or artists.has(a) for a in release.found_for)):
+                table.show(release, new=unseen)
+            yield
+
+    async def _load_rest(self) -> None:
+        """What did not fit before the first paint comes in as the loop allows: rows for ROWS_SLICE at a time,
+        then a turn for everything else (a run's fetches, keys, frames); sorted once at the end."""
+        while self._loading is not None:
+            until = time.perf_counter() + ROWS_SLICE
+            for _ in self._loading:
+                if time.perf_counter() >= until:
+                    break
+            else:
+                self._loaded()
+            await asyncio.sleep(0)
+
+    def _finish_loading(self) -> None:
+        """Every row the store had, now: for what needs the whole table (a run's end, marking all seen, new rows)."""
+        if self._loading is not None:
+            for _ in self._loading:
+                pass
+            self._loaded()
+
+    def _loaded(self) -> None:
+        if self._loading is None:
+            return
+        self._loading = None
+        self.query_one(ArtistsTable).resort()
+        self.query_one(ReleasesTable).resort()
         self.show_status()
 
     def on_resize(self, event) -> None:
@@ -116,19 +185,19 @@ class DashboardScreen(ArtistActions):
 
     def on_engine_artist_started(self, message: engine.ArtistStarted) -> None:
         self._fetching.add(message.event.artist_id)
-        self.query_one(ArtistsTable).set_state(message.event.artist_id, STATE_GLYPHS["fetching"], "fetching…")
+        self._artist_rows_due[message.event.artist_id] = (STATE_GLYPHS["fetching"], "fetching…")  # next flush
 
     def on_engine_artist_done(self, message: engine.ArtistDone) -> None:
         event = message.event
         self._fetching.discard(event.artist_id)
-        self.show_artist(event.artist_id)
+        self._artist_rows_due[event.artist_id] = None
         if event.source == "api":
             self.log_line(f"{self._artist_name(event.artist_id)}: {event.api_calls} calls, {event.candidates} candidates")
 
     def on_engine_artist_failed(self, message: engine.ArtistFailed) -> None:
         event = message.event
         self._fetching.discard(event.artist_id)
-        self.query_one(ArtistsTable).set_state(event.artist_id, STATE_GLYPHS["failed"], "failed: " + clean(event.reason)[:80])
+        self._artist_rows_due[event.artist_id] = (STATE_GLYPHS["failed"], "failed: " + clean(event.reason)[:80])
         self.log_line(f"{self._artist_name(event.artist_id)} failed: {event.reason}")
 
     def on_engine_release_found(self, message: engine.ReleaseFound) -> None:
@@ -140,8 +209,9 @@ class DashboardScreen(ArtistActions):
     def on_engine_run_finished(self, message: engine.RunFinished) -> None:
         event = message.event
         for artist_id in self._fetching:  # cancelled or stopped mid-artist: back to what the store says
-            self.show_artist(artist_id)
+            self._artist_rows_due[artist_id] = None
         self._fetching.clear()
+        self._draw_artist_rows()
         self.last_run = time.strftime("%H:%M", time.localtime(self.app.clock()))
         self.log_line(f"run {event.run_id} {event.status}: {event.releases} releases ({event.new_releases} new), "
                       f"{event.api_calls} API calls, {event.seconds:.1f} s, "
@@ -154,14 +224,18 @@ class DashboardScreen(ArtistActions):
         New rows go in at most once a second while a run streams in (`all_rows`: now): any change re-renders
         the table's visible rows, new rows lay the whole screen out again, and re-sorting is not free.
         """
-        if not self.is_running or not (self._stale or self._unshown or self._progress):
+        if not self.is_running or not (self._stale or self._unshown or self._progress or self._artist_rows_due):
             return
+        if self._artist_rows_due and (all_rows or not self.app.running
+                                      or time.monotonic() - self._artist_rows_at >= ARTIST_ROWS_EVERY):
+            self._draw_artist_rows()
         if self._progress is not None:
             done, total = self._progress
             self.query_one(ProgressBar).update(total=total, progress=done)
             self.app.note_progress(done, total)
             self._progress = None
         if self._unshown and (all_rows or not self.app.running or time.monotonic() - self._last_rows_at >= 1.0):
+            self._finish_loading()  # (is the artist a release was found for still tracked: every artist is needed)
             releases, artists = self.query_one(ReleasesTable), self.query_one(ArtistsTable)
             with self.app.batch_update():
                 for found in self._unshown:
@@ -173,7 +247,23 @@ class DashboardScreen(ArtistActions):
         self._stale = False
         self.show_status()
 
+    def _draw_artist_rows(self) -> None:
+        """The artists whose state changed since the last time, in one go. Any change to a table makes it draw
+        every visible row again (DataTable caches rows per change count): one change per artist event redrew the
+        table dozens of times a second, most of the dashboard's CPU during a run."""
+        due, self._artist_rows_due = self._artist_rows_due, {}
+        self._artist_rows_at = time.monotonic()
+        table = self.query_one(ArtistsTable)
+        for artist_id, state in due.items():
+            if state is None:
+                self.show_artist(artist_id)
+            else:
+                table.set_state(artist_id, *state)
+
     def _artist_name(self, artist_id: str) -> str:
+        shown = self.query_one(ArtistsTable).name_of(artist_id)  # (cleaned already; no query per artist done)
+        if shown is not None:
+            return shown
         row = self.app.runtime.store.artist(artist_id, include_removed=True)  # one removed mid-run too
         return clean(row.name) if row else artist_id
 
@@ -197,10 +287,12 @@ class DashboardScreen(ArtistActions):
 
     def keep_releases(self, keys: set[str]) -> None:
         """A run ended: the releases table shows what it found, nothing more."""
+        self._finish_loading()
         self.query_one(ReleasesTable).keep_only(keys)
 
     def show_stored_releases(self) -> None:
         """The releases table as the tracker's filter shows what runs found in the window (no API call)."""
+        self._finish_loading()
         store, releases = self.app.runtime.store, self.query_one(ReleasesTable)
         found = self.app.tracker.stored_releases(self.app.cutoff(), [a.id for a in store.artists()])
         with self.app.batch_update():
@@ -267,6 +359,7 @@ class DashboardScreen(ArtistActions):
             self._mark_seen([release.key])
 
     def action_mark_all_seen(self) -> None:
+        self._finish_loading()
         unseen = self.query_one(ReleasesTable).unseen()
         self._mark_seen(unseen)
         self.app.notify(f"{len(unseen)} release{'s' if len(unseen) != 1 else ''} marked seen")
