@@ -95,3 +95,19 @@ def test_a_remap_onto_f_is_refused_by_name_as_the_release_filters_key():
     bindings = [*DashboardScreen.BINDINGS, *EshApp.BINDINGS]
     assert keymap_clashes(bindings, {"history": "f"}) == [("history", "release_filters", "f")]
     assert keymap_clashes(bindings, {"release_filters": "F"}) == [], "f's action may move to a free key"
+
+
+async def test_a_start_on_a_store_with_releases_shows_them_as_the_filter_does_from_the_first_paint():
+    """The table is filled from the store before the first paint and between frames after it: through the filter."""
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert {"album", "single"} <= _types(app.query_one(ReleasesTable))
+    app.runtime.close()
+
+    app, _ = make_app(autostart=False, release_filter=ReleaseFilter(types=frozenset({"single"})))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        releases = app.query_one(ReleasesTable)
+        assert releases.row_count and _types(releases) == {"single"}
+        assert app.client.log.calls == 0, "from the store"
