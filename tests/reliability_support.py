@@ -155,11 +155,12 @@ def orphan_rows(path: Path) -> list[str]:
 
 
 def _listed_again(conn: sqlite3.Connection, artist_id: str) -> bool:
-    """Features (appears_on) were turned on: every artist is to be listed again, its knowledge kept
-    (Store.use_appears_on: listed_back_to, listing_total and next_due forgotten, nothing else)."""
+    """Features (appears_on) were turned on at some time: every artist is to be listed again, its knowledge kept
+    (Store.use_appears_on: listed_back_to, listing_total and next_due forgotten, nothing else). Turning them off
+    again lists nobody, so an artist no run has listed since stays so (one not tracked, or not reached)."""
     row = conn.execute("SELECT listed_back_to, listing_total, next_due FROM artists WHERE id = ?", (artist_id,)).fetchone()
-    on = conn.execute("SELECT value FROM settings WHERE key = 'knowledge_appears_on'").fetchone()
-    return row == (None, None, None) and on is not None and on[0] == "true"
+    toggled = conn.execute("SELECT 1 FROM settings WHERE key = 'knowledge_appears_on'").fetchone()
+    return row == (None, None, None) and toggled is not None
 
 
 def half_written_artists(path: Path) -> list[str]:
