@@ -43,7 +43,7 @@ def notify_url(value: str) -> str:
     """One Apprise URL as written: `scheme://...`, one word (the URL itself is never echoed: it may hold a token)."""
     if not isinstance(value, str) or not _URL.fullmatch(value):
         raise TargetError("is not a notification URL", "write an Apprise URL like ntfy://ntfy.sh/TOPIC "
-                                                        "or json://HOST:PORT/PATH (see the README)")
+                                                        "or json://HOST:PORT/PATH; the README lists more")
     return value
 
 
