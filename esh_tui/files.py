@@ -63,20 +63,22 @@ def open_to_write(path: Path, grace: float = READER_GRACE_SECONDS) -> BinaryIO:
     return os.fdopen(descriptor, "wb")
 
 
-def write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes, mode: int | None = None) -> None:
     """Replace `path` with `data` all at once: a temporary file beside it, flushed, then renamed over it, so a
     reader (a feed reader, a web server) sees the old file or the new one, never half of one. The new file
-    keeps the old one's permissions (else the umask's); the temporary one is removed if anything fails."""
+    gets `mode`, else keeps the old one's permissions (else the umask's); a secret's file (mode 0600) is never
+    readable by others, not even for a moment. The temporary one is removed if anything fails."""
     import tempfile
 
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # 0600
     try:
-        try:
-            mode = stat.S_IMODE(path.stat().st_mode)
-        except OSError:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
+        if mode is None:
+            try:
+                mode = stat.S_IMODE(path.stat().st_mode)
+            except OSError:
+                umask = os.umask(0)
+                os.umask(umask)
+                mode = 0o666 & ~umask
         os.fchmod(descriptor, mode)
         with os.fdopen(descriptor, "wb") as stream:
             descriptor = -1

@@ -20,13 +20,13 @@ import getpass
 import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 
 import httpx
 
 from esh_tui.cli.errors import EXIT_OK, UsageError
 from esh_tui.config import DEFAULT_ACCOUNTS_URL, Settings, load_settings
+from esh_tui.files import write_atomically
 from esh_tui.text import clean
 
 DASHBOARD_URL = "https://developer.spotify.com/dashboard"
@@ -237,17 +237,7 @@ def write_env(path: Path, values: dict[str, str], drop: tuple[str, ...] = ()) ->
         out.append(line)
     out.extend(f"{name}={_quoted(value)}" for name, value in pending.items())
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, temporary = tempfile.mkstemp(prefix=".env.", suffix=".tmp", dir=path.parent)  # created 0600
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write("\n".join(out) + "\n")
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, ("\n".join(out) + "\n").encode("utf-8"), mode=0o600)
 
 
 def _quoted(value: str) -> str:

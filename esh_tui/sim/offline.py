@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -15,6 +14,7 @@ from esh_tui.config import Settings
 from esh_tui.sim.api import SimConfig, SimSpotify
 from esh_tui.sim.catalog import Catalog, SimPlaylist
 from esh_tui.sim.demo import DEMO_ARTISTS, dress
+from esh_tui.files import write_atomically
 from esh_tui.sim.transport import SimTransport
 from esh_tui.spotify.auth import READ_SCOPES, pkce_pair
 
@@ -68,10 +68,8 @@ class OfflineSpotify:
         made = self._made()
         if self.playlists_path is None or made == self._saved:
             return
-        tmp = self.playlists_path.with_suffix(".tmp")
         try:
-            tmp.write_text(made, encoding="utf-8")
-            os.replace(tmp, self.playlists_path)
+            write_atomically(self.playlists_path, made.encode("utf-8"))
         except OSError as exc:  # the demo's playlists only: the command's own work is done and kept
             from esh_tui.logs import logger
 

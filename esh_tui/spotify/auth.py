@@ -13,7 +13,6 @@ import contextlib
 import errno
 import hashlib
 import json
-import os
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -24,7 +23,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 
 from esh_tui.config import Settings
-from esh_tui.files import kind_of, open_to_read
+from esh_tui.files import kind_of, open_to_read, write_atomically
 from esh_tui.spotify.errors import AuthError, LoginExpiredError, NetworkError
 from esh_tui.text import clean
 
@@ -262,12 +261,7 @@ def save_user_token(path: Path, payload: dict) -> None:
     """Write the refresh token and scopes only, atomically, readable by the owner alone."""
     path.parent.mkdir(parents=True, exist_ok=True)
     data = {"refresh_token": payload["refresh_token"], "scope": str(payload.get("scope", ""))}
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    write_atomically(path, json.dumps(data).encode("utf-8"), mode=0o600)
 
 
 MAX_TOKEN_FILE_BYTES = 64 * 1024  # a refresh token and its scopes: a few hundred bytes
