@@ -117,6 +117,8 @@ async def _child(spec: dict) -> dict:
             profiler.disable()
             profiler.dump_stats(spec["profile"])
         out.update(probe.figures())
+        out["stalls_over_50ms_at"] = [[round(start - wall, 2), round((end - start) * 1000)]  # [s into it, ms]
+                                      for start, end in probe.stalls if end - start > 0.05]
         out["app_max_stall_ms"] = round(app.max_stall_ms, 1)
         if spec.get("run"):
             app.dashboard.flush(all_rows=True)
