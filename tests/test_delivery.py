@@ -204,7 +204,9 @@ def test_a_schema_7_store_migrates_with_its_releases_counted_as_notified(tmp_pat
         assert store.schema_version == SCHEMA_VERSION == 8
         assert store.unnotified(["OLD1", "NEW1"]) == {"NEW1"}, "what an upgrade found is not announced again"
         assert store.first_seen(["OLD1", "NEW1"]) == {"OLD1": 1000.0}
-        store_module._migration_8(store.db)  # safe to run again (renumbered at a merge)
+        from esh_tui.storage.migrations import MIGRATIONS
+
+        MIGRATIONS[8](store.db)  # safe to run again (renumbered at a merge)
         assert store.unnotified(["OLD1"]) == set()
     finally:
         store.close()
