@@ -253,3 +253,12 @@ async def test_the_dashboards_runs_deliver_to_config_toml_targets_and_say_failur
         assert len(hook.messages) == 1 and len(broken.messages) == 1, "one digest per URL for the run"
     assert "notification to json://127.0.0.1" in log and "stay pending" in log and SECRET not in log
     assert feedparser.parse((tmp_path / "d.xml").read_bytes()).entries
+
+
+def test_a_noncharacter_in_a_name_still_gives_an_atom_feed_that_parses():
+    from esh_tui.delivery.feeds import atom
+
+    name = "Odd\ufffe Name\uffff"
+    r = Release("K1", "K1", "t1", name, (name,), "al1", name, "album", dt.date(2026, 11, 1), found_for=("X",))
+    feed = feedparser.parse(atom([r], {"X": name}, {}))
+    assert not feed.bozo and feed.entries[0].title.startswith("Odd\ufffd Name\ufffd")
