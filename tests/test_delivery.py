@@ -279,3 +279,9 @@ def test_feed_paths_with_a_nul_an_unknown_users_home_or_a_too_long_name_are_one_
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no user" in err[0]
     assert not any(tmp_path.glob("*.xml"))
+
+
+def test_a_feed_whose_name_is_near_the_file_systems_limit_is_written(tmp_path):
+    path = tmp_path / f"{'b' * (os.pathconf(tmp_path, 'PC_NAME_MAX') - 4)}.xml"
+    assert _track("--feed", f"atom:{path}") == 0
+    assert feedparser.parse(path.read_bytes()).entries
