@@ -70,7 +70,8 @@ def write_atomically(path: Path, data: bytes, mode: int | None = None) -> None:
     readable by others, not even for a moment. The temporary one is removed if anything fails."""
     import tempfile
 
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # 0600
+    # 0600; the name's start only, so a name near the file system's limit still leaves room for the rest
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name[:40]}.", suffix=".tmp", dir=path.parent)
     try:
         if mode is None:
             try:

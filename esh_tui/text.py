@@ -17,12 +17,13 @@ _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")  # overrides and isolates: they make a terminal reorder text
 # Lone surrogates: bytes that were not UTF-8 in a path or an argument (Python's surrogateescape). A stream that
 # encodes strictly (stdout under a UTF-8 locale) cannot write them at all.
-_SURROGATES = re.compile(r"[\ud800-\udfff]")
+# The noncharacters U+FFFE and U+FFFF too: no XML may hold them (an Atom feed with one would not be written).
+_SURROGATES = re.compile(r"[\ud800-\udfff\ufffe\uffff]")
 
 
 def clean(value: object) -> str:
     """One printable line: escape sequences removed, tabs/newlines and other controls become spaces, bytes that
-    were not text become U+FFFD."""
+    were not text (or are noncharacters) become U+FFFD."""
     text = _SURROGATES.sub("\ufffd", _BIDI.sub("", _ESCAPES.sub("", str(value))))
     return " ".join(_CONTROLS.sub(" ", text).split())
 

@@ -255,3 +255,35 @@ async def test_the_dashboards_runs_deliver_to_config_toml_targets_and_say_failur
         assert len(hook.messages) == 1 and len(broken.messages) == 1, "one digest per URL for the run"
     assert "notification to json://127.0.0.1" in log and "stay pending" in log and SECRET not in log
     assert feedparser.parse((tmp_path / "d.xml").read_bytes()).entries
+
+
+def test_a_noncharacter_in_a_name_still_gives_an_atom_feed_that_parses():
+    from esh_tui.delivery.feeds import atom
+
+    name = "Odd\ufffe Name\uffff"
+    r = Release("K1", "K1", "t1", name, (name,), "al1", name, "album", dt.date(2026, 11, 1), found_for=("X",))
+    feed = feedparser.parse(atom([r], {"X": name}, {}))
+    assert not feed.bozo and feed.entries[0].title.startswith("Odd\ufffd Name\ufffd")
+
+
+def test_feed_paths_with_a_nul_an_unknown_users_home_or_a_too_long_name_are_one_line_exit_2(tmp_path, capsys):
+    config = Path(os.environ["ESH_CONFIG_DIR"]) / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    long_name = f"{tmp_path}/{'a' * 300}.xml"
+    for setting, needle in (('atom = "a\\u0000b.xml"', "NUL"), ('ics = "~nosuchuser-esh/x.ics"', "no user"),
+                            (f'atom = "{long_name}"', "longer than")):
+        config.write_text(f"[feeds]\n{setting}\n")
+        assert _track() == 2, setting
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and needle in err[0], (setting, err)
+    config.unlink()
+    assert _track("--feed", "atom:~nosuchuser-esh/x.xml") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no user" in err[0]
+    assert not any(tmp_path.glob("*.xml"))
+
+
+def test_a_feed_whose_name_is_near_the_file_systems_limit_is_written(tmp_path):
+    path = tmp_path / f"{'b' * (os.pathconf(tmp_path, 'PC_NAME_MAX') - 4)}.xml"
+    assert _track("--feed", f"atom:{path}") == 0
+    assert feedparser.parse(path.read_bytes()).entries

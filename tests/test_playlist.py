@@ -177,6 +177,18 @@ def test_a_deleted_playlist_is_made_anew_and_said(world, capsys):
     assert len(playlist_tracks(world)) == count
 
 
+@pytest.mark.parametrize("garbage", [b"not json", b"\xff\xfe"], ids=["not JSON", "not UTF-8"])
+def test_a_remembered_playlist_setting_that_is_garbage_counts_as_unset_and_the_sync_makes_one(world, capsys, garbage):
+    from esh_tui.runtime import open_runtime
+
+    with open_runtime() as runtime:
+        runtime.store.db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, CAST(? AS TEXT))",
+                                 (SETTING, garbage))
+    assert main(["playlist", "sync", "--days", "60"]) == 0
+    assert summary_line(capsys).startswith("added ")
+    assert remembered()["id"] in world.catalog.playlists, "the garbage was replaced by the playlist it made"
+
+
 def test_each_name_is_a_playlist_of_its_own(world, capsys):
     assert main(["playlist", "sync", "--days", "20", "--name", "Fresh"]) == 0
     assert main(["playlist", "sync", "--days", "60"]) == 0

@@ -55,6 +55,9 @@ def check(delivery: Delivery) -> None:
         if not parent.is_dir() or not os.access(parent, os.W_OK):
             raise TargetError(f"cannot write the {kind} feed in {clean(parent)}: it is not a directory you can write",
                               "create the directory, or name a feed path in one you can write")
+        if len(os.fsencode(path.name)) > os.pathconf(parent, "PC_NAME_MAX"):  # else every run fails to write it
+            raise TargetError(f"the {kind} feed's file name is longer than {clean(parent)} allows",
+                              "name a shorter file")
 
 
 async def deliver(store: Store, releases: Sequence[Release], delivery: Delivery,

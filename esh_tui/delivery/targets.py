@@ -52,7 +52,20 @@ def feed_option(value: str) -> tuple[str, Path]:
     kind, _, path = value.partition(":")
     if kind not in FEED_KINDS or not path:
         raise TargetError(f"{value!r} is not KIND:PATH", "write --feed atom:PATH or --feed ics:PATH")
-    return kind, Path(path).expanduser()
+    return kind, feed_path(path, f"--feed {kind}")
+
+
+def feed_path(value: str, setting: str) -> Path:
+    """A feed's path as written, `~` and `~user` expanded: a NUL or a `~user` with no home is a TargetError
+    (pathlib would raise ValueError or RuntimeError, not an OSError, and end the command in a traceback)."""
+    if "\x00" in value:
+        raise TargetError(f"{setting} contains a NUL character", "name a file path without one")
+    try:
+        return Path(value).expanduser()
+    except RuntimeError:
+        user = value[1:].split("/", 1)[0]
+        raise TargetError(f"{setting}: there is no user {user!r} to find ~{user} of",
+                          "write the whole path, or ~/ for your own home") from None
 
 
 def from_config(table: dict[str, Any]) -> tuple[Delivery, dict[str, str]]:
@@ -76,7 +89,7 @@ def from_config(table: dict[str, Any]) -> tuple[Delivery, dict[str, str]]:
         if kind in feeds:
             if not isinstance(feeds[kind], str) or not feeds[kind].strip():
                 raise TargetError(f"[feeds] {kind} must be a file path", f'write {kind} = "~/feeds/releases.{kind}"')
-            paths[kind] = Path(feeds[kind]).expanduser()
+            paths[kind] = feed_path(feeds[kind], f"[feeds] {kind}")
     read = {"[notify] urls": "urls"} if "urls" in notify else {}
     read.update({f"[feeds] {kind}": kind for kind in paths})
     return Delivery(tuple(dict.fromkeys(urls)), paths.get("atom"), paths.get("ics")), read

@@ -627,8 +627,16 @@ class Store:
                             (key, json.dumps(value, ensure_ascii=False)))
 
     def settings(self) -> dict[str, Any]:
-        return {row["key"]: json.loads(row["value"])
-                for row in self.db.query("SELECT key, value FROM settings WHERE key NOT IN (?, ?)", KNOWLEDGE_KEYS)}
+        """The settings kept with the store. One whose value is not JSON (edited by hand, written by something
+        else) counts as unset, and is replaced when it is next saved: it is no reason to give up the store."""
+        found = {}
+        for key, value in self.db.execute("SELECT key, CAST(value AS BLOB) FROM settings WHERE key NOT IN (?, ?)",
+                                          KNOWLEDGE_KEYS):
+            try:
+                found[key] = json.loads(bytes(value).decode("utf-8"))
+            except (UnicodeDecodeError, ValueError, TypeError):
+                continue
+        return found
 
     def use_appears_on(self, on: bool) -> bool:
         """Make the artists' listings fit whether features (appears_on) are listed; returns whether they changed.
