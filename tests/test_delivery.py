@@ -287,3 +287,23 @@ def test_a_feed_whose_name_is_near_the_file_systems_limit_is_written(tmp_path):
     path = tmp_path / f"{'b' * (os.pathconf(tmp_path, 'PC_NAME_MAX') - 4)}.xml"
     assert _track("--feed", f"atom:{path}") == 0
     assert feedparser.parse(path.read_bytes()).entries
+
+
+def test_a_feed_a_library_refuses_to_build_is_one_line_and_the_run_and_the_other_feed_go_on(tmp_path, monkeypatch,
+                                                                                          capsys):
+    """Whatever feedgen or icalendar refuses in some value (a ValueError) is said in one line; the run ends 0,
+    its releases printed, the other feed written."""
+    from esh_tui.delivery import feeds
+
+    write = feeds.write_feed
+
+    def refusing_atom(kind, *args, **kwargs):
+        if kind == "atom":
+            raise ValueError("All strings must be XML compatible")
+        return write(kind, *args, **kwargs)
+
+    monkeypatch.setattr(feeds, "write_feed", refusing_atom)
+    assert _track("--feed", f"atom:{tmp_path / 'f.xml'}", "--feed", f"ics:{tmp_path / 'f.ics'}") == 0
+    err = [line for line in capsys.readouterr().err.splitlines() if "feed" in line]
+    assert len(err) == 1 and "could not build the atom feed" in err[0] and "XML compatible" in err[0]
+    assert not (tmp_path / "f.xml").exists() and (tmp_path / "f.ics").read_bytes().startswith(b"BEGIN:VCALENDAR")

@@ -79,6 +79,9 @@ async def deliver(store: Store, releases: Sequence[Release], delivery: Delivery,
             except OSError as exc:
                 _problem(done, say, f"could not write the {kind} feed {clean(path)}: {exc.strerror or exc}; "
                                     "the next run writes it again")
+            except ValueError as exc:  # feedgen's or icalendar's refusal of a value: never a failed run
+                _problem(done, say, f"could not build the {kind} feed {clean(path)}: {clean(str(exc))[:120]}; "
+                                    "the file is left as it was")
     return done
 
 
