@@ -67,9 +67,11 @@ def write_atomically(path: Path, data: bytes, mode: int | None = None) -> None:
     """Replace `path` with `data` all at once: a temporary file beside it, flushed, then renamed over it, so a
     reader (a feed reader, a web server) sees the old file or the new one, never half of one. The new file
     gets `mode`, else keeps the old one's permissions (else the umask's); a secret's file (mode 0600) is never
-    readable by others, not even for a moment. The temporary one is removed if anything fails."""
+    readable by others, not even for a moment. The temporary one is removed if anything fails. A symbolic link
+    (a feed served from elsewhere, a dotfile kept in a repository) stays one: the file it points to is replaced."""
     import tempfile
 
+    path = Path(os.path.realpath(path))
     # 0600; the name's start only, so a name near the file system's limit still leaves room for the rest
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name[:40]}.", suffix=".tmp", dir=path.parent)
     try:

@@ -307,3 +307,13 @@ def test_a_feed_a_library_refuses_to_build_is_one_line_and_the_run_and_the_other
     err = [line for line in capsys.readouterr().err.splitlines() if "feed" in line]
     assert len(err) == 1 and "could not build the atom feed" in err[0] and "XML compatible" in err[0]
     assert not (tmp_path / "f.xml").exists() and (tmp_path / "f.ics").read_bytes().startswith(b"BEGIN:VCALENDAR")
+
+
+def test_a_feed_path_that_is_a_symlink_stays_one_and_the_file_it_points_to_is_written(tmp_path):
+    served = tmp_path / "www"
+    served.mkdir()
+    (served / "esh.xml").write_text("old")
+    link = tmp_path / "feed.xml"
+    link.symlink_to(served / "esh.xml")
+    assert _track("--feed", f"atom:{link}") == 0
+    assert link.is_symlink() and feedparser.parse((served / "esh.xml").read_bytes()).entries
