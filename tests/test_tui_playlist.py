@@ -36,6 +36,7 @@ async def test_p_adds_every_unseen_release_once_and_says_how_many_with_the_link(
         await settle(app, pilot)
         assert sim.calls(ADD) == posts, "nothing new: no POST"
         assert any(str(n.message).startswith("Playlist: added 0 tracks") for n in app._notifications)
+        assert not any(n.markup for n in app._notifications), "the playlist's name and link are shown literally"
 
 
 async def test_the_palettes_add_selected_puts_only_the_selected_release_in():

@@ -272,7 +272,7 @@ class EshApp(App):
                 elif result.failed:  # one line and one notice for the run, however many artists failed
                     self.state = failed_state(result.failed)
                     self.notify(f"{self.state}; they stay due and are retried next run", severity="warning",
-                                timeout=10)
+                                timeout=10, markup=False)  # the failures' reasons come from outside
                 else:
                     self.state = "idle"
                     self._start_prefetch()
@@ -309,7 +309,7 @@ class EshApp(App):
         if problem:
             self.notify(problem[0].upper() + problem[1:], severity="warning", timeout=10)
         elif not releases:
-            self.notify(f"No {what} to add to the playlist")
+            self.notify(f"No {what} to add to the playlist", markup=False)
         elif self.playlist_worker is not None and not self.playlist_worker.is_finished:
             self.notify("The playlist is being updated already")
         else:
@@ -324,10 +324,11 @@ class EshApp(App):
         if state == WorkerState.SUCCESS:
             outcome: SyncOutcome = worker.result
             again = "The playlist had been deleted in Spotify: made a new one. " if outcome.recreated else ""
-            self.notify(f"{again}Playlist: {outcome.summary()}", timeout=10)
+            self.notify(f"{again}Playlist: {outcome.summary()}", timeout=10, markup=False)  # the user's playlist name
             self.dashboard.log_line(f"playlist: {outcome.summary()}")
         elif state == WorkerState.ERROR:
-            self.notify(f"Playlist not updated: {error_text(worker.error)}", severity="error", timeout=15)
+            self.notify(f"Playlist not updated: {error_text(worker.error)}", severity="error", timeout=15,
+                        markup=False)
 
     # ----- what the fetching costs, and how free the event loop is ---------------------------------------------
 
