@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import datetime as dt
 
 from esh_tui.models import FoundRelease, Learned, Release
@@ -33,7 +34,7 @@ def _order(table) -> list[str]:
     return [table.coordinate_to_cell_key((row, 0)).row_key.value for row in range(table.row_count)]
 
 
-async def test_a_big_store_loads_every_row_after_the_first_paint_in_the_same_order_as_all_at_once():
+async def test_a_big_store_loads_every_row_after_the_first_paint_in_the_same_order_as_all_at_once_and_frozen():
     app, _ = make_app(autostart=False)
     _fill(app.runtime.store)
     expected_artists = {a.id for a in app.runtime.store.artists()}
@@ -46,6 +47,9 @@ async def test_a_big_store_loads_every_row_after_the_first_paint_in_the_same_ord
         assert set(artists._rows) == expected_artists and artists.row_count == len(expected_artists)
         assert set(releases.releases) == expected_releases and releases.row_count == len(expected_releases)
         assert _order(artists) == artists.ordered_keys() and _order(releases) == releases.ordered_keys()
+        collected = {id(o) for o in gc.get_objects()}  # what the collector's passes walk (not what is frozen)
+        assert not any(id(cells) in collected for cells in releases._rows.values()), \
+            "the rows loaded after the first paint are kept out of the collector's full passes"
 
 
 async def test_rows_the_engine_changed_while_the_store_loads_are_not_overwritten_by_the_stores_older_ones(monkeypatch):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import time
 import webbrowser
@@ -111,7 +112,7 @@ class DashboardScreen(ArtistActions):
         for rows in (artist_rows, release_rows):  # a screenful of each before the first paint
             for _ in itertools.islice(rows, FIRST_ROWS):
                 pass
-        self._loading = itertools.chain(artist_rows, release_rows)
+        self._loading = itertools.chain(artist_rows, release_rows, self._sort_keys_ahead())
         if next(self._loading, _ALL_IN) is _ALL_IN:
             self._loading = None
         self.query_one(ArtistsTable).resort()
@@ -145,9 +146,22 @@ class DashboardScreen(ArtistActions):
                 table.show(release, new=unseen)
             yield
 
+    def _sort_keys_ahead(self) -> Iterator[None]:
+        """Each row's sort key, a row a step, so that the sort at the end of loading only compares."""
+        for table in (self.query_one(ArtistsTable), self.query_one(ReleasesTable)):
+            keys = table.row_keys()
+            for key in list(keys):
+                if key in keys:  # (not dropped meanwhile)
+                    table.sort_key_of(key)
+                yield
+
     async def _load_rest(self) -> None:
         """What did not fit before the first paint comes in as the loop allows: rows for ROWS_SLICE at a time,
-        then a turn for everything else (a run's fetches, keys, frames); sorted once at the end."""
+        then a turn for everything else (a run's fetches, keys, frames); sorted once at the end.
+
+        What each slice made lives as long as the tables, so it is frozen (kept out of the collector's full
+        passes, as what existed at the first paint is): else each full pass walks every row loaded so far, and
+        over 33,000 releases the passes grew to a third of a second."""
         while self._loading is not None:
             until = time.perf_counter() + ROWS_SLICE
             for _ in self._loading:
@@ -155,6 +169,7 @@ class DashboardScreen(ArtistActions):
                     break
             else:
                 self._loaded()
+            gc.freeze()
             await asyncio.sleep(0)
 
     def _finish_loading(self) -> None:
