@@ -6,6 +6,7 @@ from __future__ import annotations
 from textual.widgets import RichLog, Sparkline
 
 from esh_tui.text import clean
+from esh_tui.tui.screens import dashboard
 from esh_tui.tui.widgets.releases import ReleasesTable
 from esh_tui.tui.widgets.tables import ArtistsTable
 
@@ -113,3 +114,19 @@ async def test_the_status_line_keeps_its_counts_whole_at_80_columns_whatever_the
         assert str(line.render()).endswith(
             "· development mode · Spotify unreachable: 12 artists failed (details: l) · last run 00:00 "
             "· 12 artists · 95 releases · 259 calls today · next ~0")
+
+
+async def test_a_closed_log_keeps_its_last_lines_only_and_shows_them_when_opened():
+    app, _ = make_app(autostart=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        for i in range(3 * dashboard.LOG_LINES):
+            app.dashboard.log_line(f"line number {i}")
+        log = app.dashboard.query_one(RichLog)
+        assert len(log._deferred_renders) <= dashboard.LOG_LINES, "a closed log does not grow without end"
+        await pilot.press("l")
+        await pilot.pause()
+        shown = [strip.text for strip in log.lines]
+        assert len(shown) == dashboard.LOG_LINES
+        assert shown[-1].endswith(f"line number {3 * dashboard.LOG_LINES - 1}")
+        assert shown[0].endswith(f"line number {2 * dashboard.LOG_LINES}")

@@ -26,6 +26,7 @@ from esh_tui.tracker.release_filter import ReleaseFilter
 from esh_tui.tui.screens.help import HelpScreen, key_list
 from esh_tui.tui.screens.release import ReleaseScreen
 from esh_tui.tui.screens.release_filters import ReleaseFiltersScreen
+from esh_tui.tui.widgets.event_log import EventLog
 from esh_tui.tui.widgets.filter_bar import FilterBar
 from esh_tui.tui.widgets.metrics import ApiPanel, CachePanel, LatencyPanel
 from esh_tui.tui.widgets.status import StatusLine, budget_text
@@ -40,6 +41,7 @@ FIRST_ROWS = 150  # rows (artists, then releases) in the tables before the first
 _ALL_IN = object()  # (the store's rows all fit before the first paint)
 ROWS_SLICE = 0.008  # seconds of the loop the rest of the store's rows take at a time, between frames
 FLUSH_EVERY = 0.1
+LOG_LINES = 500  # the event log's last lines
 ARTIST_ROWS_EVERY = 0.25  # seconds between redraws of the artists table while a run streams in (see flush)
 GROUP_ALBUMS = "group_albums"  # the setting (kept with the store, as the theme is): releases grouped by album
 
@@ -98,7 +100,7 @@ class DashboardScreen(ArtistActions):
             yield ApiPanel(id="api", classes="panel")
         yield ProgressBar(id="progress", show_eta=self.app.SHOW_ETA)
         yield FilterBar(id="filter")
-        yield RichLog(id="log", markup=False, wrap=True, max_lines=500)
+        yield EventLog(id="log", markup=False, wrap=True, max_lines=LOG_LINES)
         yield Footer()
 
     def on_mount(self) -> None:
