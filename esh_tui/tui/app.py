@@ -7,11 +7,11 @@ What is shown lives in the dashboard screen (screens/dashboard.py), the app's de
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -26,7 +26,7 @@ from esh_tui.tracker.artists import ArtistService
 from esh_tui.tracker.engine import RunResult, Tracker
 from esh_tui.tracker.prefetch import Prefetcher
 from esh_tui.tracker.release_filter import ReleaseFilter
-from esh_tui.tui.collector import full_collections_deferred
+from esh_tui.tui.collector import CHECK_EVERY_S, IdleCollector
 from esh_tui.tui.errors import error_text
 from esh_tui.tui.events import EngineMessages
 from esh_tui.storage.errors import StoreError
@@ -69,9 +69,15 @@ class EshApp(App):
         self.playlist_worker: Worker | None = None
         self.max_stall_ms = 0.0
         self._expected_tick = 0.0
+        self.collector = IdleCollector(busy=lambda: self.running)
         self.started_at = time.perf_counter()
         self.first_paint_s: float | None = None
         self._load_keymap()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)):
+            self.collector.touched()  # no full garbage collection pass right now
+        await super().on_event(event)
 
     def get_default_screen(self) -> Screen:
         return self.dashboard
@@ -93,8 +99,10 @@ class EshApp(App):
         """The dashboard is on screen: start the run that is due, or prefetch."""
         self.first_paint_s = time.perf_counter() - self.started_at
         # What exists now lives as long as the app (the offline catalog alone is hundreds of thousands of
-        # objects): keep it out of the collector's full passes, which otherwise pause the loop ~0.7 s.
-        gc.freeze()
+        # objects): frozen, out of the full passes, which otherwise pause the loop ~0.7 s; and from now on full
+        # passes run at idle moments only (tui/collector.py).
+        self.collector.start()
+        self.set_interval(CHECK_EVERY_S, self.collector.collect_if_idle)
         self._welcome_once()
         self.estimate_next_run()
         if self.autostart and self.runtime.store.due_artist_ids(self.clock()):
@@ -127,6 +135,7 @@ class EshApp(App):
                                        days=self.days))
 
     async def on_unmount(self) -> None:
+        self.collector.stop()
         await self.client.aclose()
 
     def _remember_theme(self, theme) -> None:
@@ -207,8 +216,7 @@ class EshApp(App):
         self.run_worker_handle = self.run_worker(self._run(force), group="run", exit_on_error=False)
 
     async def _run(self, force: bool) -> RunResult:
-        with full_collections_deferred():
-            result = await self.tracker.run(self.cutoff(), force=force)
+        result = await self.tracker.run(self.cutoff(), force=force)
         await self._deliver(result)
         return result
 
