@@ -3,8 +3,10 @@
 A full pass walks every object not frozen and holds the event loop meanwhile: after a cold run of 1,000 artists
 that is 300,000 objects (the tables' rows and cells, the memory tier, the run's call records) and 120-170 ms,
 a visible freeze when it falls mid-run or on a key press. Young generations still collect as usual (their
-passes are short); full passes run only when no run is going and no key or click came for a moment, and what
-survives one is frozen (kept out of later passes, as everything loaded at start is).
+passes are short); full passes run only when no run is going and no key or click came for a moment. What
+survives the first pass after a run is frozen (kept out of later passes, as everything loaded at start is): it is
+mostly the run's rows and what it learned, which live as long as the dashboard. Other passes freeze nothing, so
+that what a frame or a timer holds for a while is not kept forever once it is dropped.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ DUE_AFTER = 10  # young passes since the last full one before another is worth i
 
 
 class IdleCollector:
-    """Full passes when `busy()` says no run is going and no input came for QUIET_S."""
+    """Full passes when `busy()` says no run is going and no input came for QUIET_S; see the module."""
 
     def __init__(self, busy: Callable[[], bool], clock: Callable[[], float] = time.monotonic) -> None:
         self.busy, self.clock = busy, clock
@@ -28,6 +30,7 @@ class IdleCollector:
         self.passes = 0  # full passes run (the benchmark waits for one)
         self.last_pass_ms: float | None = None
         self._thresholds: tuple[int, int, int] | None = None
+        self._freeze_next = False
 
     def start(self) -> None:
         """From now on, full passes are this collector's; what exists now is frozen."""
@@ -40,6 +43,10 @@ class IdleCollector:
         if self._thresholds is not None:
             gc.set_threshold(*self._thresholds)
             self._thresholds = None
+
+    def after_run(self) -> None:
+        """A run ended: what survives the next pass is frozen."""
+        self._freeze_next = True
 
     def touched(self) -> None:
         """A key or a click: not now."""
@@ -54,7 +61,9 @@ class IdleCollector:
             return False
         started = time.perf_counter()
         gc.collect()
-        gc.freeze()
+        if self._freeze_next:
+            gc.freeze()
+            self._freeze_next = False
         self.last_pass_ms = (time.perf_counter() - started) * 1000
         self.passes += 1
         return True
