@@ -3,10 +3,14 @@ columns, log and latency bars grow; a resize lays it out again."""
 
 from __future__ import annotations
 
+import asyncio
+
 from textual.widgets import RichLog, Sparkline
+from textual.widgets._footer import FooterKey
 
 from esh_tui.text import clean
 from esh_tui.tui.screens import dashboard
+from esh_tui.tui.widgets.key_footer import KeyFooter
 from esh_tui.tui.widgets.releases import ReleasesTable
 from esh_tui.tui.widgets.tables import ArtistsTable
 
@@ -130,3 +134,25 @@ async def test_a_closed_log_keeps_its_last_lines_only_and_shows_them_when_opened
         assert len(shown) == dashboard.LOG_LINES
         assert shown[-1].endswith(f"line number {3 * dashboard.LOG_LINES - 1}")
         assert shown[0].endswith(f"line number {2 * dashboard.LOG_LINES}")
+
+
+async def test_the_footer_is_rebuilt_only_when_its_keys_change():
+    app, gated = make_app(gate_artist_index=0)
+    async with app.run_test(size=(120, 30)) as pilot:
+        gated.gate.set()
+        await settle(app, pilot)
+        footer = app.dashboard.query_one(KeyFooter)
+        keys = list(footer.query(FooterKey))
+        assert "r Refresh" in screen_text(app)
+        for _ in range(4):  # focus moves between the tables: the bindings are refreshed, the keys shown are not
+            await pilot.press("tab")
+            await pilot.pause()
+        assert list(footer.query(FooterKey)) == keys, "the same keys, not built again"
+        gated.gate.clear(), gated.reached.clear()
+        await pilot.press("R")
+        await asyncio.wait_for(gated.reached.wait(), 20)
+        await pilot.pause()
+        assert "x Cancel" in screen_text(app) and "R Force" not in screen_text(app)
+        gated.gate.set()
+        await settle(app, pilot)
+        assert "R Force" in screen_text(app) and "x Cancel" not in screen_text(app)

@@ -212,7 +212,7 @@ class EshApp(App):
         self._stop_prefetch()
         self.state = "starting"
         self.dashboard.show_status()
-        self.call_after_refresh(self.refresh_bindings)
+        self.call_after_refresh(self.dashboard.refresh_bindings)  # (its footer, also under a modal)
         self.run_worker_handle = self.run_worker(self._run(force), group="run", exit_on_error=False)
 
     async def _run(self, force: bool) -> RunResult:
@@ -293,7 +293,7 @@ class EshApp(App):
                 self.state = "idle (last run failed)"
                 self.notify(error_text(worker.error), severity="error", timeout=15)
             self.dashboard.show_status()
-            self.refresh_bindings()
+            self.dashboard.refresh_bindings()  # its footer's keys (x, r, R), also when a modal is over it
         elif worker is self.playlist_worker:
             self._playlist_done(worker, event.state)
         elif worker is self.prefetch_worker and event.state == WorkerState.ERROR:

@@ -15,7 +15,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Input, ProgressBar, RichLog, Static
+from textual.widgets import DataTable, Input, ProgressBar, RichLog, Static
 
 from esh_tui.models import TrackedArtist
 from esh_tui.text import clean
@@ -26,6 +26,7 @@ from esh_tui.tracker.release_filter import ReleaseFilter
 from esh_tui.tui.screens.help import HelpScreen, key_list
 from esh_tui.tui.screens.release import ReleaseScreen
 from esh_tui.tui.screens.release_filters import ReleaseFiltersScreen
+from esh_tui.tui.widgets.key_footer import KeyFooter
 from esh_tui.tui.widgets.event_log import EventLog
 from esh_tui.tui.widgets.filter_bar import FilterBar
 from esh_tui.tui.widgets.metrics import ApiPanel, CachePanel, LatencyPanel
@@ -101,7 +102,7 @@ class DashboardScreen(ArtistActions):
         yield ProgressBar(id="progress", show_eta=self.app.SHOW_ETA)
         yield FilterBar(id="filter")
         yield EventLog(id="log", markup=False, wrap=True, max_lines=LOG_LINES)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         store = self.app.runtime.store
@@ -191,7 +192,7 @@ class DashboardScreen(ArtistActions):
 
     def on_resize(self, event) -> None:
         """Below 100 columns the footer leaves out ^p palette (the help names it), so every key fits at 80."""
-        self.query_one(Footer).show_command_palette = event.size.width >= 100
+        self.query_one(KeyFooter).show_command_palette = event.size.width >= 100
 
     # ----- events from the engine (messages posted by tui/events.py) --------------------------------------------
 

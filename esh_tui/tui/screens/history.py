@@ -10,9 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from plotext import _utility as plotext_utility
 from textual_plotext import PlotextPlot
+
+from esh_tui.tui.widgets.key_footer import KeyFooter
 
 # plotext removes duplicate ticks through a set, so the order it places the labels in (and which one yields when
 # two would meet) changes with Python's hash seed from one start to the next; its own commented-out alternative
@@ -67,7 +69,7 @@ class HistoryScreen(Screen[None]):
         with Grid(id="history-plots"):
             for plot_id in ("calls-per-day", "hit-rate", "calls-per-release", "releases-per-week"):
                 yield BarPlot(id=plot_id)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.redraw()
