@@ -46,6 +46,8 @@ def test_a_full_pass_waits_for_no_run_and_a_quiet_moment_then_frees_cycles_and_f
         assert not collector.collect_if_idle() and gone() is not None, "not right after a key"
         now[0] += QUIET_S
         collector.after_run()
+        assert not collector.collect_if_idle() and gone() is not None, "not right as a run ends"
+        now[0] += QUIET_S
         frozen = gc.get_freeze_count()
         assert collector.collect_if_idle() and collector.passes == 1
         assert gone() is None, "the idle pass frees what was left in cycles"

@@ -3,10 +3,10 @@
 A full pass walks every object not frozen and holds the event loop meanwhile: after a cold run of 1,000 artists
 that is 300,000 objects (the tables' rows and cells, the memory tier, the run's call records) and 120-170 ms,
 a visible freeze when it falls mid-run or on a key press. Young generations still collect as usual (their
-passes are short); full passes run only when no run is going and no key or click came for a moment. What
-survives the first pass after a run is frozen (kept out of later passes, as everything loaded at start is): it is
-mostly the run's rows and what it learned, which live as long as the dashboard. Other passes freeze nothing, so
-that what a frame or a timer holds for a while is not kept forever once it is dropped.
+passes are short); full passes run only when no run is going and no key, click or run's end came for a
+moment. What survives the first pass after a run is frozen (kept out of later passes, as everything loaded at
+start is): it is mostly the run's rows and what it learned, which live as long as the dashboard. Other passes
+freeze nothing, so that what a frame or a timer holds for a while is not kept forever once it is dropped.
 """
 
 from __future__ import annotations
@@ -45,8 +45,10 @@ class IdleCollector:
             self._thresholds = None
 
     def after_run(self) -> None:
-        """A run ended: what survives the next pass is frozen."""
+        """A run ended: what survives the next pass is frozen. Its end counts as input: it is when the user who
+        waited for it looks and acts, so the pass waits a quiet moment after it too."""
         self._freeze_next = True
+        self.touched()
 
     def touched(self) -> None:
         """A key or a click: not now."""
