@@ -342,9 +342,9 @@ def report(result: dict) -> str:
                      f"{m['api_calls']:g} | **{m['max_stall_ms']:.0f} ms** | **{m['p99_lateness_ms']:.0f} ms** | "
                      f"{m['p50_lateness_ms']:.1f} ms | {m['max_busy_ms']:.0f} ms | {m['p99_busy_ms']:.0f} ms | "
                      f"{m['peak_rss_mb']:.0f} MB | | |")
-        lines += ["", "The run puts off Python's full garbage collection pass (tui/collector.py); the dashboard runs it "
-                  "at its first idle moment (no run going, no key and no run's end for 1 s). The last column is that pass, measured "
-                  "after the run's figures: its CPU, and the probe's longest stall while it ran."]
+        lines += ["", "The run puts off Python's full garbage collection pass (tui/collector.py); the dashboard runs "
+                  "it at its first idle moment (no run going, no key and no run's end for 1 s). The last column is "
+                  "that pass, measured after the run's figures: its CPU, and the probe's longest stall while it ran."]
         lines += _what_ran(r["runs"])
     if "first_paint" in result:
         r = result["first_paint"]
