@@ -75,3 +75,16 @@ async def test_the_dashboard_runs_its_full_passes_when_idle_and_gives_them_back_
         app.collector.last_input -= QUIET_S
         assert app.collector.collect_if_idle() and gone() is None
     assert gc.get_threshold() == before
+
+
+def test_two_dashboards_closed_in_either_order_give_python_its_thresholds_back():
+    before = gc.get_threshold()
+    for order in ((0, 1), (1, 0)):
+        collectors = [IdleCollector(busy=lambda: False), IdleCollector(busy=lambda: False)]
+        for collector in collectors:
+            collector.start()
+        collectors[order[0]].stop()
+        assert gc.get_threshold()[2] == NEVER, "the other dashboard is still open"
+        collectors[order[1]].stop()
+        assert gc.get_threshold() == before
+    gc.unfreeze()

@@ -20,6 +20,8 @@ EXTRA = {  # cells the offline catalog does not have: wide characters cut at the
     "cropped": Text("A very long title that cannot fit in any column of these tables at all", overflow="crop"),
     "empty": Text(""),
     "right-to-left": Text("\u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627 and more words after it"),
+    "left-justified on a background": Text("ab  ", style="on red", justify="left"),  # (DataTable's own drawing)
+    "wrapping": Text("alpha beta gamma delta epsilon zeta eta theta iota kappa", no_wrap=False),  # (likewise)
 }
 
 

@@ -20,6 +20,10 @@ QUIET_S = 1.0  # no input for this long: the user is reading, not typing
 CHECK_EVERY_S = 2.0  # how often the dashboard asks for an idle pass (see EshApp.on_mount)
 DUE_AFTER = 10  # young passes since the last full one before another is worth its pause (CPython's default)
 
+# The thresholds are the process's: the ones Python had before the first collector started, and who holds them.
+_python_thresholds: tuple[int, int, int] | None = None
+_open: set[IdleCollector] = set()
+
 
 class IdleCollector:
     """Full passes when `busy()` says no run is going and no input came for QUIET_S; see the module."""
@@ -29,20 +33,30 @@ class IdleCollector:
         self.last_input = float("-inf")
         self.passes = 0  # full passes run (the benchmark waits for one)
         self.last_pass_ms: float | None = None
-        self._thresholds: tuple[int, int, int] | None = None
+        self._started = False
         self._freeze_next = False
 
     def start(self) -> None:
         """From now on, full passes are this collector's; what exists now is frozen."""
-        self._thresholds = gc.get_threshold()
-        gc.set_threshold(self._thresholds[0], self._thresholds[1], NEVER)
+        global _python_thresholds
+        if not self._started:
+            self._started = True
+            _open.add(self)
+            if _python_thresholds is None:
+                _python_thresholds = gc.get_threshold()
+                gc.set_threshold(_python_thresholds[0], _python_thresholds[1], NEVER)
         gc.freeze()
 
     def stop(self) -> None:
-        """Full passes are Python's again (the dashboard closed; a test's process goes on)."""
-        if self._thresholds is not None:
-            gc.set_threshold(*self._thresholds)
-            self._thresholds = None
+        """Full passes are Python's again once the last open dashboard closed (a test's process goes on, and may
+        have had two dashboards open, closed in any order)."""
+        global _python_thresholds
+        if self._started:
+            self._started = False
+            _open.discard(self)
+            if not _open and _python_thresholds is not None:
+                gc.set_threshold(*_python_thresholds)
+                _python_thresholds = None
 
     def after_run(self) -> None:
         """A run ended: what survives the next pass is frozen. Its end counts as input: it is when the user who

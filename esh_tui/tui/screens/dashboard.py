@@ -172,6 +172,7 @@ class DashboardScreen(ArtistActions):
                     break
             else:
                 self._loaded()
+            gc.collect(1)  # what the slice made and dropped in cycles is freed, not frozen for good
             gc.freeze()
             await asyncio.sleep(0)
 

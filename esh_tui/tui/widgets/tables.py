@@ -153,7 +153,8 @@ class KeyedTable(DataTable):
         cell = self._data.get(row_key, {}).get(column_key) if row_key is not None else None
         if (column_key is None or not isinstance(cell, Text) or row_index < self.fixed_rows
                 or column_index < self.fixed_columns or self.rows[row_key].height != 1
-                or cell.justify not in (None, "default", "left") or "\n" in cell.plain or "\t" in cell.plain):
+                or cell.justify not in (None, "default") or cell.no_wrap is False
+                or "\n" in cell.plain or "\t" in cell.plain):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         cache_key = (row_key, column_key, base_style, cursor, hover, self._show_hover_cursor, self._update_count,
                      self._pseudo_class_state)
