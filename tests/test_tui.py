@@ -333,10 +333,12 @@ async def test_adding_and_failing_toasts_carry_outside_text_literally_never_as_m
             app.screen.dismiss((fresh.id, hostile))
             await pilot.pause()
         app.notify(failed_state({fresh.id: hostile}), severity="warning")  # as the run's end does
+        app.screen.notify(hostile)  # a widget's notify asks for markup
         await pilot.pause()  # the toasts are drawn: markup would have raised here
         messages = [n.message for n in app._notifications if hostile in n.message]
         assert not any(n.markup for n in app._notifications)
     assert f"Tracking {hostile}; r fetches its releases" in messages and f"{hostile} is already tracked" in messages
+    assert hostile in messages
 
 
 async def test_remove_acts_only_on_the_focused_artists_panel_and_enter_on_the_confirm_says_no():

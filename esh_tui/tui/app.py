@@ -143,9 +143,10 @@ class EshApp(App):
         self.runtime.store.save_setting("theme", theme.name)
 
     def notify(self, message: str, *, markup: bool = False, **options) -> None:
-        """Notifications show their text literally: names, paths and errors come from outside, and none of
-        the dashboard's own messages use markup."""
-        super().notify(message, markup=markup, **options)
+        """Every notification shows its text literally, whoever asks (a widget's notify passes markup=True):
+        names, paths and errors come from outside, and none of the dashboard's own messages use markup.
+        Escaping instead would not do: Textual's markup escape does not survive a lone backslash."""
+        super().notify(message, markup=False, **options)
 
     # ----- key map and commands --------------------------------------------------------------------------
 
@@ -282,7 +283,7 @@ class EshApp(App):
                 elif result.failed:  # one line and one notice for the run, however many artists failed
                     self.state = failed_state(result.failed)
                     self.notify(f"{self.state}; they stay due and are retried next run", severity="warning",
-                                timeout=10, markup=False)  # the failures' reasons come from outside
+                                timeout=10)
                 else:
                     self.state = "idle"
                     self._start_prefetch()
@@ -319,7 +320,7 @@ class EshApp(App):
         if problem:
             self.notify(problem[0].upper() + problem[1:], severity="warning", timeout=10)
         elif not releases:
-            self.notify(f"No {what} to add to the playlist", markup=False)
+            self.notify(f"No {what} to add to the playlist")
         elif self.playlist_worker is not None and not self.playlist_worker.is_finished:
             self.notify("The playlist is being updated already")
         else:
@@ -334,11 +335,10 @@ class EshApp(App):
         if state == WorkerState.SUCCESS:
             outcome: SyncOutcome = worker.result
             again = "The playlist had been deleted in Spotify: made a new one. " if outcome.recreated else ""
-            self.notify(f"{again}Playlist: {outcome.summary()}", timeout=10, markup=False)  # the user's playlist name
+            self.notify(f"{again}Playlist: {outcome.summary()}", timeout=10)
             self.dashboard.log_line(f"playlist: {outcome.summary()}")
         elif state == WorkerState.ERROR:
-            self.notify(f"Playlist not updated: {error_text(worker.error)}", severity="error", timeout=15,
-                        markup=False)
+            self.notify(f"Playlist not updated: {error_text(worker.error)}", severity="error", timeout=15)
 
     # ----- what the fetching costs, and how free the event loop is ---------------------------------------------
 
