@@ -275,8 +275,7 @@ def _add_delivery_commands(commands) -> None:
 
     notify = _command(commands, "notify", "notifications of new releases (Apprise URLs in [notify] urls)",
                       "esh-tui notify test", "esh-tui notify test --notify json://127.0.0.1:8080/hook")
-    notify_commands = notify.add_subparsers(dest="notify_command", metavar="NOTIFY_COMMAND", required=True,
-                                            parser_class=_Parser)
+    notify_commands = _subcommands(notify, "notify")
     test = _command(notify_commands, "test", "send a test message to each notification URL and say whether it went",
                     "esh-tui notify test")
     test.add_argument("--notify", action="append", default=[], metavar="URL", type=_argument(notify_url),
@@ -284,11 +283,16 @@ def _add_delivery_commands(commands) -> None:
     _runs(test, "notify", "cmd_notify_test")
 
 
+def _subcommands(group: argparse.ArgumentParser, name: str):
+    """A command's own commands (`esh-tui NAME COMMAND`): one is required."""
+    return group.add_subparsers(dest=f"{name}_command", metavar=f"{name.upper()}_COMMAND", required=True,
+                                parser_class=_Parser)
+
+
 def _add_artists_commands(commands) -> None:
     artists = _command(commands, "artists", "manage the artists you track",
                        "esh-tui artists add \"Artist Name\" spotify:artist:<id>", "esh-tui artists list --format tsv")
-    artist_commands = artists.add_subparsers(dest="artists_command", metavar="ARTISTS_COMMAND", required=True,
-                                             parser_class=_Parser)
+    artist_commands = _subcommands(artists, "artists")
     add = _command(artist_commands, "add", "track artists by name, Spotify ID, URI or URL",
                    "esh-tui artists add \"Artist Name\" https://open.spotify.com/artist/<id> spotify:artist:<id>")
     add.add_argument("refs", nargs="+", metavar="NAME_OR_ID")
@@ -334,8 +338,7 @@ PLAYLIST_DEFAULT_NAME = "esh-tui: new releases"  # (delivery.playlist.DEFAULT_NA
 def _add_playlist_commands(commands) -> None:
     playlist = _command(commands, "playlist", "new releases in a private playlist in your Spotify account",
                         "esh-tui playlist sync", "esh-tui playlist sync --days 30 --replace")
-    playlist_commands = playlist.add_subparsers(dest="playlist_command", metavar="PLAYLIST_COMMAND", required=True,
-                                                parser_class=_Parser)
+    playlist_commands = _subcommands(playlist, "playlist")
     sync = _command(playlist_commands, "sync",
                     "find new releases as 'track' does, then add those not in the playlist yet (made on first use)",
                     "esh-tui playlist sync", "esh-tui playlist sync --name \"Fresh\" --days 30 --replace")
@@ -353,7 +356,7 @@ def _add_playlist_commands(commands) -> None:
 def _add_sim_commands(commands) -> None:
     sim = _command(commands, "sim", "the built-in offline Spotify", "esh-tui sim serve --port 0 --artists 100",
                    "esh-tui sim oracle --seed 1 --artists 100 --days 90")
-    sim_commands = sim.add_subparsers(dest="sim_command", metavar="SIM_COMMAND", required=True, parser_class=_Parser)
+    sim_commands = _subcommands(sim, "sim")
     serve = _command(sim_commands, "serve", "serve the simulator on 127.0.0.1 until interrupted",
                      "esh-tui sim serve --port 0 --mode development --seed 1 --artists 100 --latency-ms 50")
     _add_catalog_options(serve)
