@@ -266,9 +266,9 @@ class EshApp(App):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place run and prefetch outcomes surface: errors become notices, never tracebacks."""
         worker = event.worker
-        if worker is self.run_worker_handle and worker.is_finished:
-            self.collector.after_run()
         if worker is self.run_worker_handle:
+            if worker.is_finished:
+                self.collector.after_run()
             if event.state == WorkerState.SUCCESS:
                 result: RunResult = worker.result
                 self.dashboard.keep_releases({r.key for r in result.releases})

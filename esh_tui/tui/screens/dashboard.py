@@ -26,9 +26,9 @@ from esh_tui.tracker.release_filter import ReleaseFilter
 from esh_tui.tui.screens.help import HelpScreen, key_list
 from esh_tui.tui.screens.release import ReleaseScreen
 from esh_tui.tui.screens.release_filters import ReleaseFiltersScreen
-from esh_tui.tui.widgets.key_footer import KeyFooter
 from esh_tui.tui.widgets.event_log import EventLog
 from esh_tui.tui.widgets.filter_bar import FilterBar
+from esh_tui.tui.widgets.key_footer import KeyFooter
 from esh_tui.tui.widgets.metrics import ApiPanel, CachePanel, LatencyPanel
 from esh_tui.tui.widgets.status import StatusLine, budget_text
 from esh_tui.tui.widgets.releases import ReleasesTable
