@@ -45,10 +45,10 @@ def open_to_read(path: Path) -> BinaryIO:
 READER_GRACE_SECONDS = 5.0  # how long a FIFO may take to get its reader (one started just before esh-tui)
 
 
-def open_to_write(path: Path, grace: float = READER_GRACE_SECONDS) -> BinaryIO:
-    """Open an existing pipe or device for writing; a FIFO that no process reads from within `grace` seconds
-    raises OSError (ENXIO) instead of blocking for ever."""
-    deadline = time.monotonic() + grace
+def open_to_write(path: Path) -> BinaryIO:
+    """Open an existing pipe or device for writing; a FIFO that no process reads from within
+    READER_GRACE_SECONDS raises OSError (ENXIO) instead of blocking for ever."""
+    deadline = time.monotonic() + READER_GRACE_SECONDS
     while True:
         try:
             descriptor = os.open(path, os.O_WRONLY | os.O_NONBLOCK)

@@ -218,3 +218,38 @@ def _isolated_settings(tmp_path, monkeypatch):
     from esh_tui import logs
 
     logs.shutdown()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _dashboards_without_animations_and_pilot_waits_in_short_windows():
+    """Textual's Pilot waits after each key press and pause until a 20 ms window passes with under 1 ms of CPU:
+    at least 40 ms a key, and as long as an animation (a smooth scroll) plays. That was 45 s of a suite run
+    spent asleep. Here nothing animates (what it ends on is what a test checks), a frame comes every 4 ms instead
+    of every 16, and the idle window is 8 ms, still longer than a frame and at the same ratio of CPU to wall
+    (1/20). A test's own condition waits (`until`) still decide what happened.
+
+    Set here, not in the environment: pytest-textual-snapshot imports Textual, which reads TEXTUAL_* once,
+    before this file runs (the environment's own TEXTUAL_* were reaching the apps despite the clean-up above)."""
+    from textual import _wait, constants, screen
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(constants, "TEXTUAL_ANIMATIONS", "none")
+        patch.setattr(constants, "MAX_FPS", 250)
+        patch.setattr(screen, "UPDATE_PERIOD", 1 / 250)
+        patch.setattr(_wait, "SLEEP_GRANULARITY", 1 / 125)
+        patch.setattr(_wait, "SLEEP_IDLE", 1 / 125 / 20)
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_command_line_parser_per_worker():
+    """Tests call the CLI's `main` in-process thousands of times (the fuzzers most), and building its parser
+    (80 commands and options) costs 5 ms each time, 10 s of a suite run. The parser is the same every time and
+    parsing leaves it unchanged, so each worker builds it once."""
+    import functools
+
+    from esh_tui import cli
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cli, "build_parser", functools.cache(cli.build_parser))
+        yield

@@ -37,7 +37,8 @@ class Receiver:
 @contextmanager
 def receiver(status: int = 200) -> Iterator[Receiver]:
     found = Receiver(status)
-    thread = threading.Thread(target=found.server.serve_forever, daemon=True)
+    # shutdown() waits for the serving loop to look again: every 20 ms, not the default half second
+    thread = threading.Thread(target=found.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
         yield found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
@@ -25,6 +26,7 @@ class World:
         self.catalog, self.mode, self.path = catalog, mode, path
         self.now = 1_800_000_000.0
         self.sim = SimSpotify(catalog, SimConfig(mode=mode), clock=lambda: self.now)
+        self.sleep = asyncio.sleep  # the client's waits (backoff, 429 pauses): real ones unless a test says
 
     async def run(self, days=90, force=False, ids=None):
         """One process: a fresh client, store and cache over the same files."""
@@ -33,7 +35,7 @@ class World:
         store.add_artists((i, self.catalog.artists[i].name, "test") for i in ids)
         settings = Settings(data_dir=self.path.parent, client_id="test", client_secret="test-secret")
         before = self.sim.calls()
-        async with SpotifyClient(settings, SimTransport(self.sim), clock=lambda: self.now) as client:
+        async with SpotifyClient(settings, SimTransport(self.sim), clock=lambda: self.now, sleep=self.sleep) as client:
             tracker = Tracker(client, store, ReleaseCache(store, clock=lambda: self.now), today=lambda: self.catalog.today)
             result = await tracker.run(self.catalog.today - dt.timedelta(days=days), ids, force=force)
         store.close()
@@ -132,6 +134,12 @@ async def test_faults_and_rate_limits_change_nothing_in_the_result(tmp_path):
     ids = [a.id for a in catalog.real_artists()]
     world = World(catalog, "development", tmp_path / "esh.db")
     world.sim.config.fault_rate, world.sim.config.faults = 0.08, ("500", "503", "drop")
+
+    async def backoff_on_the_worlds_clock(seconds: float) -> None:
+        world.now += seconds
+        await asyncio.sleep(0)
+
+    world.sleep = backoff_on_the_worlds_clock
     result, _, _ = await world.run()
     assert result.status == "ok" and not result.failed
     _check(result, catalog, ids, 90)

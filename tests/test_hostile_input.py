@@ -482,7 +482,6 @@ def test_settings_urls_are_usable_or_a_config_error(value, name):
     (["artists", "list"], "is a FIFO, not a database file"),  # the store itself
     (["artists", "import", "{fifo}"], "names no artists"),
     (["artists", "restore", "{fifo}"], "not valid JSON"),
-    (["artists", "export", "{fifo}"], "no process reads from it"),
 ])
 def test_a_fifo_nobody_writes_or_reads_is_refused_in_one_line_never_waited_on(tmp_path, argv, needle):
     import os
@@ -498,6 +497,22 @@ def test_a_fifo_nobody_writes_or_reads_is_refused_in_one_line_never_waited_on(tm
                           env=env, capture_output=True, text=True, timeout=60)
     lines = done.stderr.strip().splitlines()
     assert done.returncode in (1, 2) and len(lines) == 1 and needle in lines[0], done.stderr
+
+
+def test_an_export_to_a_fifo_nobody_reads_is_refused_in_one_line_after_the_readers_grace(tmp_path, capsys,
+                                                                                       monkeypatch):
+    """The grace lets a reader started just before esh-tui open its end (5 s; a fifth of a second here)."""
+    import os
+
+    from esh_tui import files
+    from esh_tui.cli import main
+
+    monkeypatch.setattr(files, "READER_GRACE_SECONDS", 0.2)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    assert main(["artists", "export", str(fifo)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "no process reads from it" in lines[0], lines
 
 
 def test_a_pipe_with_a_process_behind_it_imports_and_exports_as_a_file_would(tmp_path):
