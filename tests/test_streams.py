@@ -196,3 +196,27 @@ async def test_tls_with_alpn_and_a_verified_certificate(certificate):
             with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
                 await http.get(f"{server.url}/x")
     assert server.accepted == 1  # (the refused handshake never reached the server's handler)
+
+
+async def test_spotify_clients_share_one_tls_context_per_http_version_and_it_refuses_an_unknown_certificate(
+        certificate, tmp_path):
+    """Building a context costs 25 ms of CPU: each client used to build its own."""
+    from esh_tui.config import Settings
+    from esh_tui.spotify.client import SpotifyClient
+    from esh_tui.spotify.tls import tls_context
+
+    cert, key = certificate
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert, key)
+
+    async def answer(head, body):
+        return ok(b"{}")
+
+    settings = Settings(data_dir=tmp_path, client_id="test", client_secret="test-secret")
+    async with Server(answer, server_context) as server:
+        for _ in range(2):
+            async with SpotifyClient(settings) as client:
+                assert client._http._transport._pool._ssl_context is tls_context(http2=True)
+                with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+                    await client._http.get(f"{server.url}/x")
+    assert tls_context(http2=False) is not tls_context(http2=True), "ALPN is set per context: h2 offered or not"

@@ -11,6 +11,7 @@ import httpx
 from esh_tui.cli.errors import EXIT_OK, UsageError, note
 from esh_tui.config import load_settings
 from esh_tui.spotify.auth import PLAYLIST_SCOPE, login, login_scopes, logout
+from esh_tui.spotify.tls import tls_context
 
 
 def cmd_login(args: argparse.Namespace) -> int:
@@ -29,7 +30,7 @@ def cmd_login(args: argparse.Namespace) -> int:
         note("Asking Spotify for permission to create and change your private playlists (esh-tui playlist sync).")
 
     async def run() -> frozenset[str]:
-        async with httpx.AsyncClient(timeout=15) as http:
+        async with httpx.AsyncClient(timeout=15, verify=tls_context(http2=False)) as http:
             return await login(settings, http, open_browser, scopes=scopes_wanted)
 
     scopes = asyncio.run(run())

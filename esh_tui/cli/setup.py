@@ -161,8 +161,9 @@ async def check(app: Settings, transport: httpx.AsyncBaseTransport | None = None
     from esh_tui.spotify.capabilities import Capabilities
     from esh_tui.spotify.client import SpotifyClient
     from esh_tui.spotify.errors import ForbiddenError, NetworkError
+    from esh_tui.spotify.tls import tls_context
 
-    async with httpx.AsyncClient(transport=transport, timeout=15) as http:
+    async with httpx.AsyncClient(transport=transport, timeout=15, verify=tls_context(http2=False)) as http:
         try:
             response = await http.post(app.token_url, data={"grant_type": "client_credentials"},
                                        auth=(app.client_id or "", app.client_secret or ""))

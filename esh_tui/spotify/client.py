@@ -28,6 +28,7 @@ from esh_tui.spotify.paging import next_link, page_items
 from esh_tui.spotify.pool import PooledTransport
 from esh_tui.text import clean
 from esh_tui.spotify.singleflight import SingleFlight
+from esh_tui.spotify.tls import tls_context
 
 _log = logger(__name__)  # 429 waits and stops, for the log file: templates, never URLs
 BATCH = {"albums": 20, "tracks": 50, "artists": 50}
@@ -91,7 +92,7 @@ class SpotifyClient:
         if transport is None:
             limits = httpx.Limits(max_connections=max_connections,
                                   max_keepalive_connections=max_connections if pooling else 0)
-            transport = PooledTransport(limits=limits, http2=True)
+            transport = PooledTransport(limits=limits, http2=True, verify=tls_context(http2=True))
         self._http = httpx.AsyncClient(transport=transport, timeout=timeout,
                                        headers={"user-agent": "esh-tui", "accept": "application/json"})
         self._http._cookies = _AnswerCookies()  # (no cookie setter keeps its type: it copies into a plain Cookies)
