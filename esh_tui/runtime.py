@@ -79,7 +79,7 @@ class Runtime:
         return DailyBudget(self.store, self.tuning.daily_budget if limit is None else limit, clock)
 
     def today(self) -> dt.date:
-        return self.offline.catalog.today if self.offline else dt.date.today()
+        return self.offline.today if self.offline else dt.date.today()
 
     def describe(self) -> str:
         return self.offline.describe() if self.offline else f"Spotify ({self.settings.api_url})"

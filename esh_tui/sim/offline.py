@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from dataclasses import dataclass, field, replace
@@ -27,80 +28,148 @@ OFFLINE_PLAYLISTS = "offline-playlists.json"
 OFFLINE_CLIENT_ID, OFFLINE_CLIENT_SECRET = "esh-offline-simulator", "offline"
 
 
-@dataclass
-class OfflineSpotify:
-    catalog: Catalog
-    sim: SimSpotify
-    transport: SimTransport
-    settings: Settings
-    playlists_path: Path | None = None
-    _saved: str = field(default="", repr=False)  # the playlists as last read or written
-    demo_ids: tuple[str, ...] = ()  # the demo's cast (sim/demo.py), the library a first start begins with
+class _World:
+    """What the offline Spotify makes when first asked (its catalog, its simulator), shared by its copies
+    (`dataclasses.replace` with another data directory's settings)."""
 
-    def describe(self) -> str:
-        return (f"the built-in offline Spotify (simulated catalog: seed {self.catalog.seed}, "
-                f"{self.catalog.size} artists, {self.sim.config.mode} mode, today {self.catalog.today})")
+    def __init__(self, seed: int, size: int, today: dt.date, mode: str):
+        self.seed, self.size, self.today, self.mode = seed, size, today, mode
+        self.playlists_path: Path | None = None
+        self._catalog: Catalog | None = None
+        self._sim: SimSpotify | None = None
+        self._demo_ids: tuple[str, ...] = ()
+        self.saved = ""  # the playlists as last read or written
 
-    def sample_artist_ids(self, count: int = SAMPLE_ARTISTS) -> list[str]:
-        """The demo library a first offline start tracks: realistic, invented names (the catalog's hostile
-        corner stays for the tests: `Catalog.tracked_sample`)."""
-        return list(self.demo_ids[:count])
+    @property
+    def generated(self) -> bool:
+        return self._catalog is not None
 
-    def load_playlists(self, path: Path) -> None:
+    @property
+    def catalog(self) -> Catalog:
+        """Generated at a fixed anchor date and its clock advanced to today, so ids stay the same from day to
+        day and stored artists stay valid."""
+        if self._catalog is None:
+            anchor = min(OFFLINE_ANCHOR, self.today)
+            catalog = Catalog.generate(self.seed, self.size, anchor)
+            catalog.advance((self.today - anchor).days)
+            self._demo_ids = tuple(dress(catalog))
+            self._sim = SimSpotify(catalog, SimConfig(mode=self.mode, seed=self.seed))
+            self._catalog = catalog
+            if self.playlists_path is not None:
+                self._load_playlists()
+        return self._catalog
+
+    @property
+    def sim(self) -> SimSpotify:
+        self.catalog  # noqa: B018 (generated on first use)
+        return self._sim
+
+    @property
+    def demo_ids(self) -> tuple[str, ...]:
+        self.catalog  # noqa: B018 (generated on first use)
+        return self._demo_ids
+
+    def _load_playlists(self) -> None:
         """Bring back the playlists the listener made in earlier commands (a damaged file counts as none)."""
-        self.playlists_path = path
+        catalog = self._catalog
         try:
-            made = json.loads(path.read_text(encoding="utf-8"))
-            playlists = [SimPlaylist(p["id"], p["name"], self.catalog.user.id, self.catalog.user.display_name,
+            made = json.loads(self.playlists_path.read_text(encoding="utf-8"))
+            playlists = [SimPlaylist(p["id"], p["name"], catalog.user.id, catalog.user.display_name,
                                      bool(p["public"]), [str(t) for t in p["track_ids"]], int(p["snapshot"]))
                          for p in made["playlists"]]
             deleted = frozenset(str(i) for i in made.get("deleted", ()))
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
             return
-        self.catalog.deleted_playlist_ids |= deleted
+        catalog.deleted_playlist_ids |= deleted
         for playlist in playlists:
-            if playlist.id not in self.catalog.deleted_playlist_ids:
-                self.catalog.playlists.setdefault(playlist.id, playlist)
-        self._saved = self._made()
+            if playlist.id not in catalog.deleted_playlist_ids:
+                catalog.playlists.setdefault(playlist.id, playlist)
+        self.saved = self.playlists()
+
+    def playlists(self) -> str:
+        """The playlists the listener made, as kept between commands ("" for none)."""
+        catalog = self.catalog
+        generated = catalog.generated_playlist_ids
+        made = [{"id": p.id, "name": p.name, "public": p.public, "track_ids": p.track_ids, "snapshot": p.snapshot}
+                for p in catalog.playlists.values() if p.id not in generated]
+        if not made and not catalog.deleted_playlist_ids:
+            return ""
+        return json.dumps({"playlists": made, "deleted": sorted(catalog.deleted_playlist_ids)})
+
+
+class _FirstRequestTransport(SimTransport):
+    """The offline Spotify's way in: the catalog is generated at the first request, not when a command starts."""
+
+    def __init__(self, world: _World):
+        self._world, self._sleep = world, asyncio.sleep
+
+    @property
+    def sim(self) -> SimSpotify:
+        return self._world.sim
+
+
+@dataclass
+class OfflineSpotify:
+    """The offline Spotify. Its catalog takes a quarter of a second to generate, so it is generated when first
+    needed (a request, a first start's sample artists): commands that only read the store (list, export,
+    stats, a run within the freshness time) never wait for it."""
+
+    settings: Settings
+    world: _World = field(repr=False)
+    transport: httpx.AsyncBaseTransport = field(repr=False)
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.world.catalog
+
+    @property
+    def sim(self) -> SimSpotify:
+        return self.world.sim
+
+    @property
+    def today(self) -> dt.date:
+        """The catalog's day (its clock moves: `Catalog.advance`), or the day it will be generated as of."""
+        return self.world.catalog.today if self.world.generated else self.world.today
+
+    def describe(self) -> str:
+        return (f"the built-in offline Spotify (simulated catalog: seed {self.world.seed}, "
+                f"{self.world.size} artists, {self.world.mode} mode, today {self.today})")
+
+    def sample_artist_ids(self, count: int = SAMPLE_ARTISTS) -> list[str]:
+        """The demo library a first offline start tracks: realistic, invented names (the catalog's hostile
+        corner stays for the tests: `Catalog.tracked_sample`)."""
+        return list(self.world.demo_ids[:count])
+
+    def load_playlists(self, path: Path) -> None:
+        """Where the playlists the listener made are kept: brought back into the catalog when it is generated."""
+        self.world.playlists_path = path
+        if self.world.generated:
+            self.world._load_playlists()
 
     def save_playlists(self) -> None:
         """Keep the playlists the listener made (temp file + rename), when they changed."""
-        made = self._made()
-        if self.playlists_path is None or made == self._saved:
+        world = self.world
+        if world.playlists_path is None or not world.generated:
+            return  # (a catalog never generated has no playlists of the listener's to keep)
+        playlists = world.playlists()
+        if playlists == world.saved:
             return
         try:
-            write_atomically(self.playlists_path, made.encode("utf-8"))
+            write_atomically(world.playlists_path, playlists.encode("utf-8"))
         except OSError as exc:  # the demo's playlists only: the command's own work is done and kept
             from esh_tui.logs import logger
 
-            logger(__name__).warning("offline playlists not kept in %s: %s", self.playlists_path, exc.strerror)
+            logger(__name__).warning("offline playlists not kept in %s: %s", world.playlists_path, exc.strerror)
             return
-        self._saved = made
-
-    def _made(self) -> str:
-        generated = self.catalog.generated_playlist_ids
-        made = [{"id": p.id, "name": p.name, "public": p.public, "track_ids": p.track_ids, "snapshot": p.snapshot}
-                for p in self.catalog.playlists.values() if p.id not in generated]
-        if not made and not self.catalog.deleted_playlist_ids:
-            return ""
-        return json.dumps({"playlists": made, "deleted": sorted(self.catalog.deleted_playlist_ids)})
+        world.saved = playlists
 
 
 def offline_spotify(settings: Settings, seed: int = SAMPLE_SEED, size: int = SAMPLE_SIZE,
                     today: dt.date | None = None, mode: str = "development") -> OfflineSpotify:
-    """The offline Spotify as of `today` (default: the real today).
-
-    The catalog is generated at a fixed anchor date and its clock advanced to
-    today, so ids stay the same from day to day and stored artists stay valid.
-    """
-    today = today or dt.date.today()
-    anchor = min(OFFLINE_ANCHOR, today)
-    catalog = Catalog.generate(seed, size, anchor)
-    catalog.advance((today - anchor).days)
-    demo_ids = tuple(dress(catalog))
-    sim = SimSpotify(catalog, SimConfig(mode=mode, seed=seed))
+    """The offline Spotify as of `today` (default: the real today); its catalog is generated when first needed."""
+    world = _World(seed, size, today or dt.date.today(), mode)
     offline_settings = replace(settings, client_id=OFFLINE_CLIENT_ID, client_secret=OFFLINE_CLIENT_SECRET)
-    return OfflineSpotify(catalog, sim, SimTransport(sim), offline_settings, demo_ids=demo_ids)
+    return OfflineSpotify(offline_settings, world, _FirstRequestTransport(world))
 
 
 class OfflineUserToken:

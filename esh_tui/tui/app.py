@@ -363,7 +363,10 @@ def create_app(runtime: Runtime | None = None, days: int = 90, autostart: bool =
     """The one way to build the dashboard, for the CLI and the tests alike (`release_filter`: else config.toml's)."""
     from esh_tui.runtime import open_runtime
 
-    return EshApp(runtime or open_runtime(), days=days, autostart=autostart, prefetch=prefetch, clock=clock,
+    runtime = runtime or open_runtime()
+    if runtime.offline:
+        runtime.offline.catalog  # noqa: B018 (generated now: at the first run's first request it would stall the screen)
+    return EshApp(runtime, days=days, autostart=autostart, prefetch=prefetch, clock=clock,
                   budget=budget, release_filter=release_filter)
 
 
