@@ -525,3 +525,17 @@ async def test_the_login_listener_answers_a_malformed_request_400_and_keeps_wait
         await listener.close()
     assert answer.startswith(b"HTTP/1.1 400 ") and not caught.done()
     assert "Traceback" not in capfd.readouterr().err
+
+
+@pytest.mark.parametrize("latency_ms, waited", [(0, 0.005), (10, 0.02), (40, 0.05)])
+async def test_a_batch_waits_two_round_trips_between_5_and_50_ms(catalog_factory, tmp_path, latency_ms, waited):
+    """In-process a round trip is under a millisecond, and waiting the network's 50 ms only stalled each batch."""
+    catalog, time_ = catalog_factory(1, 30), FakeTime()
+    sim = SimSpotify(catalog, SimConfig(mode="extended", latency_ms=latency_ms), clock=time_.clock)
+    async with SpotifyClient(_settings(tmp_path), SimTransport(sim, sleep=time_.sleep), sleep=time_.sleep,
+                             clock=time_.clock, capabilities=Capabilities(batch=True, page_max=50)) as client:
+        albums = client.loaders["albums"]
+        await client.get(f"/artists/{_artist(catalog)}")  # (on the fake clock: the simulator's latency exactly)
+        assert albums.wait() == pytest.approx(waited)
+        client.round_trip = None
+        assert albums.wait() == 0.05, "no round trip measured yet: the network's window"

@@ -113,6 +113,7 @@ class SpotifyClient:
         self.limit = AdaptiveLimit(initial=min(concurrency, maximum), maximum=maximum)
         self.flights = SingleFlight()
         self.loaders = {kind: BatchLoader(self, kind, size) for kind, size in BATCH.items()}
+        self.round_trip: float | None = None  # seconds a successful call takes, smoothed (BatchLoader's window)
         self._resume_at = 0.0  # no request before this (a shared Retry-After pause)
         self._stopped: tuple[float, SpotifyError] | None = None  # quota gone: until then, fail at once, unsent
         self._learning = asyncio.Lock()  # held while the first answer about capabilities is awaited
@@ -302,7 +303,10 @@ class SpotifyClient:
 
     def _record(self, template: str, status: int | str, started: float, size: int, attempt: int,
                 opened: "_ConnectionSpy", url: str | None = None) -> None:
-        self.log.add(CallRecord(template, status, (self._clock() - started) * 1000, size, attempt > 0,
+        took = self._clock() - started
+        if status == 200:
+            self.round_trip = took if self.round_trip is None else 0.8 * self.round_trip + 0.2 * took
+        self.log.add(CallRecord(template, status, took * 1000, size, attempt > 0,
                                 opened.opened if opened.traced else None, url=url))
 
     def _backoff(self, attempt: int) -> float:
