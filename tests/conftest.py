@@ -8,6 +8,7 @@ directories).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
 import datetime as dt
@@ -18,6 +19,7 @@ import random
 import shutil
 import socket
 import tempfile
+import time
 from functools import lru_cache
 
 # ----- the environment, before anything that reads it is imported --------------------------------------------
@@ -235,24 +237,39 @@ def _isolated_settings(tmp_path, monkeypatch):
     logs.shutdown()
 
 
+PILOT_WINDOW = 1 / 200  # seconds
+
+
+async def _wait_for_idle(min_sleep: float = PILOT_WINDOW, max_sleep: float = 1) -> None:
+    """Textual's `wait_for_idle` with shorter windows, two quiet ones in a row: a process the other worker kept
+    off the CPU for a window looks as quiet as an idle one, and is not taken for one twice in a row."""
+    start, quiet = time.monotonic(), 0
+    while True:
+        cpu = time.process_time()
+        await asyncio.sleep(PILOT_WINDOW)
+        quiet = quiet + 1 if time.process_time() - cpu < PILOT_WINDOW / 20 else 0
+        waited = time.monotonic() - start
+        if waited >= max_sleep or (waited > min_sleep and quiet >= 2):
+            return
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _dashboards_without_animations_and_pilot_waits_in_short_windows():
     """Textual's Pilot waits after each key press and pause until a 20 ms window passes with under 1 ms of CPU:
     at least 40 ms a key, and as long as an animation (a smooth scroll) plays. That was 45 s of a suite run
     spent asleep. Here nothing animates (what it ends on is what a test checks), a frame comes every 4 ms instead
-    of every 16, and the idle window is 8 ms, still longer than a frame and at the same ratio of CPU to wall
-    (1/20). A test's own condition waits (`until`) still decide what happened.
+    of every 16, and idle is two 5 ms windows in a row, each longer than a frame and at the same ratio of CPU to
+    wall (1/20). A test's own condition waits (`until`) still decide what happened.
 
     Set here, not in the environment: pytest-textual-snapshot imports Textual, which reads TEXTUAL_* once,
     before this file runs (the environment's own TEXTUAL_* were reaching the apps despite the clean-up above)."""
-    from textual import _wait, constants, screen
+    from textual import app, constants, pilot, screen
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(constants, "TEXTUAL_ANIMATIONS", "none")
-        patch.setattr(constants, "MAX_FPS", 250)
         patch.setattr(screen, "UPDATE_PERIOD", 1 / 250)
-        patch.setattr(_wait, "SLEEP_GRANULARITY", 1 / 125)
-        patch.setattr(_wait, "SLEEP_IDLE", 1 / 125 / 20)
+        patch.setattr(app, "wait_for_idle", _wait_for_idle)
+        patch.setattr(pilot, "wait_for_idle", _wait_for_idle)
         yield
 
 

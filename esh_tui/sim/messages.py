@@ -56,9 +56,10 @@ def json_reply(status: int, payload: Any) -> SimReply:
 
 def _json_bytes(payload: Any) -> bytes:
     """UTF-8 JSON, with orjson: a fifth of the json module's CPU, which was a third of the offline Spotify's own.
-    What orjson does not take (a key that is not a string) goes through the json module as before."""
+    What the json module refuses (a date, a dataclass) or treats otherwise (a key that is not a string) goes
+    through it as before: orjson passes it on instead of writing it."""
     try:
-        return orjson.dumps(payload)
+        return orjson.dumps(payload, option=orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS)
     except TypeError:
         return json.dumps(payload, ensure_ascii=False).encode()
 

@@ -30,7 +30,8 @@ OFFLINE_CLIENT_ID, OFFLINE_CLIENT_SECRET = "esh-offline-simulator", "offline"
 
 class _World:
     """What the offline Spotify makes when first asked (its catalog, its simulator), shared by its copies
-    (`dataclasses.replace` with another data directory's settings)."""
+    (`dataclasses.replace` with another data directory's settings), the file its playlists are kept in too: one
+    data directory at a time, as a command or the dashboard uses it."""
 
     def __init__(self, seed: int, size: int, today: dt.date, mode: str):
         self.seed, self.size, self.today, self.mode = seed, size, today, mode

@@ -113,7 +113,7 @@ class SpotifyClient:
         self.limit = AdaptiveLimit(initial=min(concurrency, maximum), maximum=maximum)
         self.flights = SingleFlight()
         self.loaders = {kind: BatchLoader(self, kind, size) for kind, size in BATCH.items()}
-        self.round_trip: float | None = None  # seconds a successful call takes, smoothed (BatchLoader's window)
+        self.round_trip: float | None = None  # seconds an answered call takes, smoothed, real time (BatchLoader)
         self._resume_at = 0.0  # no request before this (a shared Retry-After pause)
         self._stopped: tuple[float, SpotifyError] | None = None  # quota gone: until then, fail at once, unsent
         self._learning = asyncio.Lock()  # held while the first answer about capabilities is awaited
@@ -246,6 +246,7 @@ class SpotifyClient:
             return await http.send(request)
         if http.cookies:
             httpx.Cookies(http.cookies).set_cookie_header(request)
+        began = time.perf_counter()  # (real time, whatever clock the client was given: a batch's timer runs on it)
         response = await pick(request.url).handle_async_request(request)
         response.request = request
         try:
@@ -253,6 +254,8 @@ class SpotifyClient:
         except BaseException:
             await response.aclose()
             raise
+        took = time.perf_counter() - began
+        self.round_trip = took if self.round_trip is None else 0.8 * self.round_trip + 0.2 * took
         http.cookies.extract_cookies(response)
         return response
 
@@ -303,10 +306,7 @@ class SpotifyClient:
 
     def _record(self, template: str, status: int | str, started: float, size: int, attempt: int,
                 opened: "_ConnectionSpy", url: str | None = None) -> None:
-        took = self._clock() - started
-        if status == 200:
-            self.round_trip = took if self.round_trip is None else 0.8 * self.round_trip + 0.2 * took
-        self.log.add(CallRecord(template, status, took * 1000, size, attempt > 0,
+        self.log.add(CallRecord(template, status, (self._clock() - started) * 1000, size, attempt > 0,
                                 opened.opened if opened.traced else None, url=url))
 
     def _backoff(self, attempt: int) -> float:

@@ -1,5 +1,6 @@
 """One TLS context per kind of client: building one loads the CA bundle, 25 ms of CPU each time, and httpx builds
-one for every client and transport it makes (a dashboard makes a client for each run)."""
+one for every client and transport it makes (a command makes one or two; the dashboard one at its start and one
+for each artist added or playlist synced)."""
 
 from __future__ import annotations
 
