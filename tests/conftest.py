@@ -257,9 +257,11 @@ async def _wait_for_idle(min_sleep: float = PILOT_WINDOW, max_sleep: float = 1) 
 def _dashboards_without_animations_and_pilot_waits_in_short_windows():
     """Textual's Pilot waits after each key press and pause until a 20 ms window passes with under 1 ms of CPU:
     at least 40 ms a key, and as long as an animation (a smooth scroll) plays. That was 45 s of a suite run
-    spent asleep. Here nothing animates (what it ends on is what a test checks), a frame comes every 4 ms instead
-    of every 16, and idle is two 5 ms windows in a row, each longer than a frame and at the same ratio of CPU to
-    wall (1/20). A test's own condition waits (`until`) still decide what happened.
+    spent asleep. Here nothing animates (what it ends on is what a test checks), a frame comes every 10 ms instead
+    of every 16, and idle is two quiet 5 ms windows in a row, at the same ratio of CPU to wall (1/20): together as
+    long as a frame, so a change waiting for the next frame is seen as work. (A frame every 4 ms cost 7% more
+    CPU, drawing what the next frame would have drawn anyway.) A test's own condition waits (`until`) still
+    decide what happened.
 
     Set here, not in the environment: pytest-textual-snapshot imports Textual, which reads TEXTUAL_* once,
     before this file runs (the environment's own TEXTUAL_* were reaching the apps despite the clean-up above)."""
@@ -267,7 +269,7 @@ def _dashboards_without_animations_and_pilot_waits_in_short_windows():
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(constants, "TEXTUAL_ANIMATIONS", "none")
-        patch.setattr(screen, "UPDATE_PERIOD", 1 / 250)
+        patch.setattr(screen, "UPDATE_PERIOD", 1 / 100)
         patch.setattr(app, "wait_for_idle", _wait_for_idle)
         patch.setattr(pilot, "wait_for_idle", _wait_for_idle)
         yield
