@@ -196,3 +196,11 @@ def test_max_per_artist_uses_popularity_when_present_and_shared_releases_count_f
     releases = [_r("new", 3, ("A",), 10), _r("hit", 1, ("A", "B"), 90), _r("mid", 2, ("A",), 50), _r("b2", 2, ("B",), 5)]
     assert [r.key for r in limit_per_artist(releases, 1)] == ["hit"]
     assert [r.key for r in limit_per_artist(releases, 2)] == ["hit", "mid", "b2"]
+
+
+def test_httpx_does_not_load_its_own_command_line_into_esh_tui():
+    """46 ms of every command's start (rich and pygments for it), for a command line esh-tui never runs."""
+    done = subprocess.run([sys.executable, "-c", "import sys, esh_tui.runtime, httpx; "
+                           "assert sys.modules['httpx._main'] is None and callable(httpx.main)"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr

@@ -160,7 +160,8 @@ def test_version_and_help_load_neither_the_engine_nor_the_store_nor_the_simulato
 
     code = ("import sys\nfrom esh_tui.cli import main\nfor argv in (['--version'], ['--help'], ['artists', '--help']):\n"
             "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
-            "heavy = sorted(m for m in sys.modules if m.startswith(('esh_tui.sim', 'esh_tui.storage', "
+            "heavy = sorted(m for m, loaded in sys.modules.items() if loaded and m.startswith(('esh_tui.sim', "
+            "'esh_tui.storage', "
             "'esh_tui.tracker.engine', 'esh_tui.spotify', 'esh_tui.runtime', 'textual', 'httpx', 'rich')))\n"
             "print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
