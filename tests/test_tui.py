@@ -16,7 +16,7 @@ from esh_tui.tui.screens import add_artist
 from esh_tui.tui.widgets.releases import ReleasesTable
 from esh_tui.tui.widgets.tables import ArtistsTable
 
-from tui_support import NOW, TODAY, assert_shown, make_app, settle as _settle
+from tui_support import NOW, TODAY, assert_shown, make_app, settle as _settle, until
 
 SIZE = (110, 34)
 
@@ -56,8 +56,7 @@ async def test_add_by_search_and_by_url():
         await screen.workers.wait_for_complete()
         await pilot.pause()
         await pilot.press("down", "enter")
-        await pilot.pause()
-        assert app.runtime.store.artist(target.id) is not None
+        await until(pilot, lambda: app.runtime.store.artist(target.id) is not None, "the chosen artist is added")
         other = next(a for a in catalog.artists.values() if app.runtime.store.artist(a.id) is None
                      and a.profile != "various")
         await pilot.press("a")
