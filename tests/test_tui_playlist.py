@@ -59,7 +59,8 @@ async def test_p_without_login_on_spotify_says_to_log_in_and_sends_nothing(monke
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         monkeypatch.setattr(app.runtime, "offline", None)  # as with credentials of your own and no login
-        app.sync_playlist([next(iter(app.query_one(ReleasesTable).releases.values()))], "unseen releases")
+        app.sync_playlist([next(iter(app.query_one(ReleasesTable).releases.values()))],
+                          "No unseen releases to add to the playlist")
         await settle(app, pilot)
         assert app.playlist_worker is None
         assert any("esh-tui login --playlist" in str(n.message) for n in app._notifications)

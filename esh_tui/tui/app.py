@@ -282,7 +282,7 @@ class EshApp(App):
                     self.notify(result.message, severity="warning", timeout=15)
                 elif result.failed:  # one line and one notice for the run, however many artists failed
                     self.state = failed_state(result.failed)
-                    self.notify(f"{self.state}; they stay due and are retried next run", severity="warning",
+                    self.notify(f"{clean(self.state)}; they stay due and are retried next run", severity="warning",
                                 timeout=10)
                 else:
                     self.state = "idle"
@@ -314,13 +314,14 @@ class EshApp(App):
 
     # ----- the playlist ---------------------------------------------------------------------------------------
 
-    def sync_playlist(self, releases: list[Release], what: str) -> None:
-        """Add these releases to the user's playlist of new releases in a worker; the outcome is a notice."""
+    def sync_playlist(self, releases: list[Release], when_none: str) -> None:
+        """Add these releases to the user's playlist of new releases in a worker; the outcome is a notice
+        (`when_none`: the notice when there are none)."""
         problem = access_problem(self.runtime.settings, bool(self.runtime.offline))
         if problem:
             self.notify(problem[0].upper() + problem[1:], severity="warning", timeout=10)
         elif not releases:
-            self.notify(f"No {what} to add to the playlist")
+            self.notify(when_none)
         elif self.playlist_worker is not None and not self.playlist_worker.is_finished:
             self.notify("The playlist is being updated already")
         else:
@@ -334,9 +335,12 @@ class EshApp(App):
     def _playlist_done(self, worker: Worker, state: WorkerState) -> None:
         if state == WorkerState.SUCCESS:
             outcome: SyncOutcome = worker.result
-            again = "The playlist had been deleted in Spotify: made a new one. " if outcome.recreated else ""
-            self.notify(f"{again}Playlist: {outcome.summary()}", timeout=10)
-            self.dashboard.log_line(f"playlist: {outcome.summary()}")
+            summary = clean(outcome.summary())  # the playlist's name and URL came from Spotify
+            notice = f"Playlist: {summary}"
+            if outcome.recreated:
+                notice = "The playlist had been deleted in Spotify: made a new one. " + notice
+            self.notify(notice, timeout=10)
+            self.dashboard.log_line(f"playlist: {summary}")
         elif state == WorkerState.ERROR:
             self.notify(f"Playlist not updated: {error_text(worker.error)}", severity="error", timeout=15)
 

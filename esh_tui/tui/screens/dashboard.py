@@ -391,14 +391,16 @@ class DashboardScreen(ArtistActions):
     def action_playlist(self) -> None:
         """The unseen releases (★) into the user's playlist of new releases, as `esh-tui playlist sync` does."""
         table = self.query_one(ReleasesTable)
-        self.app.sync_playlist([table.releases[key] for key in table.unseen()], "unseen releases")
+        self.app.sync_playlist([table.releases[key] for key in table.unseen()], "No unseen releases to add to the playlist")
 
     def action_playlist_selection(self) -> None:
         """The selected release (an album's row: all its tracks) into the playlist."""
         table = self.query_one(ReleasesTable)
         album_id, release = table.selected_album(), table.selected_release()
         chosen = table.album_releases(album_id) if album_id is not None else [release] if release else []
-        self.app.sync_playlist(chosen, "selected release" if release is not None else "selected album")
+        nothing = ("No selected release to add to the playlist" if release is not None
+                   else "No selected album to add to the playlist")
+        self.app.sync_playlist(chosen, nothing)
 
     def action_copy_release(self) -> None:
         link = self._selected_link()
