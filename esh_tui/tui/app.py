@@ -369,7 +369,8 @@ def create_app(runtime: Runtime | None = None, days: int = 90, autostart: bool =
 
     runtime = runtime or open_runtime()
     if runtime.offline:
-        runtime.offline.catalog  # noqa: B018 (generated now: at the first run's first request it would stall the screen)
+        # Generated now: at the first run's first request it would stall the screen.
+        runtime.offline.catalog  # noqa: B018
     return EshApp(runtime, days=days, autostart=autostart, prefetch=prefetch, clock=clock,
                   budget=budget, release_filter=release_filter)
 

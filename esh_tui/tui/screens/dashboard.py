@@ -391,7 +391,8 @@ class DashboardScreen(ArtistActions):
     def action_playlist(self) -> None:
         """The unseen releases (★) into the user's playlist of new releases, as `esh-tui playlist sync` does."""
         table = self.query_one(ReleasesTable)
-        self.app.sync_playlist([table.releases[key] for key in table.unseen()], "No unseen releases to add to the playlist")
+        unseen = [table.releases[key] for key in table.unseen()]
+        self.app.sync_playlist(unseen, "No unseen releases to add to the playlist")
 
     def action_playlist_selection(self) -> None:
         """The selected release (an album's row: all its tracks) into the playlist."""
