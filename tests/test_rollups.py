@@ -168,12 +168,15 @@ def test_stats_json_gives_each_runs_cost_and_the_history_the_dashboard_plots(cap
     assert figures["budget"]["used"] == first["api_calls"] and figures["next_run"].startswith("about 0 API calls")
 
 
-async def test_a_run_waiting_out_a_rate_limit_still_writes_its_429s_to_the_store(tmp_path):
-    """No artist ends while the whole run waits for Spotify: its cost still reaches the store (every second), so a
-    dashboard watching shows the 429 as it comes."""
+async def test_a_run_waiting_out_a_rate_limit_still_writes_its_429s_to_the_store(tmp_path, monkeypatch):
+    """No artist ends while the whole run waits for Spotify: its cost still reaches the store (every COST_EVERY, a
+    tenth of a second here instead of a second), so a dashboard watching shows the 429 as it comes."""
     import asyncio
 
     from esh_tui.config import Settings
+    from esh_tui.tracker import engine
+
+    monkeypatch.setattr(engine, "COST_EVERY", 0.1)
 
     catalog = fresh_catalog(3, 30)
     fake = FakeTime()  # Spotify's and the client's: the wait is waited out at once, once the test lets it go
