@@ -43,24 +43,29 @@ for _name in [*_UNSET, *_TEXTUAL]:
     os.environ.pop(_name, None)
 
 import pytest  # noqa: E402
-from hypothesis import settings as hypothesis_settings  # noqa: E402
 
 from esh_tui.sim.catalog import Catalog  # noqa: E402
-
-# One profile everywhere (Hypothesis would load its "ci" profile when CI is set): no example database to share
-# between workers or carry between runs; no deadline, which two workers on two cores would make flaky; a failure
-# prints how to reproduce it.
-hypothesis_settings.register_profile("esh-tests", database=None, deadline=None, print_blob=True)
-hypothesis_settings.load_profile("esh-tests")
 
 TODAY = dt.date(2026, 11, 23)
 
 
 def pytest_configure(config):
     """Hypothesis keeps caches (and would keep its example database) under .hypothesis/ in the directory pytest
-    started in, which every worker would share: each pytest process gets its own, removed when it ends."""
+    started in, which every worker would share: each pytest process gets its own, removed when it ends.
+
+    One profile everywhere (Hypothesis would load its "ci" profile when CI is set): no example database to share
+    between workers or carry between runs; no deadline, which two workers on two cores would make flaky; a failure
+    prints how to reproduce it. Loaded before the test modules are, whose settings start from it; not in the
+    process that only hands tests to pytest-xdist's workers, which imported Hypothesis (and pytest rewrote its
+    asserts) for a second before it started them."""
     config._esh_hypothesis_home = tempfile.mkdtemp(prefix="esh-tests-hypothesis-")
     os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = config._esh_hypothesis_home
+    if getattr(config, "workerinput", None) is None and config.getoption("dist", "no") != "no":
+        return
+    from hypothesis import settings
+
+    settings.register_profile("esh-tests", database=None, deadline=None, print_blob=True)
+    settings.load_profile("esh-tests")
 
 
 @pytest.fixture(scope="session", autouse=True)
