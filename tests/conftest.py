@@ -55,25 +55,21 @@ def pytest_configure(config):
 
     One profile everywhere (Hypothesis would load its "ci" profile when CI is set): no example database to share
     between workers or carry between runs; no deadline, which two workers on two cores would make flaky; a failure
-    prints how to reproduce it. Loaded before the test modules are, whose settings start from it; not in the
-    process that only hands tests to pytest-xdist's workers, which imported Hypothesis (and pytest rewrote its
-    asserts) for a second before it started them."""
-    _leave_libraries_asserts_alone(config)
+    prints how to reproduce it. Loaded here, before the test modules are, whose settings start from it."""
+    _leave_hypothesis_asserts_alone(config)
     config._esh_hypothesis_home = tempfile.mkdtemp(prefix="esh-tests-hypothesis-")
     os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = config._esh_hypothesis_home
-    if getattr(config, "workerinput", None) is None and config.getoption("dist", "no") != "no":
-        return
     from hypothesis import settings
 
     settings.register_profile("esh-tests", database=None, deadline=None, print_blob=True)
     settings.load_profile("esh-tests")
 
 
-def _leave_libraries_asserts_alone(config) -> None:
+def _leave_hypothesis_asserts_alone(config) -> None:
     """pytest rewrites the asserts of every module of a package that ships a pytest plugin, for richer failure
-    messages: all of Hypothesis and anyio, 0.7 s of CPU in each pytest process (pytest-xdist's controller
-    included, which imports Hypothesis at the end of the run), for asserts of theirs this suite never sees fail.
-    Left as they are (pytest keeps no public switch for it: without its internals this does nothing)."""
+    messages: all of Hypothesis, 0.55 s of CPU in each pytest process (pytest-xdist's controller included), for
+    asserts of its own this suite never sees fail. Left as they are, if Hypothesis is not imported yet (pytest
+    keeps no public switch for it: without its internals this does nothing)."""
     try:
         from _pytest.assertion.rewrite import assertstate_key
     except ImportError:
@@ -81,7 +77,7 @@ def _leave_libraries_asserts_alone(config) -> None:
     state = config.stash.get(assertstate_key, None)
     marked = getattr(getattr(state, "hook", None), "_must_rewrite", None)
     if isinstance(marked, set):
-        marked.difference_update({"hypothesis", "anyio"})
+        marked.discard("hypothesis")
 
 
 @pytest.fixture(scope="session", autouse=True)
