@@ -84,6 +84,33 @@ def test_wal_busy_timeout_and_schema_version(tmp_path):
         Store(tmp_path / "esh.db")
 
 
+def _schema(db) -> list[tuple]:
+    return db.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").fetchall()
+
+
+@pytest.mark.parametrize("version", [1, 5, SCHEMA_VERSION])
+def test_a_new_store_gets_at_once_the_schema_its_migrations_build_step_by_step(tmp_path, monkeypatch, version):
+    """A new store is made from the schema its migrations end in (new_store_schema), not migration by migration:
+    every table, column, index and constraint, and the schema version, are as the migrations make them."""
+    import sqlite_utils
+
+    from esh_tui.storage import store as store_module
+    from esh_tui.storage.migrations import MIGRATIONS
+
+    stepped = sqlite_utils.Database(tmp_path / "stepped.db")
+    for target in range(1, version + 1):
+        MIGRATIONS[target](stepped)
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", version)
+    made = Store(tmp_path / "new.db")
+    try:
+        assert made.schema_version == version
+        assert _schema(made.db) == _schema(stepped) and len(_schema(stepped)) > 10
+        assert made.integrity_ok()
+    finally:
+        made.close()
+        stepped.close()
+
+
 @pytest.mark.parametrize("content", [b"garbage, not a database" * 10, b"SQLite format 3\x00" + b"\x00" * 20])
 def test_damaged_store_is_detected_and_never_overwritten(tmp_path, content):
     path = tmp_path / "esh.db"

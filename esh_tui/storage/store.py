@@ -25,7 +25,8 @@ from esh_tui.models import (Album, Candidate, Earliest, KnownCapabilities, Learn
 from esh_tui.files import kind_of
 from esh_tui.storage import rollups
 from esh_tui.storage.errors import StoreError, StoreNeedsMigration, store_error
-from esh_tui.storage.migrations import LOOKUP_INDEX, LOOKUP_INDEX_COLUMNS, MIGRATIONS, SCHEMA_VERSION
+from esh_tui.storage.migrations import (LOOKUP_INDEX, LOOKUP_INDEX_COLUMNS, MIGRATIONS, SCHEMA_VERSION,
+                                       new_store_schema)
 
 # The hottest query (an artist's cached releases); migrations.LOOKUP_INDEX is made for it.
 CACHED_CANDIDATES_SQL = ("SELECT key, isrc, track_id, album_id, release_date FROM {table} "
@@ -116,12 +117,26 @@ class Store:
         version = self.schema_version
         if version > SCHEMA_VERSION:
             raise StoreError(f"the store {self.path} was written by a newer esh-tui (schema {version}); upgrade esh-tui")
+        if version == 0 and self._create():
+            return
         for target in range(version + 1, SCHEMA_VERSION + 1):
             with self.transaction():
                 if self.schema_version >= target:
                     continue  # another esh-tui opening the same new store migrated it first
                 MIGRATIONS[target](self.db)
                 self.db.execute(f"PRAGMA user_version = {target}")
+
+    def _create(self) -> bool:
+        """A new, empty store gets the schema its migrations would end in, at once; False when it is not empty:
+        another esh-tui made it meanwhile (the migrations then find each step done), or a file esh-tui did not
+        make (migration 1 then fails as it did)."""
+        with self.transaction():
+            if self.schema_version or self.db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone():
+                return False
+            for sql in new_store_schema(SCHEMA_VERSION):
+                self.db.execute(sql)
+            self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        return True
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
