@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import os
 import sqlite3
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -245,3 +247,41 @@ def store_tracking(path: Path, catalog: Catalog, ids: list[str]) -> None:
         store.add_artists((i, catalog.artists[i].name, "test") for i in ids)
     finally:
         store.close()
+
+
+# ----- what processes started with multiprocessing's "spawn" run: each imports the module its target is in, so the
+# targets live here, not in a test module (that import brings pytest and conftest: 0.47 s a process against 0.31)
+
+def run_until_killed(path: str, kill_at_statement: int, then_instructions: int, catalog: Catalog) -> None:
+    """A run in a process of its own that SIGKILLs itself inside SQLite: after `kill_at_statement`
+    statements, within the next `then_instructions` VM steps (often mid-transaction, sometimes mid-commit).
+    The catalog comes pickled from the test: half the CPU of generating it again (95 ms against 183)."""
+    from pathlib import Path
+
+    sigkill_inside_sqlite(kill_at_statement, then_instructions)
+    asyncio.run(FakeWorld(catalog, Path(path)).run())
+
+
+def hold_write_lock(path: str, locked, release) -> None:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("UPDATE artists SET name = name || ' (half-done)'")  # uncommitted: must never be seen
+    locked.set()
+    release.wait(30)
+    conn.execute("ROLLBACK")
+    conn.close()
+
+
+def track_in_a_process(data_dir: str, out_path: str, start) -> None:
+    os.environ["ESH_DATA_DIR"] = data_dir
+    for name in ("SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET", "ESH_API_URL", "ESH_ACCOUNTS_URL"):
+        os.environ.pop(name, None)
+    from esh_tui.cli import main as cli_main
+
+    with open(out_path, "w") as out, open(out_path + ".err", "w") as err:
+        sys.stdout, sys.stderr = out, err
+        start.wait(30)
+        code = cli_main(["track", "--format", "json"])
+        out.flush()
+        err.flush()
+    os._exit(code)

@@ -6,7 +6,6 @@ reliability_support), so a run through hundreds of faults takes moments.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import multiprocessing
@@ -14,7 +13,6 @@ import os
 import random
 import signal
 import sqlite3
-import sys
 from functools import partial
 
 import httpx
@@ -28,8 +26,8 @@ from esh_tui.storage.store import SCHEMA_VERSION, Store
 
 from conftest import TODAY, fresh_catalog
 from reliability_support import (
-    SECRET, FakeTime, FakeWorld, assert_matches_oracle, db_digest, expected, half_written_artists, share_offline_spotify,
-    sigkill_inside_sqlite, tracked_ids,
+    SECRET, FakeTime, FakeWorld, assert_matches_oracle, db_digest, expected, half_written_artists, hold_write_lock,
+    run_until_killed, share_offline_spotify, track_in_a_process, tracked_ids,
 )
 
 # ----- faults --------------------------------------------------------------------------------------------------
@@ -263,16 +261,6 @@ def test_cli_quota_exit_3_says_when_to_come_back_and_the_next_run_resumes(tmp_pa
 KILL_SEED, KILL_SIZE, KILLS = 11, 60, 9
 
 
-def _run_until_killed(path: str, kill_at_statement: int, then_instructions: int, catalog: Catalog) -> None:
-    """A run in a process of its own that SIGKILLs itself inside SQLite: after `kill_at_statement`
-    statements, within the next `then_instructions` VM steps (often mid-transaction, sometimes mid-commit).
-    The catalog comes pickled from the test: half the CPU of generating it again (95 ms against 183)."""
-    from pathlib import Path
-
-    sigkill_inside_sqlite(kill_at_statement, then_instructions)
-    asyncio.run(FakeWorld(catalog, Path(path)).run())
-
-
 async def test_sigkill_at_random_points_never_corrupts_and_the_next_run_resumes(tmp_path):
     path = tmp_path / "esh.db"
     catalog = Catalog.generate(KILL_SEED, KILL_SIZE, TODAY)
@@ -288,7 +276,7 @@ async def test_sigkill_at_random_points_never_corrupts_and_the_next_run_resumes(
         # A resumed run still reads every artist (1,500 statements at least): each kill lands in the run.
         point = (rng.randrange(1, 1_400), rng.randrange(1, 3_000))
         points.append(point)
-        process = context.Process(target=_run_until_killed, args=(str(path), *point, catalog))
+        process = context.Process(target=run_until_killed, args=(str(path), *point, catalog))
         process.start()
         process.join(60)
         assert process.exitcode == -signal.SIGKILL, f"the process was not killed at {point}"
@@ -319,16 +307,6 @@ async def test_sigkill_at_random_points_never_corrupts_and_the_next_run_resumes(
 
 # ----- two processes on one store ------------------------------------------------------------------------------
 
-def _hold_write_lock(path: str, locked, release) -> None:
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("BEGIN IMMEDIATE")
-    conn.execute("UPDATE artists SET name = name || ' (half-done)'")  # uncommitted: must never be seen
-    locked.set()
-    release.wait(30)
-    conn.execute("ROLLBACK")
-    conn.close()
-
-
 def test_a_second_writer_waits_then_says_the_store_is_busy_and_nothing_is_corrupted(tmp_path, monkeypatch, capsys):
     import esh_tui.runtime as runtime_module
 
@@ -338,7 +316,7 @@ def test_a_second_writer_waits_then_says_the_store_is_busy_and_nothing_is_corrup
     digest = db_digest(path)
     context = multiprocessing.get_context("spawn")
     locked, release = context.Event(), context.Event()
-    holder = context.Process(target=_hold_write_lock, args=(str(path), locked, release))
+    holder = context.Process(target=hold_write_lock, args=(str(path), locked, release))
     holder.start()
     try:
         assert locked.wait(30)
@@ -366,21 +344,6 @@ def test_a_second_writer_waits_then_says_the_store_is_busy_and_nothing_is_corrup
     store.close()
     assert main(["artists", "list", "--format", "json"]) == 0
     assert capsys.readouterr().out == listed
-
-
-def _track_in_a_process(data_dir: str, out_path: str, start) -> None:
-    os.environ["ESH_DATA_DIR"] = data_dir
-    for name in ("SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET", "ESH_API_URL", "ESH_ACCOUNTS_URL"):
-        os.environ.pop(name, None)
-    from esh_tui.cli import main as cli_main
-
-    with open(out_path, "w") as out, open(out_path + ".err", "w") as err:
-        sys.stdout, sys.stderr = out, err
-        start.wait(30)
-        code = cli_main(["track", "--format", "json"])
-        out.flush()
-        err.flush()
-    os._exit(code)
 
 
 def _open_store_in_a_process(path: str, start, results) -> None:
@@ -417,7 +380,7 @@ def test_two_track_runs_at_once_both_succeed_and_the_store_is_intact(tmp_path, f
     context = multiprocessing.get_context("spawn")
     start = context.Barrier(2)
     outs = [str(tmp_path / f"run{i}.json") for i in range(2)]
-    runs = [context.Process(target=_track_in_a_process, args=(str(data), out, start)) for out in outs]
+    runs = [context.Process(target=track_in_a_process, args=(str(data), out, start)) for out in outs]
     for run in runs:
         run.start()
     for run in runs:
