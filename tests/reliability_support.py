@@ -285,3 +285,16 @@ def track_in_a_process(data_dir: str, out_path: str, start) -> None:
         out.flush()
         err.flush()
     os._exit(code)
+
+
+def run_killed_at(path: str, seed: int, size: int, today: dt.date, days_passed: int, now: float, mode: str,
+                  freshness: TtlPolicy, cutoff: str, ids: list[str], force: bool, statement: int,
+                  instructions: int) -> None:
+    """A run of the store-lifetime tests on the same catalog and clock, and a SIGKILL `instructions` SQLite steps
+    after the `statement`-th statement (often mid-transaction, sometimes mid-commit), if the run gets that far."""
+    catalog = Catalog.generate(seed, size, today)
+    catalog.advance(days_passed)
+    world = FakeWorld(catalog, Path(path), mode=mode, time_=FakeTime(now), freshness=freshness)
+    sigkill_inside_sqlite(statement, instructions)
+    days = (catalog.today - dt.date.fromisoformat(cutoff)).days
+    asyncio.run(world.run(days, ids, force=force))

@@ -46,7 +46,7 @@ from esh_tui.tracker.events import ArtistDone
 from esh_tui.tracker.release_filter import RELEASE_TYPES, VERSIONS, ReleaseFilter
 
 from conftest import TODAY, catalog_copy
-from reliability_support import FakeWorld, assert_matches_oracle, expected, half_written_artists
+from reliability_support import FakeWorld, assert_matches_oracle, expected, half_written_artists, run_killed_at
 
 
 EXAMPLES = int(os.environ.get("ESH_LIFETIME_EXAMPLES", "30"))
@@ -339,9 +339,9 @@ class StoreLifetimeWithKills(StoreLifetime):
         TALLY['killed_run'] += 1
         cutoff = self.world.catalog.today - dt.timedelta(days=days)
         context = multiprocessing.get_context("spawn")
-        process = context.Process(target=_run_killed_at, args=(
-            str(self.world.path), self.seed, self.days_passed, self.world.time.now, self.mode, cutoff.isoformat(),
-            list(self.tracked), force, statement, instructions))
+        process = context.Process(target=run_killed_at, args=(
+            str(self.world.path), self.seed, CATALOG_SIZE, TODAY, self.days_passed, self.world.time.now, self.mode,
+            WITHIN_A_DAY, cutoff.isoformat(), list(self.tracked), force, statement, instructions))
         process.start()
         process.join(120)
         assert process.exitcode in (0, -signal.SIGKILL), process.exitcode
@@ -353,22 +353,6 @@ class StoreLifetimeWithKills(StoreLifetime):
         finally:
             store.close()
         self.track(days, False, False, False)  # the next run, in the same window, is exact
-
-
-def _run_killed_at(path: str, seed: int, days_passed: int, now: float, mode: str, cutoff: str, ids: list[str],
-                   force: bool, statement: int, instructions: int) -> None:
-    """In a process of its own: the same catalog and clock, and a SIGKILL `instructions` SQLite steps after
-    the `statement`-th statement (often mid-transaction, sometimes mid-commit), if the run gets that far."""
-    from pathlib import Path
-
-    from reliability_support import FakeTime, sigkill_inside_sqlite
-
-    catalog = Catalog.generate(seed, CATALOG_SIZE, TODAY)
-    catalog.advance(days_passed)
-    world = FakeWorld(catalog, Path(path), mode=mode, time_=FakeTime(now), freshness=WITHIN_A_DAY)
-    sigkill_inside_sqlite(statement, instructions)
-    days = (catalog.today - dt.date.fromisoformat(cutoff)).days
-    asyncio.run(world.run(days, ids, force=force))
 
 
 _SCRATCH = {"root": None, "count": 0}
