@@ -76,8 +76,8 @@ def _scratch_in_memory() -> None:
     thousands of times, and on a disk each close checkpoints SQLite's WAL, syncs and deletes files: the
     store-lifetime tests took 18 s there and 16 s in memory, the suite 116-118 s and 111-113 s. Not where TMPDIR
     already says where temporary files go, nor where /dev/shm is small (a container's 64 MB), read-only or missing:
-    then the system's temporary directory, as before. Every pytest process decides alike, so the workers and the
-    processes they start agree with pytest-xdist's controller."""
+    then the system's temporary directory, as before. pytest-xdist's controller decides before its workers start:
+    they, and the processes they start, inherit its TMPDIR."""
     if os.environ.get("TMPDIR"):
         return
     try:

@@ -249,15 +249,13 @@ def store_tracking(path: Path, catalog: Catalog, ids: list[str]) -> None:
         store.close()
 
 
-# ----- what processes started with multiprocessing's "spawn" run: each imports the module its target is in, so the
-# targets live here, not in a test module (that import brings pytest and conftest: 0.47 s a process against 0.31)
+# ----- what the reliability and store-lifetime tests' processes run: one started with multiprocessing's "spawn"
+# imports the module its target is in, and a test module brings pytest and conftest (0.47 s a process against 0.31)
 
 def run_until_killed(path: str, kill_at_statement: int, then_instructions: int, catalog: Catalog) -> None:
     """A run in a process of its own that SIGKILLs itself inside SQLite: after `kill_at_statement`
     statements, within the next `then_instructions` VM steps (often mid-transaction, sometimes mid-commit).
     The catalog comes pickled from the test: half the CPU of generating it again (95 ms against 183)."""
-    from pathlib import Path
-
     sigkill_inside_sqlite(kill_at_statement, then_instructions)
     asyncio.run(FakeWorld(catalog, Path(path)).run())
 

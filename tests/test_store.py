@@ -111,6 +111,36 @@ def test_a_new_store_gets_at_once_the_schema_its_migrations_build_step_by_step(t
         stepped.close()
 
 
+def _migration_with_autoincrement(db) -> None:
+    db.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY AUTOINCREMENT, text TEXT)")  # SQLite adds sqlite_sequence
+
+
+def _migration_that_seeds_a_default(db) -> None:
+    db.execute("INSERT INTO settings (key, value) VALUES ('seeded', '1')")
+
+
+@pytest.mark.parametrize("migration", [_migration_with_autoincrement, _migration_that_seeds_a_default])
+def test_a_later_migration_that_makes_sqlites_own_tables_or_seeds_rows_still_makes_new_stores_whole(
+        tmp_path, monkeypatch, migration):
+    """SQLite makes its own tables (sqlite_sequence) itself, and rows a migration seeds are not in its schema: a new
+    store still opens, with the schema version, the table and the rows the migrations give it."""
+    from esh_tui.storage import migrations, store as store_module
+
+    monkeypatch.setitem(migrations.MIGRATIONS, SCHEMA_VERSION + 1, migration)
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    migrations.new_store_schema.cache_clear()
+    try:
+        store = Store(tmp_path / "esh.db")
+        assert store.schema_version == SCHEMA_VERSION + 1 and store.integrity_ok()
+        if migration is _migration_with_autoincrement:
+            assert store.db.execute("INSERT INTO notes (text) VALUES ('x')").lastrowid == 1
+        else:
+            assert store.settings().get("seeded") == 1
+        store.close()
+    finally:
+        migrations.new_store_schema.cache_clear()
+
+
 @pytest.mark.parametrize("content", [b"garbage, not a database" * 10, b"SQLite format 3\x00" + b"\x00" * 20])
 def test_damaged_store_is_detected_and_never_overwritten(tmp_path, content):
     path = tmp_path / "esh.db"

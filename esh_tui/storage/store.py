@@ -127,13 +127,16 @@ class Store:
                 self.db.execute(f"PRAGMA user_version = {target}")
 
     def _create(self) -> bool:
-        """A new, empty store gets the schema its migrations would end in, at once; False when it is not empty:
-        another esh-tui made it meanwhile (the migrations then find each step done), or a file esh-tui did not
-        make (migration 1 then fails as it did)."""
+        """A new, empty store gets the schema its migrations would end in, at once. False when it is not empty
+        (another esh-tui made it meanwhile, or it is a file esh-tui did not make) or when the migrations must run
+        (see new_store_schema): the migrations then go step by step, as before."""
+        schema = new_store_schema(SCHEMA_VERSION)  # (worked out before the write lock is taken)
+        if schema is None:
+            return False
         with self.transaction():
             if self.schema_version or self.db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone():
                 return False
-            for sql in new_store_schema(SCHEMA_VERSION):
+            for sql in schema:
                 self.db.execute(sql)
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         return True
