@@ -76,7 +76,7 @@ def snapshot(base: Path) -> dict[str, str]:
         data = path.read_bytes()
         try:
             digest = db_digest(path) if path.suffix == ".db" and data.startswith(b"SQLite") else None
-        except sqlite3.DatabaseError:  # a damaged store: its bytes then
+        except (sqlite3.DatabaseError, UnicodeDecodeError):  # a damaged store (a name in it not UTF-8, say): its bytes
             digest = None
         files[str(path.relative_to(base))] = digest or hashlib.sha256(data).hexdigest()
     return files
