@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 from rich.style import Style
 from rich.text import Text
+from textual.cache import LRUCache
 from textual.widgets import DataTable
 
 from esh_tui.tui.widgets.releases import ReleasesTable
-from esh_tui.tui.widgets.tables import ArtistsTable
+from esh_tui.tui.widgets.tables import CACHED_CELLS, ArtistsTable
 
 from tui_support import make_app, settle
 
@@ -59,3 +60,43 @@ async def test_every_cell_is_drawn_exactly_as_datatable_draws_it(size):
                         assert fast == general, (type(table).__name__, row, column, cursor, hover)
                         compared += 1
         assert compared > 500
+
+
+class _CountingCache(LRUCache):
+    """A table's cell cache that counts the body cells drawn (the header's are DataTable's)."""
+
+    def __init__(self, table) -> None:
+        super().__init__(CACHED_CELLS)
+        self.header, self.drawn = table._header_row_key, 0
+
+    def __setitem__(self, key, value) -> None:
+        self.drawn += key[0] != self.header
+        super().__setitem__(key, value)
+
+
+def _screenful(table) -> list:
+    return [table.render_line(y) for y in range(table.size.height)]
+
+
+async def test_a_changed_cell_alone_is_drawn_again_and_every_line_shows_what_the_table_holds():
+    """A frame after a change (a run's new rows and states) draws again the cells that changed or moved, and
+    takes the rest as drawn; what it shows must equal a drawing from nothing, so no cell is ever stale."""
+    app, _ = make_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(app, pilot)
+        table = app.query_one(ArtistsTable)
+        table._cell_render_cache = _CountingCache(table)
+        table._clear_caches()  # (the lines of the app's last frame too)
+        _screenful(table)
+        assert table._cell_render_cache.drawn > 30, "the first frame draws every cell in view"
+
+        for change in range(3):
+            key = table.ordered_keys()[change]
+            cells = table._rows[key]
+            drawn_before = table._cell_render_cache.drawn
+            table.upsert(key, (cells[0], Text(f"Renamed {change}"), *cells[2:]))
+            with_cache = _screenful(table)
+            assert table._cell_render_cache.drawn - drawn_before == 1, "only the renamed cell is drawn again"
+            table._clear_caches()
+            assert with_cache == _screenful(table), "what the cache gave equals what is drawn from nothing"
+            assert any(f"Renamed {change}" in strip.text for strip in with_cache)

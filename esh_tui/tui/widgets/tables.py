@@ -156,9 +156,13 @@ class KeyedTable(DataTable):
                 or cell.justify not in (None, "default") or cell.no_wrap is False
                 or "\n" in cell.plain or "\t" in cell.plain):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        cache_key = (row_key, column_key, base_style, cursor, hover, self._show_hover_cursor, self._update_count,
-                     self._pseudo_class_state)
-        lines = self._cell_render_cache.get(cache_key)
+        # Keyed by what the drawing depends on, not by the table's change count, which every new row and cell
+        # moves on: a frame after a flush draws again only the cells that changed or moved. A cell's Text is
+        # replaced, never changed in place (`upsert`), so the one drawn is the one kept beside its lines.
+        cache_key = (row_key, column_key, row_index, column_index, width, base_style, cursor, hover,
+                     self._show_hover_cursor, self._pseudo_class_state)
+        kept = self._cell_render_cache.get(cache_key)
+        lines = kept[1] if kept is not None and kept[0] is cell else None
         if lines is None:
             component_style, post_style = self._get_styles_to_render_cell(
                 False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
@@ -174,7 +178,8 @@ class KeyedTable(DataTable):
             if padding:
                 line = [Segment(" " * padding, Style.null()), *line, Segment(" " * padding, Style.null())]
             line = Segment.adjust_line_length(line, width)  # (a column narrower than its padding)
-            lines = self._cell_render_cache[cache_key] = [list(Segment.apply_style(line, pre_style, post_style))]
+            lines = [list(Segment.apply_style(line, pre_style, post_style))]
+            self._cell_render_cache[cache_key] = (cell, lines)
         return lines
 
     def upsert(self, key: str, cells: tuple) -> None:
