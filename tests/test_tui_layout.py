@@ -156,3 +156,25 @@ async def test_the_footer_is_rebuilt_only_when_its_keys_change():
         gated.gate.set()
         await settle(app, pilot)
         assert "R Force" in screen_text(app) and "x Cancel" not in screen_text(app)
+
+
+async def test_the_footers_keys_mount_with_its_look_and_are_never_restyled_for_it(monkeypatch):
+    """A key bound to the footer's look gets it before it mounts, so no key changes class (and has the stylesheet
+    applied again) once mounted; the command palette's key keeps Textual's compact look."""
+    restyled = []
+    restyle = FooterKey.update_node_styles
+    monkeypatch.setattr(FooterKey, "update_node_styles",
+                        lambda key, *args, **kwargs: (restyled.append(key), restyle(key, *args, **kwargs))[-1])
+    app, _ = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("tab", "r")  # the bindings change: the footer is composed again
+        await settle(app, pilot)
+        footer = app.dashboard.query_one(KeyFooter)
+        keys = list(footer.query(FooterKey))
+        bound = [key for key in keys if not key.has_class("-command-palette")]
+        assert len(bound) >= 5 and not footer.compact
+        assert not [key for key in restyled if not key.has_class("-command-palette")], "no bound key restyled"
+        assert not any(key.has_class("-compact") for key in bound), "each bound key has the footer's look"
+        palette = [key for key in keys if key.has_class("-command-palette")]
+        assert len(palette) == 1 and palette[0].has_class("-compact"), "at 120 columns: the palette's key, compact"

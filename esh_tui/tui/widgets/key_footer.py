@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 
 class KeyFooter(Footer):
@@ -12,6 +14,16 @@ class KeyFooter(Footer):
     changed, read as its compose reads them."""
 
     _shown: tuple | None = None
+
+    def compose(self) -> ComposeResult:
+        """Textual's keys, each bound to the footer's look given it before it mounts. Such a key started compact
+        and was told once mounted that it is not: each change of its class applied the stylesheet to it again,
+        twice a key at every compose (9 ms of each dashboard start). The command palette's key is not bound to the
+        footer's look and keeps its own."""
+        for widget in super().compose():
+            if isinstance(widget, FooterKey) and not widget.has_class("-command-palette"):
+                widget.set_reactive(FooterKey.compact, self.compact)
+            yield widget
 
     async def recompose(self) -> None:
         shown = (self._bindings_ready, self.compact, self.show_command_palette, self.combine_groups,
