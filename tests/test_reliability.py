@@ -27,7 +27,7 @@ from esh_tui.storage.store import SCHEMA_VERSION, Store
 from conftest import TODAY, fresh_catalog
 from reliability_support import (
     SECRET, FakeTime, FakeWorld, assert_matches_oracle, db_digest, expected, half_written_artists, hold_write_lock,
-    run_until_killed, share_offline_spotify, track_in_a_process, tracked_ids,
+    processes, run_until_killed, share_offline_spotify, track_in_a_process, tracked_ids,
 )
 
 # ----- faults --------------------------------------------------------------------------------------------------
@@ -270,7 +270,7 @@ async def test_sigkill_at_random_points_never_corrupts_and_the_next_run_resumes(
     artists_before = [(a.id, a.name, a.source, a.added_at) for a in store.artists()]
     store.close()
     rng = random.Random(20261123)
-    context = multiprocessing.get_context("spawn")
+    context = processes()
     killed, corruptions, points = 0, [], []
     for _ in range(KILLS):
         # A resumed run still reads every artist (1,500 statements at least): each kill lands in the run.
@@ -314,7 +314,7 @@ def test_a_second_writer_waits_then_says_the_store_is_busy_and_nothing_is_corrup
     listed = capsys.readouterr().out
     path = tmp_path / "data" / "offline.db"
     digest = db_digest(path)
-    context = multiprocessing.get_context("spawn")
+    context = processes()
     locked, release = context.Event(), context.Event()
     holder = context.Process(target=hold_write_lock, args=(str(path), locked, release))
     holder.start()
@@ -377,10 +377,11 @@ def test_two_track_runs_at_once_both_succeed_and_the_store_is_intact(tmp_path, f
     data = tmp_path / "data"
     if not fresh:
         assert main(["artists", "list"]) == 0
-    context = multiprocessing.get_context("spawn")
+    context = processes()
     start = context.Barrier(2)
     outs = [str(tmp_path / f"run{i}.json") for i in range(2)]
-    runs = [context.Process(target=track_in_a_process, args=(str(data), out, start)) for out in outs]
+    runs = [context.Process(target=track_in_a_process, args=(dict(os.environ), os.getcwd(), str(data), out, start))
+            for out in outs]
     for run in runs:
         run.start()
     for run in runs:

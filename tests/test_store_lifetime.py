@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import multiprocessing
 import os
 import signal
 from collections import Counter
@@ -46,7 +45,9 @@ from esh_tui.tracker.events import ArtistDone
 from esh_tui.tracker.release_filter import RELEASE_TYPES, VERSIONS, ReleaseFilter
 
 from conftest import TODAY, catalog_copy
-from reliability_support import FakeWorld, assert_matches_oracle, expected, half_written_artists, run_killed_at
+from reliability_support import (
+    FakeWorld, assert_matches_oracle, expected, half_written_artists, processes, run_killed_at,
+)
 
 
 EXAMPLES = int(os.environ.get("ESH_LIFETIME_EXAMPLES", "30"))
@@ -338,7 +339,7 @@ class StoreLifetimeWithKills(StoreLifetime):
     def killed_run(self, days: int, force: bool, statement: int, instructions: int) -> None:
         TALLY['killed_run'] += 1
         cutoff = self.world.catalog.today - dt.timedelta(days=days)
-        context = multiprocessing.get_context("spawn")
+        context = processes()
         process = context.Process(target=run_killed_at, args=(
             str(self.world.path), self.seed, CATALOG_SIZE, TODAY, self.days_passed, self.world.time.now, self.mode,
             WITHIN_A_DAY, cutoff.isoformat(), list(self.tracked), force, statement, instructions))
