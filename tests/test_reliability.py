@@ -380,8 +380,7 @@ def test_two_track_runs_at_once_both_succeed_and_the_store_is_intact(tmp_path, f
     context = processes()
     start = context.Barrier(2)
     outs = [str(tmp_path / f"run{i}.json") for i in range(2)]
-    runs = [context.Process(target=track_in_a_process, args=(dict(os.environ), os.getcwd(), str(data), out, start))
-            for out in outs]
+    runs = [context.Process(target=track_in_a_process, args=(dict(os.environ), str(data), out, start)) for out in outs]
     for run in runs:
         run.start()
     for run in runs:
