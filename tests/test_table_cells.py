@@ -7,6 +7,8 @@ import pytest
 from rich.style import Style
 from rich.text import Text
 from textual.cache import LRUCache
+from textual.dom import DOMNode
+from textual.geometry import Region
 from textual.widgets import DataTable
 
 from esh_tui.tui.widgets.releases import ReleasesTable
@@ -100,3 +102,41 @@ async def test_a_changed_cell_alone_is_drawn_again_and_every_line_shows_what_the
             table._clear_caches()
             assert with_cache == _screenful(table), "what the cache gave equals what is drawn from nothing"
             assert any(f"Renamed {change}" in strip.text for strip in with_cache)
+
+
+async def test_a_frame_works_out_the_tables_styles_once_and_draws_what_datatable_draws(monkeypatch):
+    """The table's style and its rows' are worked out once a frame, not on each line; each frame still draws
+    exactly what DataTable draws, after a change of theme and of focus too."""
+    worked_out = {"styles": 0}
+    style_of = DOMNode.rich_style.fget
+
+    def counted(node):
+        worked_out["styles"] += 1
+        return style_of(node)
+
+    monkeypatch.setattr(DOMNode, "rich_style", property(counted))
+
+    def drawn(table, how) -> tuple[list, int]:
+        table._clear_caches()
+        table._styles_cache.clear()
+        worked_out["styles"] = 0
+        lines = how(table, Region(0, 0, *table.size))
+        return lines, worked_out["styles"]
+
+    app, _ = make_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(app, pilot)
+        tables = (app.query_one(ArtistsTable), app.query_one(ReleasesTable))
+        for table, other in (tables, tables[::-1]):
+            for change in ("as it started", "another theme", "the focus moved"):
+                focused = table.has_focus
+                if change == "another theme":
+                    app.theme = "nord" if app.theme != "nord" else "gruvbox"
+                elif change == "the focus moved":
+                    (other if focused else table).focus()
+                await pilot.pause()
+                assert change != "the focus moved" or table.has_focus != focused
+                ours, ours_worked_out = drawn(table, type(table).render_lines)
+                datatables, datatables_worked_out = drawn(table, DataTable.render_lines)
+                assert ours == datatables, (type(table).__name__, change)
+                assert 2 * ours_worked_out < datatables_worked_out, (type(table).__name__, change)

@@ -267,9 +267,10 @@ class DashboardScreen(ArtistActions):
         self.show_status()
 
     def _draw_artist_rows(self) -> None:
-        """The artists whose state changed since the last time, in one go. Any change to a table makes it draw
-        every visible row again (DataTable caches rows per change count): one change per artist event redrew the
-        table dozens of times a second, most of the dashboard's CPU during a run."""
+        """The artists whose state changed since the last time, in one go. Any change to a table makes it put
+        every visible line together again (DataTable caches lines per change count; the cells, as drawn, are
+        kept): one change per artist event redrew the table dozens of times a second, most of the dashboard's CPU
+        during a run."""
         due, self._artist_rows_due = self._artist_rows_due, {}
         self._artist_rows_at = time.monotonic()
         table = self.query_one(ArtistsTable)

@@ -142,6 +142,37 @@ class KeyedTable(DataTable):
         is added with another height), so line y is row y, looked up when asked."""
         return _OneLineRows(self)
 
+    # ----- a frame's styles, worked out once: DataTable asks for the table's style and each line's row style on every
+    # line, and each is worked out from the styles of the table and all its ancestors (a third of a line's drawing)
+    _frame_styles: dict[str, Style] | None = None
+
+    def render_lines(self, crop):
+        self._frame_styles = {}
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame_styles = None
+
+    @property
+    def rich_style(self) -> Style:
+        frame = self._frame_styles
+        if frame is None:
+            return super().rich_style
+        if "" not in frame:
+            frame[""] = super().rich_style
+        return frame[""]
+
+    def _get_row_style(self, row_index: int, base_style: Style) -> Style:
+        frame = self._frame_styles
+        if frame is None or row_index < self.fixed_rows:  # (the header and fixed rows: DataTable's, as asked)
+            return super()._get_row_style(row_index, base_style)
+        name = ("datatable--odd-row" if row_index % 2 else "datatable--even-row") if self.zebra_stripes else None
+        if name is None:
+            return base_style
+        if name not in frame:
+            frame[name] = self.get_component_styles(name).rich_style
+        return frame[name]
+
     def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int, cursor: bool = False,
                      hover: bool = False) -> list[list[Segment]]:
         """A body cell holding one line of Text, drawn as DataTable draws it (the Text cropped to the column, cell
