@@ -7,6 +7,7 @@ reliability_support), so a run through hundreds of faults takes moments.
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import json
 import multiprocessing
 import os
@@ -27,7 +28,7 @@ from esh_tui.storage.store import SCHEMA_VERSION, Store
 from conftest import TODAY, fresh_catalog
 from reliability_support import (
     SECRET, FakeTime, FakeWorld, assert_matches_oracle, db_digest, expected, half_written_artists, hold_write_lock,
-    processes, run_until_killed, share_offline_spotify, track_in_a_process, tracked_ids,
+    PRELOADED, processes, run_until_killed, share_offline_spotify, track_in_a_process, tracked_ids,
 )
 
 # ----- faults --------------------------------------------------------------------------------------------------
@@ -344,6 +345,11 @@ def test_a_second_writer_waits_then_says_the_store_is_busy_and_nothing_is_corrup
     store.close()
     assert main(["artists", "list", "--format", "json"]) == 0
     assert capsys.readouterr().out == listed
+
+
+def test_the_fork_server_preloads_modules_that_exist():
+    """A name the server cannot import is passed over silently, and every process then imports it again."""
+    assert [name for name in PRELOADED if importlib.util.find_spec(name) is None] == []
 
 
 def _open_store_in_a_process(path: str, start, results) -> None:
