@@ -71,9 +71,10 @@ class KeyedTable(DataTable):
         self.sort_reverse = False
         self._rows: dict[str, tuple] = {}  # every row, shown or filtered out
         self._sort_keys: dict[str, tuple[tuple, tuple[str, ...]]] = {}  # key -> (its cells, their sort key)
-        # DataTable keeps 10,000 drawn cells and 1,000 drawn rows and lines, keyed by its change count, so a run's
-        # changes leave them stale: with each line's caches, 100,000 of the 400,000 objects the full garbage
-        # collection after a 1,000-artist run walked. A few screens' worth is what a frame reuses.
+        # DataTable keeps 10,000 drawn cells and 1,000 drawn rows and lines. Its rows and lines are keyed by its
+        # change count, so a run's changes leave them stale, and so did its cells (kept by what they show here):
+        # with each line's caches, 100,000 of the 400,000 objects the full garbage collection after a 1,000-artist
+        # run walked. A few screens' worth is what a frame reuses.
         self._cell_render_cache = LRUCache(CACHED_CELLS)
         self._row_render_cache = LRUCache(CACHED_LINES)
         self._row_renderable_cache = LRUCache(CACHED_LINES)
