@@ -72,7 +72,7 @@ class KeyedTable(DataTable):
         self._rows: dict[str, tuple] = {}  # every row, shown or filtered out
         self._sort_keys: dict[str, tuple[tuple, tuple[str, ...]]] = {}  # key -> (its cells, their sort key)
         # DataTable keeps 10,000 drawn cells and 1,000 drawn rows and lines. Its rows and lines are keyed by its
-        # change count, so a run's changes leave them stale, and so did its cells (kept by what they show here):
+        # change count, so a run's changes leave them stale (the cells are kept by what they show: _render_cell):
         # with each line's caches, 100,000 of the 400,000 objects the full garbage collection after a 1,000-artist
         # run walked. A few screens' worth is what a frame reuses.
         self._cell_render_cache = LRUCache(CACHED_CELLS)
@@ -144,7 +144,7 @@ class KeyedTable(DataTable):
         return _OneLineRows(self)
 
     # ----- a frame's styles, worked out once: DataTable asks for the table's style and each line's row style on every
-    # line, and each is worked out from the styles of the table and all its ancestors (a third of a line's drawing)
+    # line, and each is worked out from the styles of the table and all its ancestors (a fifth of a line's drawing)
     _frame_styles: dict[str, Style] | None = None
 
     def render_lines(self, crop):
@@ -154,25 +154,24 @@ class KeyedTable(DataTable):
         finally:
             self._frame_styles = None
 
-    @property
-    def rich_style(self) -> Style:
+    def _once_a_frame(self, name: str, work_out) -> Style:
+        """The style `work_out()` gives, worked out once within a frame (outside one: each time asked)."""
         frame = self._frame_styles
         if frame is None:
-            return super().rich_style
-        if "" not in frame:
-            frame[""] = super().rich_style
-        return frame[""]
+            return work_out()
+        if name not in frame:
+            frame[name] = work_out()
+        return frame[name]
+
+    @property
+    def rich_style(self) -> Style:
+        return self._once_a_frame("", lambda: super(KeyedTable, self).rich_style)
 
     def _get_row_style(self, row_index: int, base_style: Style) -> Style:
-        frame = self._frame_styles
-        if frame is None or row_index < self.fixed_rows:  # (the header and fixed rows: DataTable's, as asked)
+        if row_index < self.fixed_rows or not self.zebra_stripes:  # (the header, fixed rows, no stripes: as asked)
             return super()._get_row_style(row_index, base_style)
-        name = ("datatable--odd-row" if row_index % 2 else "datatable--even-row") if self.zebra_stripes else None
-        if name is None:
-            return base_style
-        if name not in frame:
-            frame[name] = self.get_component_styles(name).rich_style
-        return frame[name]
+        name = "datatable--odd-row" if row_index % 2 else "datatable--even-row"
+        return self._once_a_frame(name, lambda: self.get_component_styles(name).rich_style)
 
     def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int, cursor: bool = False,
                      hover: bool = False) -> list[list[Segment]]:
